@@ -1,0 +1,109 @@
+// The actor side of batchcast, as the network layer and the application
+// see it: start the long-lived actors, spawn one connection actor per
+// upgrade request, publish and fetch statuses.
+//
+// Callbacks passed here run on a CAF scheduler thread; the network layer
+// posts back to its own strand from them. None of these calls block.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <variant>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/client_socket.hpp"
+#include "storage/batch_status.hpp"
+#include "storage/session_validator.hpp"
+#include "storage/sqlite_directory.hpp"
+
+namespace batchcast::actors {
+
+struct runtime_settings {
+  std::string state_db_path = "batchcast.db";
+  std::string directory_path = "batchcast.db";  // SQLite file
+  // True when the directory lives in batchcast's own file (standalone
+  // mode): publishes may then create unknown batches.
+  bool standalone = true;
+  storage::directory_tables tables;
+  storage::session_settings session;
+  std::string node_name = "node";  // recorded as the origin of publishes
+  std::chrono::milliseconds session_ttl{std::chrono::seconds{30}};
+  std::chrono::milliseconds negative_ttl{std::chrono::seconds{2}};
+};
+
+// The long-lived actors. Handles are cheap to copy.
+struct services {
+  caf::actor store;         // detached; owns the state_store
+  caf::actor directory;     // detached; owns the directory reader
+  caf::actor session_auth;  // cache in front of `directory`
+  caf::actor registry;      // batch id -> batch_group
+};
+
+// Adds the message types the actors exchange; call on the config before
+// the actor_system is made from it.
+void register_message_types(caf::actor_system_config& config);
+
+// Opens the databases and spawns the long-lived actors. Fails (with a
+// message naming the file) when a database cannot be opened or migrated.
+caf::expected<services> start_services(caf::actor_system& system,
+                                       const runtime_settings& settings);
+
+// Waits until every acknowledged status is committed, then stops the
+// long-lived actors. Blocks the calling thread (not an actor's).
+void stop_services(caf::actor_system& system, const services& running);
+
+// One WebSocket upgrade request that passed routing and the Origin check.
+struct connection_request {
+  std::uint64_t connection_id = 0;  // for logs
+  std::string batch_id;             // canonical uuid
+  std::string session_key;          // empty when there is no cookie
+  std::string peer;                 // "address:port", for logs
+};
+
+// Spawns the actor that authenticates, admits and later notifies this one
+// socket. The actor ends after socket_closed.
+caf::actor spawn_connection(caf::actor_system& system,
+                            const services& running,
+                            connection_request request,
+                            client_socket_ptr socket);
+
+// Tells a connection actor its socket is gone (closed, failed or timed
+// out). Safe to call from any thread, more than once.
+void socket_closed(const caf::actor& connection);
+
+// Why the publish API could not do what was asked.
+enum class api_failure {
+  not_found,             // fetch: no stored status for that batch
+  unknown_organization,  // publish with an organization the directory lacks
+  organization_mismatch,  // the batch exists under another organization
+  storage_failed,        // the state database failed; nothing acknowledged
+  shutting_down,         // the service is stopping
+};
+
+const char* to_string(api_failure failure);
+
+struct publish_request {
+  std::string batch_id;  // canonical uuid
+  storage::batch_status status = storage::batch_status::pending;
+  std::string organization_id;  // canonical uuid or empty
+};
+
+using api_result = std::variant<storage::batch_record, api_failure>;
+using api_callback = std::function<void(api_result)>;
+
+// Stores the status (durably: the callback runs after the commit) and
+// delivers it to the batch's watchers when terminal.
+void publish(caf::actor_system& system, const services& running,
+             publish_request request, api_callback done);
+
+// The stored record of one batch.
+void fetch(caf::actor_system& system, const services& running,
+           std::string batch_id, api_callback done);
+
+}  // namespace batchcast::actors

@@ -1,0 +1,63 @@
+// The network side of batchcast: the public WebSocket listener and the
+// internal publish API listener, served by a few threads running one
+// io_context.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/services.hpp"
+
+namespace batchcast::net {
+
+struct server_settings {
+  std::string public_host = "127.0.0.1";
+  std::uint16_t public_port = 8000;  // 0: any free port
+  std::string internal_host = "127.0.0.1";
+  std::uint16_t internal_port = 8001;  // 0: any free port
+
+  std::vector<std::string> allowed_hosts = {"localhost", "127.0.0.1"};
+  std::string session_cookie_name = "sessionid";
+  std::string publish_token;  // required; compared in constant time
+
+  std::size_t max_client_message_bytes = 4096;  // larger closes with 1009
+  std::size_t max_publish_body_bytes = 16 * 1024;  // larger is 413
+  std::chrono::milliseconds upgrade_timeout{std::chrono::seconds{10}};
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds{60}};
+  std::chrono::milliseconds close_timeout{std::chrono::seconds{5}};
+  int io_threads = 2;
+};
+
+class server {
+ public:
+  server(caf::actor_system& system, actors::services running,
+         server_settings settings);
+  ~server();  // stops if still running
+
+  // Binds both listeners and starts the I/O threads. Throws
+  // std::runtime_error naming the address when a listener cannot bind.
+  void start();
+
+  // The bound ports (useful with port 0). Valid after start().
+  std::uint16_t public_port() const;
+  std::uint16_t internal_port() const;
+
+  // Stops accepting, closes every open WebSocket with 1001 (going away),
+  // waits up to `grace` for them to finish, then stops the I/O threads.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds{5});
+
+  // Open WebSocket sessions right now (accepted or still upgrading).
+  std::size_t open_sessions() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace batchcast::net

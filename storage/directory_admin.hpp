@@ -1,0 +1,67 @@
+// Creates and fills the embedded directory: the Django/OpenWISP-shaped
+// tables inside batchcast's own SQLite file, for standalone operation and
+// for tests. This is what `batchcast admin ...` runs.
+//
+// Rows are written exactly as Django on SQLite would write them (32-hex
+// UUIDs, UTC text datetimes, PBKDF2 password hashes, signed session data),
+// so sqlite_directory reads them with the same code it uses for a real
+// Django database. Throws storage_error on failure, including a violated
+// constraint (unknown organization, duplicate username).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace batchcast::storage {
+
+struct new_user {
+  std::string username;
+  bool is_staff = false;
+  bool is_superuser = false;
+  bool is_active = true;
+  std::string password;  // empty: an unusable password ("!" + random)
+};
+
+class directory_admin {
+ public:
+  // Opens (creating if needed) the SQLite file at `path` and creates the
+  // directory tables when missing.
+  explicit directory_admin(const std::string& path);
+  ~directory_admin();
+
+  // Each returns the new row's canonical uuid.
+  std::string add_organization(const std::string& name, bool is_active);
+  std::string add_user(const new_user& user);
+  // `organization_id` canonical. Throws when user or organization is unknown.
+  void add_member(const std::string& username,
+                  const std::string& organization_id, bool is_admin);
+  // `batch_id` empty: a fresh uuid. Throws for an unknown organization.
+  std::string add_batch(const std::string& organization_id,
+                        const std::string& batch_id, const std::string& name);
+  // Adds the batch unless it exists; returns false when the organization
+  // is unknown or the batch exists under another organization.
+  bool ensure_batch(const std::string& batch_id,
+                    const std::string& organization_id);
+
+  // Creates a Django session for `username` signed with `secret_key`,
+  // carrying `_auth_user_id`, `_auth_user_backend` = `auth_backend` and
+  // `_auth_user_hash`, valid for `ttl_seconds`. Returns the session key.
+  std::string issue_session(const std::string& username,
+                            const std::string& secret_key,
+                            const std::string& auth_backend,
+                            std::int64_t ttl_seconds);
+
+  // Replaces a user's password hash (ends their sessions, as in Django).
+  void set_password(const std::string& username, const std::string& password);
+  // Updates a user's flags, for tests of revocation.
+  void set_user_flags(const std::string& username, bool is_active,
+                      bool is_staff, bool is_superuser);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace batchcast::storage

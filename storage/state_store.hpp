@@ -1,0 +1,53 @@
+// The service's own state: the latest status of every batch, in an SQLite
+// file in WAL mode.
+//
+//   batch_status(batch_id TEXT PRIMARY KEY, status TEXT NOT NULL,
+//                updated_at INTEGER NOT NULL, origin TEXT NOT NULL)
+//
+// Schema changes are numbered migrations recorded in PRAGMA user_version.
+// Commits run with synchronous=FULL: once save_all returns, the records
+// survive kill -9 and power loss.
+//
+// Owned by the storage actor (detached); not thread-safe. Failures throw
+// storage_error; "not found" is an empty optional.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/batch_status.hpp"
+
+namespace batchcast::storage {
+
+class state_store {
+ public:
+  // Opens or creates the database at `path` and migrates it to the current
+  // schema. Throws storage_error when that fails, including a database
+  // whose user_version is newer than this build knows.
+  explicit state_store(const std::string& path);
+  ~state_store();
+
+  // The stored record of `batch_id` (canonical), if any.
+  std::optional<batch_record> load(const std::string& batch_id);
+
+  // Applies every record in one transaction; a record replaces the stored
+  // one only when it supersedes it. Returns, for each input in order, the
+  // record stored afterwards (the input or the newer one already there).
+  std::vector<batch_record> save_all(const std::vector<batch_record>& records);
+
+  // Records with updated_at_ms >= since_ms, oldest first, at most `limit`.
+  std::vector<batch_record> changed_since(std::int64_t since_ms,
+                                          std::size_t limit);
+
+  // The schema version this build writes.
+  static int schema_version();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace batchcast::storage
