@@ -2,7 +2,7 @@
 
 #include <mutex>
 
-#include <spdlog/sinks/stderr_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 
 namespace batchcast {
 
