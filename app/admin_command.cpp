@@ -1,0 +1,178 @@
+#include "app/admin_command.hpp"
+
+#include <functional>
+#include <iostream>
+#include <memory>
+
+#include "app/settings.hpp"
+#include "storage/directory_admin.hpp"
+#include "storage/session_validator.hpp"
+#include "storage/uuid.hpp"
+
+namespace batchcast::app {
+
+namespace {
+
+struct admin_options {
+  std::string db = "batchcast.db";
+  std::string secret_key_file;
+
+  std::string name;
+  bool inactive = false;
+
+  std::string username;
+  bool staff = false;
+  bool superuser = false;
+  std::string password;
+
+  std::string organization_id;
+  bool admin = false;
+
+  std::string batch_id;
+  long long ttl_seconds = 14 * 24 * 3600;  // Django's SESSION_COOKIE_AGE
+};
+
+using admin_action =
+    std::function<std::string(storage::directory_admin&, admin_options&)>;
+
+std::string canonical_or_throw(const std::string& text, const char* what) {
+  auto canonical = storage::canonical_uuid(text);
+  if (!canonical)
+    throw std::invalid_argument(std::string{what} + " `" + text +
+                                "` is not a uuid");
+  return *canonical;
+}
+
+std::string secret_key_for(const admin_options& options) {
+  if (!options.secret_key_file.empty())
+    return read_secret_file(options.secret_key_file);
+  if (auto key = environment_value("BATCHCAST_SECRET_KEY"))
+    return *key;
+  throw std::invalid_argument(
+      "a secret key is needed: --secret-key-file or BATCHCAST_SECRET_KEY");
+}
+
+// One `admin <noun> <verb>` command: its own --db and --secret-key-file,
+// the given arguments, and an action whose result is printed.
+CLI::App* add_leaf(CLI::App& noun, const std::string& verb,
+                   const std::string& description,
+                   std::shared_ptr<admin_options> options, admin_action action,
+                   int& exit_code) {
+  auto* leaf = noun.add_subcommand(verb, description);
+  leaf->add_option("--db", options->db, "State database (SQLite file)")
+      ->capture_default_str();
+  leaf->add_option(
+      "--secret-key-file", options->secret_key_file,
+      "File holding Django's SECRET_KEY (or BATCHCAST_SECRET_KEY)");
+  describe_environment(*leaf);
+  leaf->callback([leaf, options, action, &exit_code] {
+    try {
+      apply_environment_and_config(*leaf, {});
+      storage::directory_admin directory{options->db};
+      auto printed = action(directory, *options);
+      if (!printed.empty())
+        std::cout << printed << std::endl;
+      exit_code = 0;
+    } catch (const std::exception& e) {
+      std::cerr << "batchcast admin: " << e.what() << "\n";
+      exit_code = 2;
+    }
+  });
+  return leaf;
+}
+
+}  // namespace
+
+void add_admin_command(CLI::App& parent, int& exit_code) {
+  auto options = std::make_shared<admin_options>();
+  auto* admin = parent.add_subcommand(
+      "admin", "Manage the embedded directory (standalone mode)");
+  admin->require_subcommand(1);
+
+  auto* org = admin->add_subcommand("org", "Organizations");
+  org->require_subcommand(1);
+  auto* org_add = add_leaf(
+      *org, "add", "Add an organization; prints its id", options,
+      [](storage::directory_admin& directory, admin_options& o) {
+        return directory.add_organization(o.name, !o.inactive);
+      },
+      exit_code);
+  org_add->add_option("NAME", options->name, "Organization name")->required();
+  org_add->add_flag("--inactive", options->inactive, "Add it inactive");
+
+  auto* user = admin->add_subcommand("user", "Users");
+  user->require_subcommand(1);
+  auto* user_add = add_leaf(
+      *user, "add", "Add a user; prints its id", options,
+      [](storage::directory_admin& directory, admin_options& o) {
+        storage::new_user fresh;
+        fresh.username = o.username;
+        fresh.is_staff = o.staff;
+        fresh.is_superuser = o.superuser;
+        fresh.is_active = !o.inactive;
+        fresh.password = o.password;
+        return directory.add_user(fresh);
+      },
+      exit_code);
+  user_add->add_option("USERNAME", options->username, "Username")->required();
+  user_add->add_flag("--staff", options->staff, "May use the admin site");
+  user_add->add_flag("--superuser", options->superuser, "May watch any batch");
+  user_add->add_flag("--inactive", options->inactive, "Add it inactive");
+  user_add->add_option("--password", options->password,
+                       "Password (default: unusable; or BATCHCAST_PASSWORD)");
+
+  auto* member = admin->add_subcommand("member", "Organization memberships");
+  member->require_subcommand(1);
+  auto* member_add = add_leaf(
+      *member, "add", "Make a user a member of an organization", options,
+      [](storage::directory_admin& directory, admin_options& o) {
+        directory.add_member(o.username,
+                             canonical_or_throw(o.organization_id, "ORG_ID"),
+                             o.admin);
+        return std::string{};
+      },
+      exit_code);
+  member_add->add_option("USERNAME", options->username, "Username")->required();
+  member_add
+      ->add_option("ORG_ID", options->organization_id, "Organization uuid")
+      ->required();
+  member_add->add_flag("--admin", options->admin,
+                       "Administers the organization (may watch its batches)");
+
+  auto* batch = admin->add_subcommand("batch", "Batches");
+  batch->require_subcommand(1);
+  auto* batch_add = add_leaf(
+      *batch, "add", "Add a batch; prints its id", options,
+      [](storage::directory_admin& directory, admin_options& o) {
+        auto id = o.batch_id.empty() ? std::string{}
+                                     : canonical_or_throw(o.batch_id, "--id");
+        return directory.add_batch(
+            canonical_or_throw(o.organization_id, "ORG_ID"), id, o.name);
+      },
+      exit_code);
+  batch_add->add_option("ORG_ID", options->organization_id, "Organization uuid")
+      ->required();
+  batch_add->add_option("--id", options->batch_id, "Batch uuid (default: new)");
+  batch_add->add_option("--name", options->name, "Batch name");
+
+  auto* session = admin->add_subcommand("session", "Django sessions");
+  session->require_subcommand(1);
+  auto* session_issue = add_leaf(
+      *session, "issue", "Log a user in; prints the session key", options,
+      [](storage::directory_admin& directory, admin_options& o) {
+        if (o.ttl_seconds <= 0)
+          throw std::invalid_argument("--ttl must be positive");
+        return directory.issue_session(o.username, secret_key_for(o),
+                                       storage::default_auth_backends().front(),
+                                       o.ttl_seconds);
+      },
+      exit_code);
+  session_issue->add_option("USERNAME", options->username, "Username")
+      ->required();
+  session_issue
+      ->add_option("--ttl", options->ttl_seconds,
+                   "Seconds until the session expires")
+      ->capture_default_str();
+}
+
+}  // namespace batchcast::app

@@ -1,0 +1,298 @@
+#include "app/serve_command.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <unistd.h>
+
+#include "app/service.hpp"
+#include "app/settings.hpp"
+#include "common/log.hpp"
+#include "storage/session_validator.hpp"
+
+namespace batchcast::app {
+
+namespace {
+
+struct serve_options {
+  std::string config_file;
+  std::string listen = "127.0.0.1:8000";
+  std::string internal_listen = "127.0.0.1:8001";
+  std::string db = "batchcast.db";
+  std::string directory;
+  std::string secret_key_file;
+  std::string secret_key_fallbacks_file;
+  std::string publish_token_file;
+  std::string allowed_hosts = "localhost,127.0.0.1";
+  std::string session_cookie_name = "sessionid";
+  std::string auth_backends;
+  std::string node_name;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  int io_threads = 2;
+  int actor_threads = 0;
+  int session_ttl_seconds = 30;
+  std::size_t max_message_bytes = 4096;
+  int upgrade_timeout_seconds = 10;
+  int idle_timeout_seconds = 60;
+  int close_timeout_seconds = 5;
+  int shutdown_grace_seconds = 10;
+};
+
+// A secret comes from its file flag when given on the command line, else
+// from the environment variable holding the secret itself, else from the
+// file named by the environment or the config file.
+std::string resolve_secret(bool file_on_command_line, const std::string& file,
+                           const char* secret_variable, const char* what) {
+  if (!file_on_command_line)
+    if (auto value = environment_value(secret_variable))
+      return *value;
+  if (!file.empty())
+    return read_secret_file(file);
+  throw std::runtime_error(std::string{what} + " is not set: give --" + what +
+                           "-file or " + secret_variable);
+}
+
+std::string default_node_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+    return "node";
+  return std::string{host} + ":" + std::to_string(::getpid());
+}
+
+std::vector<std::string> read_fallback_keys(bool file_on_command_line,
+                                            const std::string& file) {
+  if (!file_on_command_line)
+    if (auto value = environment_value("BATCHCAST_SECRET_KEY_FALLBACKS"))
+      return split_words(*value);
+  if (file.empty())
+    return {};
+  std::ifstream in{file};
+  if (!in)
+    throw std::runtime_error("cannot read secret file " + file);
+  std::string all{std::istreambuf_iterator<char>{in}, {}};
+  return split_words(all);
+}
+
+// Chooses the directory from --directory: none means the embedded tables
+// in the state database.
+void configure_directory(const serve_options& options,
+                         actors::runtime_settings& runtime) {
+  runtime.state_db_path = options.db;
+  if (options.directory.empty()) {
+    runtime.directory_path = options.db;
+    runtime.standalone = true;
+    return;
+  }
+  const std::string sqlite_prefix = "sqlite:";
+  if (options.directory.rfind(sqlite_prefix, 0) == 0 &&
+      options.directory.size() > sqlite_prefix.size()) {
+    runtime.directory_path = options.directory.substr(sqlite_prefix.size());
+    runtime.standalone = false;
+    return;
+  }
+  throw std::runtime_error("--directory: unsupported directory `" +
+                           options.directory + "` (use sqlite:PATH)");
+}
+
+service_settings build_settings(const serve_options& options,
+                                const std::set<std::string>& on_command_line) {
+  service_settings settings;
+  auto& runtime = settings.runtime;
+  configure_directory(options, runtime);
+  runtime.node_name =
+      options.node_name.empty() ? default_node_name() : options.node_name;
+  runtime.session_ttl = std::chrono::seconds{options.session_ttl_seconds};
+
+  auto& session = runtime.session;
+  session.secret_keys.push_back(resolve_secret(
+      on_command_line.count("secret-key-file") > 0, options.secret_key_file,
+      "BATCHCAST_SECRET_KEY", "secret-key"));
+  for (auto& key : read_fallback_keys(
+           on_command_line.count("secret-key-fallbacks-file") > 0,
+           options.secret_key_fallbacks_file))
+    session.secret_keys.push_back(key);
+  session.auth_backends = options.auth_backends.empty()
+                              ? storage::default_auth_backends()
+                              : split_list(options.auth_backends, ',');
+
+  auto& network = settings.network;
+  auto public_address = parse_host_port(options.listen, "--listen");
+  auto internal_address =
+      parse_host_port(options.internal_listen, "--internal-listen");
+  network.public_host = public_address.host;
+  network.public_port = public_address.port;
+  network.internal_host = internal_address.host;
+  network.internal_port = internal_address.port;
+  network.allowed_hosts = split_list(options.allowed_hosts, ',');
+  network.session_cookie_name = options.session_cookie_name;
+  network.publish_token = resolve_secret(
+      on_command_line.count("publish-token-file") > 0,
+      options.publish_token_file, "BATCHCAST_PUBLISH_TOKEN", "publish-token");
+  network.max_client_message_bytes = options.max_message_bytes;
+  network.upgrade_timeout =
+      std::chrono::seconds{options.upgrade_timeout_seconds};
+  network.idle_timeout = std::chrono::seconds{options.idle_timeout_seconds};
+  network.close_timeout = std::chrono::seconds{options.close_timeout_seconds};
+  network.io_threads = options.io_threads;
+  settings.actor_threads = options.actor_threads;
+  return settings;
+}
+
+// Blocks SIGINT and SIGTERM in the calling thread, and so in every thread
+// it starts afterwards, so the only place they are taken is sigwait below.
+sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int serve(const serve_options& options,
+          const std::set<std::string>& on_command_line) {
+  configure_logging(options.log_level, options.log_format == "json"
+                                           ? log_format::json
+                                           : log_format::text);
+  auto settings = build_settings(options, on_command_line);
+  auto signals = block_stop_signals();
+  service node{settings};
+  node.start();
+  int received = 0;
+  sigwait(&signals, &received);
+  logger("app")->info("received {}, shutting down",
+                      received == SIGTERM ? "SIGTERM" : "SIGINT");
+  node.stop(std::chrono::seconds{options.shutdown_grace_seconds});
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& parent, int& exit_code) {
+  auto options = std::make_shared<serve_options>();
+  auto* command = parent.add_subcommand("serve", "Run the service");
+  command->add_option("--config", options->config_file,
+                      "Config file of `name = value` lines");
+  command
+      ->add_option("--listen", options->listen,
+                   "Public WebSocket listener HOST:PORT")
+      ->capture_default_str();
+  command
+      ->add_option("--internal-listen", options->internal_listen,
+                   "Publish API listener HOST:PORT (keep it private)")
+      ->capture_default_str();
+  command
+      ->add_option("--db", options->db,
+                   "State database; also the directory unless "
+                   "--directory is given")
+      ->capture_default_str();
+  command->add_option("--directory", options->directory,
+                      "Django database to read users and sessions from: "
+                      "sqlite:PATH (opened read-only)");
+  command->add_option("--secret-key-file", options->secret_key_file,
+                      "File holding Django's SECRET_KEY (or set "
+                      "BATCHCAST_SECRET_KEY)");
+  command->add_option("--secret-key-fallbacks-file",
+                      options->secret_key_fallbacks_file,
+                      "File with Django's SECRET_KEY_FALLBACKS, one per line "
+                      "(or BATCHCAST_SECRET_KEY_FALLBACKS, space-separated)");
+  command->add_option("--publish-token-file", options->publish_token_file,
+                      "File holding the publish API bearer token (or set "
+                      "BATCHCAST_PUBLISH_TOKEN)");
+  command
+      ->add_option("--allowed-hosts", options->allowed_hosts,
+                   "Comma-separated hosts an Origin may name, Django "
+                   "ALLOWED_HOSTS semantics (.example.com, *)")
+      ->capture_default_str();
+  command
+      ->add_option("--session-cookie-name", options->session_cookie_name,
+                   "Django SESSION_COOKIE_NAME")
+      ->capture_default_str();
+  command->add_option("--auth-backends", options->auth_backends,
+                      "Comma-separated accepted _auth_user_backend values "
+                      "(default: OpenWISP's and Django's ModelBackend)");
+  command->add_option("--node-name", options->node_name,
+                      "Name recorded as the origin of publishes "
+                      "(default: HOSTNAME:PID)");
+  command
+      ->add_option("--log-level", options->log_level,
+                   "trace, debug, info, warn, error or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember(
+          {"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  command->add_option("--log-format", options->log_format, "text or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  command
+      ->add_option("--io-threads", options->io_threads,
+                   "Threads serving sockets")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  command
+      ->add_option("--actor-threads", options->actor_threads,
+                   "CAF scheduler threads (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  command
+      ->add_option("--session-ttl", options->session_ttl_seconds,
+                   "Seconds a validated session is trusted before the "
+                   "directory is read again")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600));
+  command
+      ->add_option("--max-message-bytes", options->max_message_bytes,
+                   "Largest client message; larger closes with 1009")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  command
+      ->add_option("--upgrade-timeout", options->upgrade_timeout_seconds,
+                   "Seconds a client has to send its upgrade request")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600));
+  command
+      ->add_option("--idle-timeout", options->idle_timeout_seconds,
+                   "Seconds of silence before a peer is dropped; pings "
+                   "go out at half of it")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 86400));
+  command
+      ->add_option("--close-timeout", options->close_timeout_seconds,
+                   "Seconds to wait for a client's close frame")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600));
+  command
+      ->add_option("--shutdown-grace", options->shutdown_grace_seconds,
+                   "Seconds SIGTERM waits for sockets to close")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600));
+  describe_environment(*command);
+
+  command->callback([command, options, &exit_code] {
+    try {
+      std::set<std::string> on_command_line;
+      for (auto* option : command->get_options())
+        if (option->count() > 0 && !option->get_lnames().empty())
+          on_command_line.insert(option->get_lnames().front());
+      std::map<std::string, std::string> config;
+      auto config_path =
+          options->config_file.empty()
+              ? environment_value("BATCHCAST_CONFIG").value_or("")
+              : options->config_file;
+      if (!config_path.empty())
+        config = read_config_file(config_path);
+      config.erase("config");
+      apply_environment_and_config(*command, config);
+      exit_code = serve(*options, on_command_line);
+    } catch (const std::exception& e) {
+      std::cerr << "batchcast serve: " << e.what() << "\n";
+      exit_code = 2;
+    }
+  });
+}
+
+}  // namespace batchcast::app

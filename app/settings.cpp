@@ -1,0 +1,171 @@
+#include "app/settings.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace batchcast::app {
+
+namespace {
+
+std::string trim(const std::string& text) {
+  auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos)
+    return {};
+  auto last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
+std::string unquote(const std::string& value) {
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+    return value.substr(1, value.size() - 2);
+  return value;
+}
+
+std::string config_key(std::string name) {
+  std::replace(name.begin(), name.end(), '_', '-');
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return name;
+}
+
+// The long name an option answers to in the environment and config file;
+// empty for positionals and help, which take neither.
+std::string long_name_of(const CLI::Option& option) {
+  if (option.get_positional() || option.get_lnames().empty())
+    return {};
+  auto name = option.get_lnames().front();
+  return name == "help" ? std::string{} : name;
+}
+
+void set_from(CLI::Option& option, const std::string& value) {
+  if (option.get_type_size_max() > 1 || option.get_items_expected_max() > 1)
+    option.add_result(split_list(value, ','));
+  else
+    option.add_result(value);
+  option.run_callback();
+}
+
+}  // namespace
+
+std::map<std::string, std::string> read_config_file(const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    throw std::runtime_error("cannot read config file " + path);
+  std::map<std::string, std::string> values;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    auto text = trim(line);
+    if (text.empty() || text.front() == '#' || text.front() == '[')
+      continue;
+    auto equals = text.find('=');
+    if (equals == std::string::npos)
+      throw std::runtime_error(path + ":" + std::to_string(number) +
+                               ": expected `name = value`");
+    auto key = config_key(trim(text.substr(0, equals)));
+    if (key.empty())
+      throw std::runtime_error(path + ":" + std::to_string(number) +
+                               ": missing a setting name before `=`");
+    values[key] = unquote(trim(text.substr(equals + 1)));
+  }
+  return values;
+}
+
+std::string environment_name(const std::string& long_flag) {
+  std::string name = "BATCHCAST_";
+  for (unsigned char c : long_flag)
+    name += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return name;
+}
+
+void apply_environment_and_config(
+    CLI::App& command, const std::map<std::string, std::string>& config) {
+  std::map<std::string, CLI::Option*> by_name;
+  for (auto* option : command.get_options()) {
+    auto name = long_name_of(*option);
+    if (!name.empty())
+      by_name[name] = option;
+  }
+  for (const auto& [key, value] : config)
+    if (by_name.count(key) == 0)
+      throw std::runtime_error("unknown setting `" + key +
+                               "` in the config file");
+  for (auto& [name, option] : by_name) {
+    if (option->count() > 0)
+      continue;  // the command line wins
+    if (auto value = environment_value(environment_name(name)))
+      set_from(*option, *value);
+    else if (auto it = config.find(name); it != config.end())
+      set_from(*option, it->second);
+  }
+}
+
+void describe_environment(CLI::App& command) {
+  command.footer(
+      "Every flag also reads BATCHCAST_<FLAG> from the environment (for\n"
+      "example --internal-listen from BATCHCAST_INTERNAL_LISTEN). The\n"
+      "command line beats the environment, which beats the config file.");
+}
+
+host_port parse_host_port(const std::string& text, const std::string& what) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    throw std::invalid_argument(what + ": expected HOST:PORT, got `" + text +
+                                "`");
+  host_port parsed;
+  parsed.host = text.substr(0, colon);
+  if (parsed.host.front() == '[' && parsed.host.back() == ']')
+    parsed.host = parsed.host.substr(1, parsed.host.size() - 2);
+  auto port_text = text.substr(colon + 1);
+  if (!std::all_of(port_text.begin(), port_text.end(),
+                   [](unsigned char c) { return std::isdigit(c); }) ||
+      port_text.size() > 5 || std::stoul(port_text) > 65535)
+    throw std::invalid_argument(what + ": `" + port_text +
+                                "` is not a port number");
+  parsed.port = static_cast<std::uint16_t>(std::stoul(port_text));
+  return parsed;
+}
+
+std::string read_secret_file(const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    throw std::runtime_error("cannot read secret file " + path);
+  std::string secret;
+  std::getline(in, secret);
+  if (!secret.empty() && secret.back() == '\r')
+    secret.pop_back();
+  if (secret.empty())
+    throw std::runtime_error("secret file " + path + " is empty");
+  return secret;
+}
+
+std::vector<std::string> split_list(const std::string& text, char separator) {
+  std::vector<std::string> items;
+  std::stringstream in{text};
+  std::string item;
+  while (std::getline(in, item, separator))
+    if (auto trimmed = trim(item); !trimmed.empty())
+      items.push_back(trimmed);
+  return items;
+}
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::istringstream in{text};
+  std::string word;
+  while (in >> word)
+    words.push_back(word);
+  return words;
+}
+
+std::optional<std::string> environment_value(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (value == nullptr || *value == '\0')
+    return std::nullopt;
+  return std::string{value};
+}
+
+}  // namespace batchcast::app

@@ -32,7 +32,8 @@ std::string pattern_for(log_format format) {
 
 void apply(spdlog::logger& target, const log_settings& current) {
   target.set_level(current.level);
-  target.set_pattern(pattern_for(current.format), spdlog::pattern_time_type::utc);
+  target.set_pattern(pattern_for(current.format),
+                     spdlog::pattern_time_type::utc);
 }
 
 }  // namespace
@@ -42,9 +43,8 @@ void configure_logging(const std::string& level, log_format format) {
   std::lock_guard<std::mutex> guard{current.mutex};
   current.level = spdlog::level::from_str(level);
   current.format = format;
-  spdlog::apply_all([&](std::shared_ptr<spdlog::logger> each) {
-    apply(*each, current);
-  });
+  spdlog::apply_all(
+      [&](std::shared_ptr<spdlog::logger> each) { apply(*each, current); });
 }
 
 std::shared_ptr<spdlog::logger> logger(const std::string& subsystem) {

@@ -1,0 +1,32 @@
+// `batchcast publish`: what a job worker does when a batch changes status,
+// from the command line. Prints the stored record; exits 0 when the
+// service acknowledged (committed) it, 2 otherwise.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace batchcast::app {
+
+struct publish_options {
+  std::string batch_id;
+  std::string status;
+  std::string url;              // http://HOST:PORT of the internal listener
+  std::string token;            // bearer token
+  std::string organization_id;  // optional: create the batch (standalone)
+  int timeout_seconds = 30;
+};
+
+struct http_reply {
+  int status = 0;  // 0: no answer
+  std::string body;
+  std::string error;  // transport failure, when status is 0
+};
+
+// POSTs the status. Never throws.
+http_reply publish_status(const publish_options& options);
+
+void add_publish_command(CLI::App& parent, int& exit_code);
+
+}  // namespace batchcast::app

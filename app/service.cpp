@@ -1,0 +1,80 @@
+#include "app/service.hpp"
+
+#include <stdexcept>
+
+#include <caf/actor_system_config.hpp>
+
+#include "common/log.hpp"
+
+namespace batchcast::app {
+
+service::service(service_settings settings) : settings_(std::move(settings)) {}
+
+service::~service() {
+  if (running_)
+    stop();
+}
+
+void service::start() {
+  actor_config_ = std::make_unique<caf::actor_system_config>();
+  actors::register_message_types(*actor_config_);
+  if (settings_.actor_threads > 0)
+    actor_config_->set("scheduler.max-threads", settings_.actor_threads);
+  system_ = std::make_unique<caf::actor_system>(*actor_config_);
+
+  auto started = actors::start_services(*system_, settings_.runtime);
+  if (!started)
+    throw std::runtime_error(system_->render(started.error()));
+  actors_ = *started;
+
+  server_ = std::make_unique<net::server>(*system_, actors_, settings_.network);
+  try {
+    server_->start();
+  } catch (...) {
+    server_.reset();
+    actors::stop_services(*system_, actors_);
+    throw;
+  }
+  running_ = true;
+  logger("app")->info("serving node={} public={}:{} internal={}:{} state={}",
+                      settings_.runtime.node_name,
+                      settings_.network.public_host, server_->public_port(),
+                      settings_.network.internal_host, server_->internal_port(),
+                      settings_.runtime.state_db_path);
+}
+
+std::uint16_t service::public_port() const {
+  return server_->public_port();
+}
+
+std::uint16_t service::internal_port() const {
+  return server_->internal_port();
+}
+
+void service::stop(std::chrono::milliseconds grace) {
+  if (!running_)
+    return;
+  running_ = false;
+  logger("app")->info("stopping: closing sockets, committing state");
+  server_->stop(grace);
+  actors::stop_services(*system_, actors_);
+  server_.reset();
+  actors_ = {};
+  system_.reset();  // waits for every remaining actor
+  actor_config_.reset();
+  logger("app")->info("stopped");
+}
+
+caf::actor_system& service::system() {
+  return *system_;
+}
+
+const actors::services& service::actors() const {
+  return actors_;
+}
+
+const net::server& service::network() const {
+  return *server_;
+}
+
+}  // namespace batchcast::app

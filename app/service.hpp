@@ -1,0 +1,52 @@
+// One running batchcast node: the actor system, the long-lived actors and
+// both listeners, started and stopped in the right order. `batchcast serve`
+// runs one; the integration tests run one in-process on port 0.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "actors/services.hpp"
+#include "net/server.hpp"
+
+namespace batchcast::app {
+
+struct service_settings {
+  actors::runtime_settings runtime;
+  net::server_settings network;
+  int actor_threads = 0;  // CAF scheduler threads; 0: one per core
+};
+
+class service {
+ public:
+  explicit service(service_settings settings);
+  ~service();  // stops if still running
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  // Opens the databases, spawns the actors and binds both listeners.
+  // Throws std::runtime_error with a message an operator can act on.
+  void start();
+
+  std::uint16_t public_port() const;
+  std::uint16_t internal_port() const;
+
+  // Stops accepting, closes open sockets with 1001 (waiting up to `grace`
+  // for them), commits every acknowledged status and stops the actors.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds{5});
+
+  caf::actor_system& system();
+  const actors::services& actors() const;
+  const net::server& network() const;
+
+ private:
+  service_settings settings_;
+  std::unique_ptr<caf::actor_system_config> actor_config_;
+  std::unique_ptr<caf::actor_system> system_;
+  actors::services actors_;
+  std::unique_ptr<net::server> server_;
+  bool running_ = false;
+};
+
+}  // namespace batchcast::app

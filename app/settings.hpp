@@ -1,0 +1,57 @@
+// Where a setting's value comes from, in order of precedence: the command
+// line, then the environment (BATCHCAST_<FLAG_NAME>), then the config file,
+// then the built-in default. Also the small parsers the commands share.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace batchcast::app {
+
+// A config file: one `name = value` per line, where name is a long flag
+// without its dashes (`listen`, `allowed-hosts`; underscores also work).
+// Blank lines and lines starting with '#' are ignored; values may be
+// quoted with "...". Throws std::runtime_error naming the file and line.
+std::map<std::string, std::string> read_config_file(const std::string& path);
+
+// "internal-listen" -> "BATCHCAST_INTERNAL_LISTEN".
+std::string environment_name(const std::string& long_flag);
+
+// Gives every option of `command` that the command line left unset its
+// value from the environment, else from `config` (which may be empty).
+// Throws std::runtime_error for a config key that names no option.
+void apply_environment_and_config(
+    CLI::App& command, const std::map<std::string, std::string>& config);
+
+// Appends "Every flag also reads BATCHCAST_<FLAG> ..." to the help text.
+void describe_environment(CLI::App& command);
+
+struct host_port {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// "127.0.0.1:8000", "[::1]:8000", "localhost:0". Throws
+// std::invalid_argument with a message naming `what` on anything else.
+host_port parse_host_port(const std::string& text, const std::string& what);
+
+// The first line of a secret file, without its line ending. Throws
+// std::runtime_error naming the file when it is missing, unreadable or
+// empty; the secret itself never appears in a message.
+std::string read_secret_file(const std::string& path);
+
+// Non-empty items of `text` split at `separator`, trimmed of spaces.
+std::vector<std::string> split_list(const std::string& text, char separator);
+
+// Non-empty whitespace-separated words (spaces, tabs, newlines).
+std::vector<std::string> split_words(const std::string& text);
+
+// The value of an environment variable, if set and non-empty.
+std::optional<std::string> environment_value(const std::string& name);
+
+}  // namespace batchcast::app

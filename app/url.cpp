@@ -1,0 +1,77 @@
+#include "app/url.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
+namespace batchcast::app {
+
+namespace {
+
+std::uint16_t default_port(const std::string& scheme) {
+  return scheme == "https" || scheme == "wss" ? 443 : 80;
+}
+
+}  // namespace
+
+std::string parsed_url::authority() const {
+  auto shown = host.find(':') == std::string::npos ? host : "[" + host + "]";
+  return shown + ":" + std::to_string(port);
+}
+
+parsed_url parse_url(const std::string& text, const std::string& what) {
+  auto fail = [&](const std::string& why) {
+    return std::invalid_argument(what + ": " + why + " in `" + text + "`");
+  };
+  auto scheme_end = text.find("://");
+  if (scheme_end == std::string::npos)
+    throw fail("expected scheme://host:port");
+  parsed_url url;
+  url.scheme = text.substr(0, scheme_end);
+  std::transform(url.scheme.begin(), url.scheme.end(), url.scheme.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (url.scheme != "ws" && url.scheme != "wss" && url.scheme != "http" &&
+      url.scheme != "https")
+    throw fail("unsupported scheme `" + url.scheme + "`");
+
+  auto rest = text.substr(scheme_end + 3);
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  if (slash != std::string::npos)
+    url.path = rest.substr(slash);
+  while (!url.path.empty() && url.path.back() == '/')
+    url.path.pop_back();
+
+  std::string port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string::npos)
+      throw fail("unterminated [IPv6] host");
+    url.host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':')
+        throw fail("unexpected text after the host");
+      port_text = authority.substr(close + 2);
+    }
+  } else {
+    auto colon = authority.find(':');
+    url.host = authority.substr(0, colon);
+    if (colon != std::string::npos)
+      port_text = authority.substr(colon + 1);
+  }
+  if (url.host.empty())
+    throw fail("missing host");
+
+  url.port = default_port(url.scheme);
+  if (!port_text.empty()) {
+    bool digits = port_text.size() <= 5 &&
+                  std::all_of(port_text.begin(), port_text.end(),
+                              [](unsigned char c) { return std::isdigit(c); });
+    if (!digits || std::stoul(port_text) > 65535 || std::stoul(port_text) == 0)
+      throw fail("bad port `" + port_text + "`");
+    url.port = static_cast<std::uint16_t>(std::stoul(port_text));
+  }
+  return url;
+}
+
+}  // namespace batchcast::app
