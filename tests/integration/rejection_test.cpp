@@ -1,0 +1,99 @@
+// Who is turned away, and how: every refused upgrade is a bare 403 (the
+// reason is only logged); routing mistakes are 404; plain GETs are 426.
+#define BOOST_TEST_MODULE rejection
+#include <boost/test/unit_test.hpp>
+
+#include <thread>
+
+#include "tests/integration/service_fixture.hpp"
+
+using namespace batchcast::testing;
+using namespace std::chrono_literals;
+
+BOOST_FIXTURE_TEST_SUITE(rejection, service_fixture)
+
+BOOST_AUTO_TEST_CASE(no_session_cookie_is_refused) {
+  ws_client client;
+  BOOST_CHECK_EQUAL(connect(client, batch_a, ""), 403);
+}
+
+BOOST_AUTO_TEST_CASE(garbage_session_cookie_is_refused) {
+  ws_client client;
+  BOOST_CHECK_EQUAL(connect(client, batch_a, "not-a-real-session-key"), 403);
+  ws_client other;
+  BOOST_CHECK_EQUAL(connect(other, batch_a, std::string(5000, 'a')), 403);
+}
+
+BOOST_AUTO_TEST_CASE(expired_session_is_refused) {
+  std::this_thread::sleep_for(1500ms);
+  ws_client client;
+  BOOST_CHECK_EQUAL(connect(client, batch_a, expiring), 403);
+}
+
+BOOST_AUTO_TEST_CASE(inactive_user_is_refused) {
+  ws_client client;
+  BOOST_CHECK_EQUAL(connect(client, batch_a, inactive_staff), 403);
+}
+
+BOOST_AUTO_TEST_CASE(superuser_without_staff_flag_is_refused) {
+  ws_client client;
+  BOOST_CHECK_EQUAL(connect(client, batch_a, non_staff_super), 403);
+}
+
+BOOST_AUTO_TEST_CASE(staff_of_another_organization_is_refused) {
+  ws_client client;
+  BOOST_CHECK_EQUAL(connect(client, batch_a, staff_of_b), 403);
+}
+
+BOOST_AUTO_TEST_CASE(member_who_is_not_org_admin_is_refused) {
+  ws_client client;
+  BOOST_CHECK_EQUAL(connect(client, batch_a, plain_member_a), 403);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_batch_is_refused_even_for_superuser) {
+  ws_client client;
+  BOOST_CHECK_EQUAL(
+      connect(client, "00000000-0000-4000-8000-000000000000", superuser), 403);
+}
+
+BOOST_AUTO_TEST_CASE(foreign_or_missing_origin_is_refused) {
+  ws_client foreign;
+  BOOST_CHECK_EQUAL(
+      connect(foreign, batch_a, manager_of_a, "http://evil.example"), 403);
+  ws_client missing;
+  BOOST_CHECK_EQUAL(connect(missing, batch_a, manager_of_a, ""), 403);
+  ws_client allowed_with_port;
+  BOOST_CHECK_EQUAL(connect(allowed_with_port, batch_a, manager_of_a,
+                            "http://127.0.0.1:9999"),
+                    101);
+}
+
+BOOST_AUTO_TEST_CASE(non_canonical_batch_ids_are_not_routes) {
+  auto upper = batch_a;
+  for (auto& c : upper)
+    c = static_cast<char>(std::toupper(c));
+  std::string undashed;
+  for (char c : batch_a)
+    if (c != '-')
+      undashed += c;
+  for (const auto& path :
+       {"/ws/radius/batch/" + upper + "/", "/ws/radius/batch/" + batch_a,
+        "/ws/radius/batch/" + undashed + "/",
+        "/ws/radius/batch/" + batch_a + "/extra/", std::string{"/"},
+        std::string{"/ws/radius/batch/"}}) {
+    ws_client client;
+    ws_client_options options;
+    options.port = public_port();
+    options.path = path;
+    options.cookie = "sessionid=" + manager_of_a;
+    BOOST_TEST_CONTEXT(path) { BOOST_CHECK_EQUAL(client.connect(options), 404); }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(plain_get_without_upgrade_is_426) {
+  auto reply = http_request("127.0.0.1", public_port(), "GET",
+                            "/ws/radius/batch/" + batch_a + "/");
+  BOOST_CHECK_EQUAL(reply.status, 426);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

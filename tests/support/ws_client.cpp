@@ -1,0 +1,131 @@
+#include "tests/support/ws_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+namespace batchcast::testing {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+void set_read_limit(tcp::socket& socket, std::chrono::milliseconds limit) {
+  timeval value{};
+  value.tv_sec = limit.count() / 1000;
+  value.tv_usec = (limit.count() % 1000) * 1000;
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &value,
+               sizeof value);
+}
+
+}  // namespace
+
+struct ws_client::impl {
+  asio::io_context io;
+  websocket::stream<tcp::socket> ws{io};
+  bool closed = false;
+  std::uint16_t close_code = 0;
+};
+
+ws_client::ws_client() : impl_(std::make_unique<impl>()) {}
+
+ws_client::~ws_client() {
+  beast::error_code ignored;
+  impl_->ws.next_layer().close(ignored);
+}
+
+int ws_client::connect(const ws_client_options& options) {
+  tcp::resolver resolver{impl_->io};
+  auto& socket = impl_->ws.next_layer();
+  asio::connect(socket,
+                resolver.resolve(options.host, std::to_string(options.port)));
+  set_read_limit(socket, std::chrono::seconds{10});
+  impl_->ws.set_option(websocket::stream_base::decorator(
+      [options](websocket::request_type& request) {
+        if (!options.origin.empty())
+          request.set(http::field::origin, options.origin);
+        if (!options.cookie.empty())
+          request.set(http::field::cookie, options.cookie);
+      }));
+  websocket::response_type response;
+  beast::error_code ec;
+  impl_->ws.handshake(response,
+                      options.host + ":" + std::to_string(options.port),
+                      options.path, ec);
+  return response.result_int();
+}
+
+std::optional<std::string> ws_client::read_message(
+    std::chrono::milliseconds limit) {
+  set_read_limit(impl_->ws.next_layer(), limit);
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  impl_->ws.read(buffer, ec);
+  if (ec == websocket::error::closed) {
+    impl_->closed = true;
+    impl_->close_code = impl_->ws.reason().code;
+  }
+  if (ec)
+    return std::nullopt;
+  return beast::buffers_to_string(buffer.data());
+}
+
+std::uint16_t ws_client::close_code() const { return impl_->close_code; }
+
+bool ws_client::closed() const { return impl_->closed; }
+
+bool ws_client::send_text(std::size_t size) {
+  beast::error_code ec;
+  impl_->ws.text(true);
+  impl_->ws.write(asio::buffer(std::string(size, 'x')), ec);
+  return !ec;
+}
+
+http_result http_request(const std::string& host, std::uint16_t port,
+                         const std::string& method, const std::string& target,
+                         const std::string& body,
+                         const std::string& authorization,
+                         const std::string& extra_header_name,
+                         const std::string& extra_header_value) {
+  asio::io_context io;
+  tcp::socket socket{io};
+  tcp::resolver resolver{io};
+  asio::connect(socket, resolver.resolve(host, std::to_string(port)));
+  set_read_limit(socket, std::chrono::seconds{10});
+
+  http::request<http::string_body> request{http::string_to_verb(method),
+                                           target, 11};
+  request.set(http::field::host, host + ":" + std::to_string(port));
+  if (!authorization.empty())
+    request.set(http::field::authorization, authorization);
+  if (!extra_header_name.empty())
+    request.set(extra_header_name, extra_header_value);
+  if (!body.empty() || method == "POST") {
+    request.set(http::field::content_type, "application/json");
+    request.body() = body;
+    request.prepare_payload();
+  }
+  beast::error_code ec;
+  http::write(socket, request, ec);
+
+  http_result result;
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(1 << 20);
+  http::read(socket, buffer, parser, ec);
+  if (!ec || parser.is_header_done()) {
+    result.status = parser.get().result_int();
+    result.body = parser.get().body();
+  }
+  return result;
+}
+
+}  // namespace batchcast::testing
