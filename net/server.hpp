@@ -26,7 +26,7 @@ struct server_settings {
   std::string session_cookie_name = "sessionid";
   std::string publish_token;  // required; compared in constant time
 
-  std::size_t max_client_message_bytes = 4096;  // larger closes with 1009
+  std::size_t max_client_message_bytes = 4096;     // larger closes with 1009
   std::size_t max_publish_body_bytes = 16 * 1024;  // larger is 413
   std::chrono::milliseconds upgrade_timeout{std::chrono::seconds{10}};
   std::chrono::milliseconds idle_timeout{std::chrono::seconds{60}};

@@ -1,0 +1,104 @@
+#include "net/routes.hpp"
+
+#include "storage/uuid.hpp"
+
+namespace batchcast::net {
+
+namespace {
+
+constexpr std::string_view watch_prefix = "/ws/radius/batch/";
+constexpr std::string_view api_prefix = "/api/v1/radius/batch/";
+constexpr std::string_view api_suffix = "/status";
+
+// No route is longer than this once decoded; an escape triples a byte, so
+// anything longer than three times this cannot be a route.
+constexpr std::size_t longest_route = 128;
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+// Like Python's urllib.parse.unquote on the bytes: a '%' that is not
+// followed by two hex digits stays as it is.
+std::string percent_decode(std::string_view text) {
+  std::string decoded;
+  decoded.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      int high = hex_value(text[i + 1]);
+      int low = hex_value(text[i + 2]);
+      if (high >= 0 && low >= 0) {
+        decoded.push_back(static_cast<char>(high * 16 + low));
+        i += 2;
+        continue;
+      }
+    }
+    decoded.push_back(text[i]);
+  }
+  return decoded;
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() &&
+         text.substr(text.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+std::optional<std::string> request_path(std::string_view target) {
+  auto path = target.substr(0, target.find('?'));
+  if (path.empty() || path.front() != '/' || path.size() > 3 * longest_route)
+    return std::nullopt;
+  return percent_decode(path);
+}
+
+std::optional<std::string> parse_watch_route(std::string_view target) {
+  auto path = request_path(target);
+  if (!path)
+    return std::nullopt;
+
+  std::string_view rest{*path};
+  if (!starts_with(rest, watch_prefix) || !ends_with(rest, "/"))
+    return std::nullopt;
+  rest.remove_prefix(watch_prefix.size());
+  rest.remove_suffix(1);
+  if (!storage::is_canonical_uuid(rest))
+    return std::nullopt;
+  return std::string{rest};
+}
+
+api_route parse_api_route(std::string_view target) {
+  auto path = request_path(target);
+  if (!path)
+    return {};
+
+  std::string_view rest{*path};
+  if (!starts_with(rest, api_prefix) || !ends_with(rest, api_suffix))
+    return {};
+  rest.remove_prefix(api_prefix.size());
+  rest.remove_suffix(api_suffix.size());
+  // Only one path segment may stand where the id goes; "/a/b/status" is
+  // some other path, not a malformed id.
+  if (rest.empty() || rest.find('/') != std::string_view::npos)
+    return {};
+  if (!storage::is_canonical_uuid(rest))
+    return {api_route::malformed_id, {}};
+  return {api_route::batch_status, std::string{rest}};
+}
+
+bool is_health_route(std::string_view target) {
+  auto path = request_path(target);
+  return path && *path == "/healthz";
+}
+
+}  // namespace batchcast::net
