@@ -1,0 +1,153 @@
+"""Runs a real `batchcast serve` process for the interop tests: its own
+database, free loopback ports, start/stop by PID, and the client calls a
+test needs (publish over HTTP, watch over WebSocket)."""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import websockets
+
+TOKEN = "interop-publish-token"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ws_headers(session, origin="http://127.0.0.1", cookie_name="sessionid"):
+    headers = {"Origin": origin}
+    if session:
+        headers["Cookie"] = f"{cookie_name}={session}"
+    return headers
+
+
+class Node:
+    """One batchcast process. `serve_args` are extra flags for `serve`."""
+
+    def __init__(self, binary, workdir, secret_key, serve_args=(), env=None):
+        self.binary = binary
+        self.workdir = workdir
+        self.db = os.path.join(workdir, "state.db")
+        self.secret_file = os.path.join(workdir, "secret_key")
+        with open(self.secret_file, "w") as f:
+            f.write(secret_key + "\n")
+        self.serve_args = list(serve_args)
+        self.env = dict(os.environ, BATCHCAST_PUBLISH_TOKEN=TOKEN, **(env or {}))
+        self.process = None
+        self.log = None
+        self.log_path = os.path.join(workdir, "server.log")
+        self.public_port = free_port()
+        self.internal_port = free_port()
+
+    def admin(self, *args):
+        out = subprocess.run(
+            [self.binary, "admin", *args, "--db", self.db,
+             "--secret-key-file", self.secret_file],
+            check=True, capture_output=True, text=True, timeout=60)
+        return out.stdout.strip()
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.process = subprocess.Popen(
+            [self.binary, "serve", "--db", self.db,
+             "--secret-key-file", self.secret_file,
+             "--listen", f"127.0.0.1:{self.public_port}",
+             "--internal-listen", f"127.0.0.1:{self.internal_port}",
+             "--node-name", "interop", *self.serve_args],
+            env=self.env, stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(
+                        ("127.0.0.1", self.internal_port), timeout=1):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError("batchcast exited during start:\n" +
+                                       self.read_log())
+                time.sleep(0.05)
+        raise RuntimeError("batchcast did not start listening")
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stops the process (SIGTERM by default) and returns its exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        code = self.process.wait(timeout=30)
+        self.process = None
+        self.log.close()
+        return code
+
+    def read_log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def publish(self, batch, status):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.internal_port}"
+            f"/api/v1/radius/batch/{batch}/status",
+            data=json.dumps({"status": status}).encode(),
+            headers={"Authorization": f"Bearer {TOKEN}",
+                     "Content-Type": "application/json"},
+            method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+
+    def url(self, batch):
+        return f"ws://127.0.0.1:{self.public_port}/ws/radius/batch/{batch}/"
+
+    async def receive_one(self, batch, session, publish_after_connect=None,
+                          origin="http://127.0.0.1"):
+        """Connects, optionally publishes, and returns (message, anything
+        received after it, close code)."""
+        async with websockets.connect(self.url(batch),
+                                      extra_headers=ws_headers(session, origin),
+                                      open_timeout=10) as ws:
+            if publish_after_connect:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, self.publish, batch, publish_after_connect)
+            message = await asyncio.wait_for(ws.recv(), timeout=10)
+            try:
+                extra = await asyncio.wait_for(ws.recv(), timeout=10)
+            except websockets.ConnectionClosedOK:
+                extra = None
+            return message, extra, ws.close_code
+
+    def upgrade_status(self, batch, session, origin="http://127.0.0.1"):
+        """101 when the upgrade is accepted, else the HTTP status."""
+        async def attempt():
+            try:
+                async with websockets.connect(
+                        self.url(batch), extra_headers=ws_headers(session, origin),
+                        open_timeout=10):
+                    return 101
+            except websockets.InvalidStatusCode as e:
+                return e.status_code
+        return asyncio.run(attempt())
+
+
+def run_tests(tests, *args):
+    """Runs each test(*args), prints PASS/FAIL lines and the closing
+    'N passed, N failed' line; returns the process exit code."""
+    import traceback
+    passed = failed = 0
+    for test in tests:
+        try:
+            test(*args)
+            passed += 1
+            print(f"PASS {test.__name__}", flush=True)
+        except Exception:
+            failed += 1
+            print(f"FAIL {test.__name__}", flush=True)
+            traceback.print_exc()
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
