@@ -1,0 +1,110 @@
+#include "actors/directory_reader.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/atoms.hpp"
+#include "actors/errors.hpp"
+#include "actors/message_types.hpp"
+#include "common/log.hpp"
+#include "storage/storage_error.hpp"
+
+namespace batchcast::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<directory_state>*;
+
+// While the directory is down every lookup fails; one warning per interval
+// is enough for an operator and keeps the log readable.
+constexpr auto warning_interval = std::chrono::seconds{30};
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto instance = batchcast::logger("auth");
+  return instance;
+}
+
+std::int64_t now_unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count();
+}
+
+void note_failure(self_ptr self, const char* what, const std::exception& e) {
+  auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
+  if (!st.failing || now - st.last_warning >= warning_interval) {
+    log()->warn(
+        "directory unreadable, watchers are refused with 503 until it "
+        "recovers directory={} lookup={} error={}",
+        st.description, what, e.what());
+    st.last_warning = now;
+  }
+  st.failing = true;
+}
+
+void note_success(self_ptr self) {
+  auto& st = self->state;
+  if (st.failing)
+    log()->info("directory readable again directory={}", st.description);
+  st.failing = false;
+}
+
+}  // namespace
+
+caf::behavior directory_reader(self_ptr self,
+                               std::shared_ptr<storage::directory> directory,
+                               storage::session_settings settings,
+                               std::string description) {
+  self->state.directory = std::move(directory);
+  self->state.settings = std::move(settings);
+  self->state.description = std::move(description);
+
+  return {
+      [self](validate_atom, const std::string& session_key) {
+        auto& st = self->state;
+        session_lookup answer;
+        try {
+          auto verdict = storage::validate_session(*st.directory, st.settings,
+                                                   session_key, now_unix_ms());
+          note_success(self);
+          if (auto* who = std::get_if<storage::principal>(&verdict)) {
+            answer.valid = true;
+            answer.who = std::move(*who);
+          } else {
+            answer.failure = std::get<storage::auth_failure>(verdict);
+          }
+        } catch (const std::exception& e) {
+          // storage throws storage_error; anything else is treated alike so
+          // this actor keeps serving and every waiter gets an answer.
+          note_failure(self, "session", e);
+          answer.failure = storage::auth_failure::directory_failed;
+        }
+        return answer;
+      },
+      [self](batch_org_atom, const std::string& batch_id)
+          -> caf::result<std::vector<std::string>> {
+        auto& st = self->state;
+        try {
+          std::vector<std::string> found;
+          if (auto organization = st.directory->batch_organization(batch_id))
+            found.push_back(std::move(*organization));
+          note_success(self);
+          return found;
+        } catch (const std::exception& e) {
+          note_failure(self, "batch", e);
+          return make_error(errc::directory_failed, e.what());
+        }
+      },
+  };
+}
+
+caf::actor spawn_directory_reader(caf::actor_system& system,
+                                  std::shared_ptr<storage::directory> directory,
+                                  storage::session_settings settings,
+                                  std::string description) {
+  return system.spawn<caf::detached>(directory_reader, std::move(directory),
+                                     std::move(settings),
+                                     std::move(description));
+}
+
+}  // namespace batchcast::actors

@@ -1,0 +1,104 @@
+#include "actors/registry.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/atoms.hpp"
+#include "actors/batch_group.hpp"
+#include "actors/errors.hpp"
+#include "actors/message_types.hpp"
+#include "common/log.hpp"
+
+namespace batchcast::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<registry_state>*;
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto instance = batchcast::logger("registry");
+  return instance;
+}
+
+// The group of `batch_id`, spawned when there is none, with one more
+// message counted as routed to it.
+registry_state::entry& route(self_ptr self, const std::string& batch_id) {
+  auto& st = self->state;
+  auto found = st.groups.find(batch_id);
+  if (found == st.groups.end()) {
+    auto group = self->spawn<caf::linked>(
+        batch_group, batch_id, caf::actor_cast<caf::actor>(self), st.store);
+    st.running.emplace(group.address(), batch_id);
+    found = st.groups.emplace(batch_id, registry_state::entry{group}).first;
+    log()->debug("group started batch={} groups={}", batch_id,
+                 st.groups.size());
+  }
+  ++found->second.routed;
+  return found->second;
+}
+
+void on_idle(self_ptr self, const std::string& batch_id,
+             std::uint64_t handled) {
+  auto& st = self->state;
+  auto found = st.groups.find(batch_id);
+  auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+  // A report from a group already replaced is stale; one that lags behind
+  // the routed count means messages are still on their way to the group.
+  if (found == st.groups.end() || found->second.group != sender ||
+      found->second.routed != handled)
+    return;
+  self->send(found->second.group, retire_atom::value);
+  st.groups.erase(found);
+  log()->debug("group retired batch={} groups={}", batch_id, st.groups.size());
+}
+
+void on_exit(self_ptr self, caf::exit_msg& msg) {
+  auto& st = self->state;
+  auto group = st.running.find(msg.source);
+  if (group == st.running.end()) {
+    // Not from one of our groups: we are being stopped. The link takes
+    // the groups down with us.
+    log()->info("registry stopping groups={}", st.groups.size());
+    self->quit(msg.reason);
+    return;
+  }
+  auto batch_id = std::move(group->second);
+  st.running.erase(group);
+  auto entry = st.groups.find(batch_id);
+  if (entry != st.groups.end() && entry->second.group.address() == msg.source) {
+    // It died without being retired (only a bug or a crash does that).
+    log()->warn("group ended unexpectedly batch={} reason={}", batch_id,
+                describe(msg.reason));
+    st.groups.erase(entry);
+  }
+}
+
+}  // namespace
+
+caf::behavior registry(self_ptr self, caf::actor store) {
+  self->state.store = std::move(store);
+  self->set_exit_handler([self](caf::exit_msg& msg) { on_exit(self, msg); });
+
+  return {
+      [self](join_atom join, const std::string& batch_id,
+             const caf::actor& connection) {
+        auto& entry = route(self, batch_id);
+        return self->delegate(entry.group, join, batch_id, connection);
+      },
+      [self](publish_atom publish, storage::batch_record& record) {
+        auto& entry = route(self, record.batch_id);
+        return self->delegate(entry.group, publish, std::move(record));
+      },
+      [self](idle_atom, const std::string& batch_id, std::uint64_t handled) {
+        on_idle(self, batch_id, handled);
+      },
+      [self](count_atom) {
+        return static_cast<std::uint64_t>(self->state.groups.size());
+      },
+  };
+}
+
+caf::actor spawn_registry(caf::actor_system& system, caf::actor store) {
+  return system.spawn(registry, std::move(store));
+}
+
+}  // namespace batchcast::actors

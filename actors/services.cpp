@@ -1,0 +1,294 @@
+#include "actors/services.hpp"
+
+#include <atomic>
+
+#include <caf/all.hpp>
+
+#include "actors/atoms.hpp"
+#include "actors/connection.hpp"
+#include "actors/directory_reader.hpp"
+#include "actors/errors.hpp"
+#include "actors/message_types.hpp"
+#include "actors/registry.hpp"
+#include "actors/session_auth.hpp"
+#include "actors/storage_actor.hpp"
+#include "common/log.hpp"
+#include "storage/directory_admin.hpp"
+#include "storage/state_store.hpp"
+
+namespace batchcast::actors {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto instance = batchcast::logger("store");
+  return instance;
+}
+
+caf::error open_failure(const std::string& what, const std::string& path,
+                        const std::exception& e) {
+  return caf::make_error(caf::sec::runtime_error,
+                         "cannot open " + what + " " + path + ": " + e.what());
+}
+
+// Unix milliseconds, strictly increasing across calls in this process:
+// records are ordered by (updated_at, origin), so two publishes from this
+// node in one millisecond would otherwise not supersede each other and
+// the later status could be lost.
+std::int64_t next_timestamp_ms() {
+  static std::atomic<std::int64_t> last{0};
+  using namespace std::chrono;
+  auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+                 .count();
+  auto previous = last.load();
+  std::int64_t next;
+  do {
+    next = std::max(now, previous + 1);
+  } while (!last.compare_exchange_weak(previous, next));
+  return next;
+}
+
+// Calls the API callback exactly once. Should the actor that holds it end
+// without answering (the system stopping under it), the destructor
+// answers shutting_down, so an HTTP request never waits forever.
+class once_callback {
+ public:
+  explicit once_callback(api_callback done) : done_(std::move(done)) {}
+  once_callback(const once_callback&) = delete;
+  once_callback& operator=(const once_callback&) = delete;
+
+  ~once_callback() {
+    if (done_)
+      done_(api_failure::shutting_down);
+  }
+
+  void operator()(api_result result) {
+    auto done = std::move(done_);
+    done_ = nullptr;
+    if (done)
+      done(std::move(result));
+  }
+
+ private:
+  api_callback done_;
+};
+
+using reply_ptr = std::shared_ptr<once_callback>;
+
+api_failure failure_of(const caf::error& err) {
+  return is_receiver_gone(err) ? api_failure::shutting_down
+                               : api_failure::storage_failed;
+}
+
+void store_record(caf::event_based_actor* self, const services& running,
+                  const publish_request& request, reply_ptr reply) {
+  storage::batch_record record;
+  record.batch_id = request.batch_id;
+  record.status = request.status;
+  record.updated_at_ms = next_timestamp_ms();
+  record.origin = running.node_name;
+  self->request(running.registry, caf::infinite, publish_atom::value,
+                std::move(record))
+      .then([reply](
+                storage::batch_record& stored) { (*reply)(std::move(stored)); },
+            [reply](caf::error& err) { (*reply)(failure_of(err)); });
+}
+
+// ensure_batch said no; the directory tells which of the two reasons.
+void explain_refusal(caf::event_based_actor* self, const services& running,
+                     const publish_request& request, reply_ptr reply) {
+  self->request(running.directory, caf::infinite, batch_org_atom::value,
+                request.batch_id)
+      .then(
+          [reply, request](const std::vector<std::string>& organization) {
+            auto mismatch = !organization.empty() &&
+                            organization.front() != request.organization_id;
+            (*reply)(mismatch ? api_failure::organization_mismatch
+                              : api_failure::unknown_organization);
+          },
+          [reply](caf::error& err) { (*reply)(failure_of(err)); });
+}
+
+// What the storage actor owns, opened on the caller's thread so that
+// start_services can fail with a message naming the file.
+struct opened_state {
+  std::shared_ptr<storage::state_store> store;
+  std::shared_ptr<storage::directory_admin> admin;  // standalone only
+};
+
+caf::expected<opened_state> open_state(const runtime_settings& settings) {
+  opened_state opened;
+  try {
+    opened.store =
+        std::make_shared<storage::state_store>(settings.state_db_path);
+  } catch (const std::exception& e) {
+    return open_failure("state database", settings.state_db_path, e);
+  }
+  if (settings.standalone) {
+    try {
+      // Also creates the directory tables of a fresh file.
+      opened.admin =
+          std::make_shared<storage::directory_admin>(settings.directory_path);
+    } catch (const std::exception& e) {
+      return open_failure("embedded directory", settings.directory_path, e);
+    }
+  }
+  return opened;
+}
+
+services spawn_all(caf::actor_system& system, const runtime_settings& settings,
+                   opened_state state,
+                   std::shared_ptr<storage::directory> directory,
+                   std::string directory_description) {
+  services running;
+  running.node_name = settings.node_name;
+  running.standalone = settings.standalone;
+  running.store =
+      spawn_storage_actor(system, std::move(state.store),
+                          std::move(state.admin), settings.state_db_path);
+  running.directory = spawn_directory_reader(
+      system, std::move(directory), settings.session, directory_description);
+  auth_settings auth;
+  auth.session_ttl = settings.session_ttl;
+  auth.negative_ttl = settings.negative_ttl;
+  running.session_auth = spawn_session_auth(system, running.directory, auth);
+  running.registry = spawn_registry(system, running.store);
+  log()->info("services started state={} directory={} standalone={} node={}",
+              settings.state_db_path, directory_description,
+              settings.standalone, settings.node_name);
+  return running;
+}
+
+}  // namespace
+
+void register_message_types(caf::actor_system_config& config) {
+  config.add_message_type<storage::batch_record>("batchcast::batch_record");
+  config.add_message_type<storage::principal>("batchcast::principal");
+  config.add_message_type<session_lookup>("batchcast::session_lookup");
+  config.add_message_type<auth_verdict>("batchcast::auth_verdict");
+  // CAF 0.17.6's add_error_category<T> does not compile (its renderer
+  // lambda has the wrong signature), so the renderer is given directly.
+  config.add_error_category(
+      error_category, [](std::uint8_t code, caf::atom_value category,
+                         const caf::message& context) {
+        return describe(caf::error{code, category, context});
+      });
+}
+
+caf::expected<services> start_services(caf::actor_system& system,
+                                       const runtime_settings& settings) {
+  auto state = open_state(settings);
+  if (!state)
+    return std::move(state.error());
+  std::shared_ptr<storage::directory> directory;
+  try {
+    // Read-only even in standalone mode: the embedded directory is written
+    // only through directory_admin, which open_state has already made
+    // create the tables.
+    directory = std::make_shared<storage::sqlite_directory>(
+        settings.directory_path, /*read_only=*/true, settings.tables);
+  } catch (const std::exception& e) {
+    return open_failure("directory", settings.directory_path, e);
+  }
+  return spawn_all(system, settings, std::move(*state), std::move(directory),
+                   "sqlite:" + settings.directory_path);
+}
+
+caf::expected<services> start_services(
+    caf::actor_system& system, const runtime_settings& settings,
+    std::shared_ptr<storage::directory> directory) {
+  auto state = open_state(settings);
+  if (!state)
+    return std::move(state.error());
+  return spawn_all(system, settings, std::move(*state), std::move(directory),
+                   "external directory");
+}
+
+void stop_services(caf::actor_system& system, const services& running) {
+  caf::scoped_actor self{system};
+
+  self->send_exit(running.registry, caf::exit_reason::user_shutdown);
+  self->wait_for(running.registry);
+
+  self->request(running.store, caf::infinite, flush_atom::value)
+      .receive([](caf::unit_t) {},
+               [](caf::error& err) {
+                 log()->error("flush at shutdown failed error={}",
+                              describe(err));
+               });
+
+  for (const auto& each :
+       {running.session_auth, running.directory, running.store})
+    self->send_exit(each, caf::exit_reason::user_shutdown);
+  self->wait_for(running.session_auth, running.directory, running.store);
+  log()->info("services stopped");
+}
+
+caf::actor spawn_connection(caf::actor_system& system, const services& running,
+                            connection_request request,
+                            client_socket_ptr socket) {
+  return system.spawn(connection, std::move(request), std::move(socket),
+                      running.session_auth, running.registry);
+}
+
+void socket_closed(const caf::actor& connection) {
+  if (connection)
+    caf::anon_send(connection, socket_closed_atom::value);
+}
+
+const char* to_string(api_failure failure) {
+  switch (failure) {
+    case api_failure::not_found:
+      return "not_found";
+    case api_failure::unknown_organization:
+      return "unknown_organization";
+    case api_failure::organization_mismatch:
+      return "organization_mismatch";
+    case api_failure::storage_failed:
+      return "storage_failed";
+    case api_failure::shutting_down:
+      return "shutting_down";
+  }
+  return "storage_failed";
+}
+
+void publish(caf::actor_system& system, const services& running,
+             publish_request request, api_callback done) {
+  auto reply = std::make_shared<once_callback>(std::move(done));
+  system.spawn([running, request = std::move(request),
+                reply](caf::event_based_actor* self) {
+    if (!running.standalone || request.organization_id.empty()) {
+      store_record(self, running, request, reply);
+      return;
+    }
+    self->request(running.store, caf::infinite, ensure_batch_atom::value,
+                  request.batch_id, request.organization_id)
+        .then(
+            [self, running, request, reply](bool added_or_present) {
+              if (added_or_present)
+                store_record(self, running, request, reply);
+              else
+                explain_refusal(self, running, request, reply);
+            },
+            [reply](caf::error& err) { (*reply)(failure_of(err)); });
+  });
+}
+
+void fetch(caf::actor_system& system, const services& running,
+           std::string batch_id, api_callback done) {
+  auto reply = std::make_shared<once_callback>(std::move(done));
+  system.spawn([store = running.store, batch_id = std::move(batch_id),
+                reply](caf::event_based_actor* self) {
+    self->request(store, caf::infinite, load_atom::value, batch_id)
+        .then(
+            [reply](std::vector<storage::batch_record>& found) {
+              if (found.empty())
+                (*reply)(api_failure::not_found);
+              else
+                (*reply)(std::move(found.front()));
+            },
+            [reply](caf::error& err) { (*reply)(failure_of(err)); });
+  });
+}
+
+}  // namespace batchcast::actors

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <variant>
 
@@ -19,6 +20,7 @@
 
 #include "actors/client_socket.hpp"
 #include "storage/batch_status.hpp"
+#include "storage/directory.hpp"
 #include "storage/session_validator.hpp"
 #include "storage/sqlite_directory.hpp"
 
@@ -43,6 +45,11 @@ struct services {
   caf::actor directory;     // detached; owns the directory reader
   caf::actor session_auth;  // cache in front of `directory`
   caf::actor registry;      // batch id -> batch_group
+
+  // Copied from the settings for publish(): the origin it records, and
+  // whether it may add unknown batches to the embedded directory.
+  std::string node_name = "node";
+  bool standalone = true;
 };
 
 // Adds the message types the actors exchange; call on the config before
@@ -54,8 +61,25 @@ void register_message_types(caf::actor_system_config& config);
 caf::expected<services> start_services(caf::actor_system& system,
                                        const runtime_settings& settings);
 
+// The same with a directory the caller opened (PostgreSQL, or a test's
+// instrumented one) instead of the SQLite file in `settings`. The state
+// database and, in standalone mode, the embedded directory's writer are
+// still opened from `settings`. The directory is used by one detached
+// actor from then on.
+caf::expected<services> start_services(
+    caf::actor_system& system, const runtime_settings& settings,
+    std::shared_ptr<storage::directory> directory);
+
 // Waits until every acknowledged status is committed, then stops the
 // long-lived actors. Blocks the calling thread (not an actor's).
+//
+// Order: the registry first (its groups end after their saves in flight
+// are answered; connections still waiting see their group go and close
+// their socket with 1001), then a flush of the store, then session_auth,
+// the directory and the store. Publishes arriving later fail with
+// shutting_down. Connection actors end only on socket_closed, so the
+// network layer must report every socket gone before the actor system is
+// destroyed (its destructor waits for every actor).
 void stop_services(caf::actor_system& system, const services& running);
 
 // One WebSocket upgrade request that passed routing and the Origin check.
@@ -68,8 +92,7 @@ struct connection_request {
 
 // Spawns the actor that authenticates, admits and later notifies this one
 // socket. The actor ends after socket_closed.
-caf::actor spawn_connection(caf::actor_system& system,
-                            const services& running,
+caf::actor spawn_connection(caf::actor_system& system, const services& running,
                             connection_request request,
                             client_socket_ptr socket);
 
@@ -79,11 +102,11 @@ void socket_closed(const caf::actor& connection);
 
 // Why the publish API could not do what was asked.
 enum class api_failure {
-  not_found,             // fetch: no stored status for that batch
-  unknown_organization,  // publish with an organization the directory lacks
+  not_found,              // fetch: no stored status for that batch
+  unknown_organization,   // publish with an organization the directory lacks
   organization_mismatch,  // the batch exists under another organization
-  storage_failed,        // the state database failed; nothing acknowledged
-  shutting_down,         // the service is stopping
+  storage_failed,         // the state database failed; nothing acknowledged
+  shutting_down,          // the service is stopping
 };
 
 const char* to_string(api_failure failure);
@@ -98,11 +121,20 @@ using api_result = std::variant<storage::batch_record, api_failure>;
 using api_callback = std::function<void(api_result)>;
 
 // Stores the status (durably: the callback runs after the commit) and
-// delivers it to the batch's watchers when terminal.
+// delivers it to the batch's watchers when terminal. The record gets
+// updated_at = now (strictly increasing within this process, so two
+// publishes in one millisecond keep their order) and origin = node_name.
+// In standalone mode a non-empty organization first adds the batch to the
+// embedded directory (unknown_organization, organization_mismatch); in
+// other modes the organization is not used.
+//
+// `done` is called exactly once, on a CAF thread: with the committed
+// record, or a failure (storage_failed, or shutting_down once the services
+// are stopping).
 void publish(caf::actor_system& system, const services& running,
              publish_request request, api_callback done);
 
-// The stored record of one batch.
+// The stored record of one batch, or not_found. `done` as for publish.
 void fetch(caf::actor_system& system, const services& running,
            std::string batch_id, api_callback done);
 

@@ -1,0 +1,211 @@
+#include "actors/session_auth.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+#include "actors/atoms.hpp"
+#include "actors/errors.hpp"
+#include "common/log.hpp"
+
+namespace batchcast::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<session_auth_state>*;
+using state = session_auth_state;
+using storage::auth_failure;
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto instance = batchcast::logger("auth");
+  return instance;
+}
+
+auth_verdict refused(auth_failure why) {
+  auth_verdict verdict;
+  verdict.failure = why;
+  return verdict;
+}
+
+auth_verdict decide(const storage::principal& who,
+                    const std::string& organization_id) {
+  if (!storage::may_watch(who, organization_id))
+    return refused(auth_failure::not_allowed);
+  auth_verdict verdict;
+  verdict.allowed = true;
+  verdict.user_id = who.user_id;
+  return verdict;
+}
+
+// Keeps a cache under its cap. Dropping an arbitrary entry is enough: the
+// cap only matters under a flood of distinct keys, where no entry is worth
+// more than another, and a full sweep per insert would be quadratic.
+template <class Map>
+void make_room(Map& cache, std::size_t max_entries) {
+  while (!cache.empty() &&
+         cache.size() >= std::max<std::size_t>(max_entries, 1))
+    cache.erase(cache.begin());
+}
+
+void answer_batch_waiters(self_ptr self, const std::string& batch_id,
+                          const caf::error& failure,
+                          const std::vector<std::string>& organization) {
+  auto& st = self->state;
+  auto found = st.batch_misses.find(batch_id);
+  if (found == st.batch_misses.end())
+    return;
+  auto waiters = std::move(found->second);
+  st.batch_misses.erase(found);
+
+  if (!failure && !organization.empty()) {
+    make_room(st.batch_organizations, st.settings.max_entries);
+    st.batch_organizations[batch_id] = organization.front();
+  }
+  for (auto& each : waiters) {
+    if (failure)
+      each.promise.deliver(refused(auth_failure::directory_failed));
+    else if (organization.empty())
+      each.promise.deliver(refused(auth_failure::unknown_batch));
+    else
+      each.promise.deliver(decide(each.who, organization.front()));
+  }
+}
+
+// Second step: the session is known to be valid; find the batch's
+// organization (cached, or one lookup shared by every waiter on the batch).
+void authorize_batch(self_ptr self, storage::principal who,
+                     const std::string& batch_id, state::promise_type promise) {
+  auto& st = self->state;
+  auto cached = st.batch_organizations.find(batch_id);
+  if (cached != st.batch_organizations.end()) {
+    promise.deliver(decide(who, cached->second));
+    return;
+  }
+
+  auto& waiters = st.batch_misses[batch_id];
+  waiters.push_back({std::move(promise), std::move(who)});
+  if (waiters.size() > 1)
+    return;  // a lookup is already under way and will answer this one too
+
+  self->request(st.directory, caf::infinite, batch_org_atom::value, batch_id)
+      .then(
+          [self, batch_id](const std::vector<std::string>& organization) {
+            answer_batch_waiters(self, batch_id, caf::none, organization);
+          },
+          [self, batch_id](caf::error& err) {
+            answer_batch_waiters(self, batch_id, err, {});
+          });
+}
+
+void continue_after_session(self_ptr self, const session_lookup& answer,
+                            state::session_waiter waiter) {
+  if (!answer.valid) {
+    waiter.promise.deliver(refused(answer.failure));
+    return;
+  }
+  authorize_batch(self, answer.who, waiter.batch_id, std::move(waiter.promise));
+}
+
+void on_session_lookup(self_ptr self, const std::string& session_key,
+                       const session_lookup& answer) {
+  auto& st = self->state;
+
+  // directory_failed says nothing about the session: asking again at the
+  // next connection is the whole point.
+  auto ttl = answer.valid ? st.settings.session_ttl : st.settings.negative_ttl;
+  if (answer.failure != auth_failure::directory_failed || answer.valid) {
+    if (ttl.count() > 0) {
+      make_room(st.sessions, st.settings.max_entries);
+      st.sessions[session_key] = {answer, state::clock::now() + ttl};
+    }
+  }
+
+  auto found = st.session_misses.find(session_key);
+  if (found == st.session_misses.end())
+    return;
+  auto waiters = std::move(found->second);
+  st.session_misses.erase(found);
+  log()->debug("session looked up valid={} waiters={}", answer.valid,
+               waiters.size());
+  for (auto& each : waiters)
+    continue_after_session(self, answer, std::move(each));
+}
+
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  auto now = state::clock::now();
+  for (auto i = st.sessions.begin(); i != st.sessions.end();) {
+    if (i->second.expires <= now)
+      i = st.sessions.erase(i);
+    else
+      ++i;
+  }
+}
+
+std::chrono::milliseconds sweep_interval(const auth_settings& settings) {
+  return std::max(settings.session_ttl,
+                  std::chrono::milliseconds{std::chrono::seconds{1}});
+}
+
+}  // namespace
+
+caf::behavior session_auth(self_ptr self, caf::actor directory,
+                           auth_settings settings) {
+  self->state.directory = std::move(directory);
+  self->state.settings = settings;
+  self->delayed_send(self, sweep_interval(settings), sweep_atom::value);
+
+  return {
+      [self](authorize_atom, const std::string& session_key,
+             const std::string& batch_id) -> caf::result<auth_verdict> {
+        if (session_key.empty())
+          return refused(auth_failure::no_session);
+
+        auto& st = self->state;
+        auto promise = self->make_response_promise<auth_verdict>();
+        state::session_waiter waiter{promise, batch_id};
+
+        auto cached = st.sessions.find(session_key);
+        if (cached != st.sessions.end()) {
+          if (cached->second.expires > state::clock::now()) {
+            continue_after_session(self, cached->second.answer,
+                                   std::move(waiter));
+            return promise;
+          }
+          st.sessions.erase(cached);
+        }
+
+        auto& waiters = st.session_misses[session_key];
+        waiters.push_back(std::move(waiter));
+        if (waiters.size() > 1)
+          return promise;  // the lookup under way answers this one too
+
+        self->request(st.directory, caf::infinite, validate_atom::value,
+                      session_key)
+            .then(
+                [self, session_key](const session_lookup& answer) {
+                  on_session_lookup(self, session_key, answer);
+                },
+                [self, session_key](caf::error& err) {
+                  log()->warn("directory actor did not answer error={}",
+                              describe(err));
+                  session_lookup failed;
+                  failed.failure = auth_failure::directory_failed;
+                  on_session_lookup(self, session_key, failed);
+                });
+        return promise;
+      },
+      [self](sweep_atom) {
+        sweep(self);
+        self->delayed_send(self, sweep_interval(self->state.settings),
+                           sweep_atom::value);
+      },
+  };
+}
+
+caf::actor spawn_session_auth(caf::actor_system& system, caf::actor directory,
+                              auth_settings settings) {
+  return system.spawn(session_auth, std::move(directory), settings);
+}
+
+}  // namespace batchcast::actors

@@ -1,0 +1,139 @@
+#include "actors/storage_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/atoms.hpp"
+#include "actors/errors.hpp"
+#include "actors/message_types.hpp"
+#include "common/log.hpp"
+#include "storage/storage_error.hpp"
+#include "storage/uuid.hpp"
+
+namespace batchcast::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<storage_state>*;
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto instance = batchcast::logger("store");
+  return instance;
+}
+
+// Commits every queued save in one transaction and answers each request:
+// with the stored record after the commit, or with the error when the
+// transaction failed (then none of them was acknowledged).
+void commit_pending(self_ptr self) {
+  auto& st = self->state;
+  st.commit_scheduled = false;
+  if (st.pending.empty())
+    return;
+
+  auto batch = std::move(st.pending);
+  st.pending.clear();
+  std::vector<storage::batch_record> records;
+  records.reserve(batch.size());
+  for (auto& each : batch)
+    records.push_back(each.record);
+
+  try {
+    auto stored = st.store->save_all(records);
+    if (stored.size() != batch.size())
+      throw storage::storage_error(
+          "save_all returned " + std::to_string(stored.size()) +
+          " records for " + std::to_string(batch.size()));
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      batch[i].promise.deliver(std::move(stored[i]));
+    log()->debug("committed records={} path={}", batch.size(), st.path);
+  } catch (const std::exception& e) {
+    // storage throws storage_error; anything else is treated alike, so the
+    // actor lives on and no saver is left without an answer.
+    log()->error("commit failed records={} path={} error={}", batch.size(),
+                 st.path, e.what());
+    auto err = make_error(errc::storage_failed, e.what());
+    for (auto& each : batch)
+      each.promise.deliver(err);
+  }
+}
+
+}  // namespace
+
+caf::behavior storage_actor(self_ptr self,
+                            std::shared_ptr<storage::state_store> store,
+                            std::shared_ptr<storage::directory_admin> admin,
+                            std::string path) {
+  self->state.store = std::move(store);
+  self->state.admin = std::move(admin);
+  self->state.path = std::move(path);
+
+  // Whatever was acknowledged as queued gets its commit before we go.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    commit_pending(self);
+    self->quit(msg.reason);
+  });
+
+  return {
+      [self](load_atom, const std::string& batch_id)
+          -> caf::result<std::vector<storage::batch_record>> {
+        // Read-your-writes: a save received earlier is committed first.
+        commit_pending(self);
+        try {
+          std::vector<storage::batch_record> found;
+          if (auto record = self->state.store->load(batch_id))
+            found.push_back(std::move(*record));
+          return found;
+        } catch (const std::exception& e) {
+          log()->error("load failed batch={} path={} error={}", batch_id,
+                       self->state.path, e.what());
+          return make_error(errc::storage_failed, e.what());
+        }
+      },
+      [self](save_atom, storage::batch_record& record)
+          -> caf::result<storage::batch_record> {
+        auto& st = self->state;
+        // One bad id would fail the whole shared transaction, so it is
+        // refused here, alone.
+        if (!storage::is_canonical_uuid(record.batch_id))
+          return make_error(errc::invalid_batch_id, record.batch_id);
+        auto promise = self->make_response_promise<storage::batch_record>();
+        st.pending.push_back({std::move(record), promise});
+        // The commit message lands behind everything already in the mailbox,
+        // so saves that arrived together share one transaction and fsync.
+        if (!st.commit_scheduled) {
+          st.commit_scheduled = true;
+          self->send(self, commit_atom::value);
+        }
+        return promise;
+      },
+      [self](commit_atom) { commit_pending(self); },
+      [self](flush_atom) -> caf::result<caf::unit_t> {
+        // A failed commit answers its own savers with the error; the flush
+        // only promises that nothing is left queued behind it.
+        commit_pending(self);
+        return caf::unit;
+      },
+      [self](ensure_batch_atom, const std::string& batch_id,
+             const std::string& organization_id) -> caf::result<bool> {
+        auto& st = self->state;
+        if (!st.admin)
+          return false;
+        try {
+          return st.admin->ensure_batch(batch_id, organization_id);
+        } catch (const std::exception& e) {
+          log()->error("ensure batch failed batch={} path={} error={}",
+                       batch_id, st.path, e.what());
+          return make_error(errc::storage_failed, e.what());
+        }
+      },
+  };
+}
+
+caf::actor spawn_storage_actor(caf::actor_system& system,
+                               std::shared_ptr<storage::state_store> store,
+                               std::shared_ptr<storage::directory_admin> admin,
+                               std::string path) {
+  return system.spawn<caf::detached>(storage_actor, std::move(store),
+                                     std::move(admin), std::move(path));
+}
+
+}  // namespace batchcast::actors

@@ -1,0 +1,41 @@
+// The atoms that name the messages between batchcast's actors. Each actor's
+// header lists which of them it handles and what it replies; this file only
+// gives them names, so two actors never disagree on a spelling.
+//
+// An atom is at most 10 characters (CAF 0.17's encoding).
+#pragma once
+
+#include <caf/atom.hpp>
+
+namespace batchcast::actors {
+
+// storage_actor
+using load_atom = caf::atom_constant<caf::atom("load")>;
+using save_atom = caf::atom_constant<caf::atom("save")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using ensure_batch_atom = caf::atom_constant<caf::atom("ensure_bat")>;
+
+// directory_reader
+using validate_atom = caf::atom_constant<caf::atom("validate")>;
+using batch_org_atom = caf::atom_constant<caf::atom("batch_org")>;
+
+// session_auth
+using authorize_atom = caf::atom_constant<caf::atom("authorize")>;
+
+// registry and batch_group
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using retire_atom = caf::atom_constant<caf::atom("retire")>;
+using count_atom = caf::atom_constant<caf::atom("count")>;
+
+// connection
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using socket_closed_atom = caf::atom_constant<caf::atom("sock_closd")>;
+
+// Sent by an actor to itself: run deferred work after everything already
+// in its mailbox (group commit), or expire cache entries.
+using commit_atom = caf::atom_constant<caf::atom("commit")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+
+}  // namespace batchcast::actors

@@ -1,0 +1,55 @@
+// directory_reader: the one user of the directory (users, sessions,
+// organizations, batches). Spawned detached, because every lookup blocks on
+// the database. session_auth sits in front of it and caches its answers.
+//
+// Messages and replies:
+//
+//   (validate_atom, std::string session_key) -> session_lookup
+//       The principal, or why the session is refused (storage's
+//       validate_session). When the directory cannot be read the answer is
+//       auth_failure::directory_failed, not an error.
+//
+//   (batch_org_atom, std::string batch_id) -> std::vector<std::string>
+//       Zero or one canonical organization id: the batch's organization,
+//       or none for an unknown batch. errc::directory_failed when the
+//       directory cannot be read.
+//
+// Failures are logged as warnings naming the directory, at most once per
+// interval while they last, and the recovery at info.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "storage/directory.hpp"
+#include "storage/session_validator.hpp"
+
+namespace batchcast::actors {
+
+struct directory_state {
+  std::shared_ptr<storage::directory> directory;
+  storage::session_settings settings;
+  std::string description;  // what to name in logs, e.g. "sqlite:/var/x.db"
+
+  bool failing = false;
+  std::chrono::steady_clock::time_point last_warning;
+
+  const char* name = "batchcast.directory";
+};
+
+caf::behavior directory_reader(caf::stateful_actor<directory_state>* self,
+                               std::shared_ptr<storage::directory> directory,
+                               storage::session_settings settings,
+                               std::string description);
+
+caf::actor spawn_directory_reader(caf::actor_system& system,
+                                  std::shared_ptr<storage::directory> directory,
+                                  storage::session_settings settings,
+                                  std::string description);
+
+}  // namespace batchcast::actors

@@ -1,0 +1,60 @@
+// The values batchcast's actors send each other, and the inspect overloads
+// CAF needs to copy, print and (between cluster nodes) serialize them.
+//
+// Storage types get their overloads here, in their own namespace so ADL
+// finds them: storage knows nothing of CAF (dependency rule).
+#pragma once
+
+#include <string>
+
+#include <caf/meta/type_name.hpp>
+
+#include "storage/batch_status.hpp"
+#include "storage/session_validator.hpp"
+
+namespace batchcast::storage {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_record& x) {
+  return f(caf::meta::type_name("batch_record"), x.batch_id, x.status,
+           x.updated_at_ms, x.origin);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, principal& x) {
+  return f(caf::meta::type_name("principal"), x.user_id, x.is_superuser,
+           x.managed_organizations);
+}
+
+}  // namespace batchcast::storage
+
+namespace batchcast::actors {
+
+// What directory_reader answers for one session key: a principal when
+// `valid`, otherwise why not (directory_failed when it could not read).
+struct session_lookup {
+  bool valid = false;
+  storage::principal who;  // meaningful only when valid
+  storage::auth_failure failure = storage::auth_failure::no_session;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_lookup& x) {
+  return f(caf::meta::type_name("session_lookup"), x.valid, x.who, x.failure);
+}
+
+// What session_auth answers for (session key, batch): allowed, with the
+// user id for logs, or the reason for refusing.
+struct auth_verdict {
+  bool allowed = false;
+  std::string user_id;  // set when allowed
+  storage::auth_failure failure = storage::auth_failure::no_session;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, auth_verdict& x) {
+  return f(caf::meta::type_name("auth_verdict"), x.allowed, x.user_id,
+           x.failure);
+}
+
+}  // namespace batchcast::actors

@@ -1,0 +1,55 @@
+// registry: batch id -> batch_group. Routes every join and publish to the
+// batch's group, spawning one when there is none, so a join and a publish
+// for one batch always meet in one live actor.
+//
+// Messages and replies:
+//
+//   (join_atom, std::string batch_id, caf::actor connection)
+//       -> std::string, answered by the group (see batch_group.hpp).
+//   (publish_atom, storage::batch_record)
+//       -> storage::batch_record, answered by the group after the commit.
+//   (idle_atom, std::string batch_id, std::uint64_t handled)  from a group:
+//       retires it (erase, then retire_atom) when `handled` equals the
+//       number of messages routed to it; otherwise some are still on their
+//       way and the group will report again.
+//   (count_atom) -> std::uint64_t
+//       The number of live groups (tests, metrics).
+//
+// Groups are linked to the registry: an exit message to the registry
+// (shutdown) ends them too, after their saves in flight. A group that dies
+// on its own is forgotten, and the next message for its batch spawns a new
+// one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+
+namespace batchcast::actors {
+
+struct registry_state {
+  struct entry {
+    caf::actor group;
+    std::uint64_t routed = 0;  // joins and publishes delegated to it
+  };
+
+  caf::actor store;
+  std::unordered_map<std::string, entry> groups;
+  // Every group still running, retired or not, so its exit message is not
+  // mistaken for the registry's own shutdown.
+  std::unordered_map<caf::actor_addr, std::string> running;
+
+  const char* name = "batchcast.registry";
+};
+
+caf::behavior registry(caf::stateful_actor<registry_state>* self,
+                       caf::actor store);
+
+caf::actor spawn_registry(caf::actor_system& system, caf::actor store);
+
+}  // namespace batchcast::actors

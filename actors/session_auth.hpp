@@ -1,0 +1,84 @@
+// session_auth: decides whether a session may watch a batch, with caches in
+// front of directory_reader so a burst of connections costs a few lookups.
+//
+// Messages and replies:
+//
+//   (authorize_atom, std::string session_key, std::string batch_id)
+//       -> auth_verdict
+//       Allowed (with the user id, for logs) or the reason for refusing:
+//       the session's failure, unknown_batch, not_allowed, or
+//       directory_failed when the directory could not be read. Never an
+//       error; an empty key is no_session without a lookup.
+//
+// Caches, all owned by this actor:
+// - session key -> principal for `session_ttl`; refusals for
+//   `negative_ttl`; directory_failed is never cached. Concurrent misses on
+//   one key wait for ONE lookup, which answers all of them.
+// - batch -> organization without expiry (a batch never changes its
+//   organization); only found batches, so a batch created later is seen.
+// Both are capped at `max_entries`; expired sessions are swept every
+// `session_ttl`. A changed password or revoked flag therefore takes effect
+// within `session_ttl`.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/message_types.hpp"
+
+namespace batchcast::actors {
+
+struct auth_settings {
+  std::chrono::milliseconds session_ttl{std::chrono::seconds{30}};
+  std::chrono::milliseconds negative_ttl{std::chrono::seconds{2}};
+  std::size_t max_entries = 100000;  // per cache
+};
+
+struct session_auth_state {
+  using clock = std::chrono::steady_clock;
+  using promise_type = caf::typed_response_promise<auth_verdict>;
+
+  struct cached_session {
+    session_lookup answer;
+    clock::time_point expires;
+  };
+
+  // A request waiting for its session lookup.
+  struct session_waiter {
+    promise_type promise;
+    std::string batch_id;
+  };
+
+  // A request waiting for its batch's organization.
+  struct batch_waiter {
+    promise_type promise;
+    storage::principal who;
+  };
+
+  caf::actor directory;
+  auth_settings settings;
+
+  std::unordered_map<std::string, cached_session> sessions;
+  std::unordered_map<std::string, std::vector<session_waiter>> session_misses;
+  std::unordered_map<std::string, std::string> batch_organizations;
+  std::unordered_map<std::string, std::vector<batch_waiter>> batch_misses;
+
+  const char* name = "batchcast.session_auth";
+};
+
+caf::behavior session_auth(caf::stateful_actor<session_auth_state>* self,
+                           caf::actor directory, auth_settings settings);
+
+caf::actor spawn_session_auth(caf::actor_system& system, caf::actor directory,
+                              auth_settings settings);
+
+}  // namespace batchcast::actors

@@ -1,0 +1,74 @@
+// storage_actor: the one owner of the state database (and, in standalone
+// mode, of the writer of the embedded directory). Spawned detached, because
+// every call blocks on SQLite and fsync.
+//
+// Messages and replies:
+//
+//   (load_atom, std::string batch_id) -> std::vector<storage::batch_record>
+//       Zero or one record: the stored status of the batch. A load sees
+//       every save received before it.
+//
+//   (save_atom, storage::batch_record) -> storage::batch_record
+//       The record stored afterwards: the input, or a newer one that was
+//       already there. Replied only once the commit is durable. Saves that
+//       arrive together commit in one transaction (group commit).
+//
+//   (flush_atom) -> caf::unit_t
+//       Once every save received before it is committed (shutdown).
+//
+//   (ensure_batch_atom, std::string batch_id, std::string organization_id)
+//       -> bool
+//       Adds the batch to the embedded directory unless it exists; false
+//       when the organization is unknown, the batch belongs to another
+//       organization, or there is no embedded directory (not standalone).
+//
+// Every failure replies errc::storage_failed with SQLite's message, to each
+// waiting request: nothing is acknowledged that was not committed. An exit
+// message commits what is queued before the actor quits.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "storage/batch_status.hpp"
+#include "storage/directory_admin.hpp"
+#include "storage/state_store.hpp"
+
+namespace batchcast::actors {
+
+struct storage_state {
+  // A save waiting for the next commit, with the request it answers.
+  struct pending_save {
+    storage::batch_record record;
+    caf::typed_response_promise<storage::batch_record> promise;
+  };
+
+  std::shared_ptr<storage::state_store> store;
+  // Writer of the embedded directory; null unless standalone.
+  std::shared_ptr<storage::directory_admin> admin;
+  std::string path;  // of the state database, for logs
+
+  std::vector<pending_save> pending;
+  bool commit_scheduled = false;
+
+  const char* name = "batchcast.storage";
+};
+
+caf::behavior storage_actor(caf::stateful_actor<storage_state>* self,
+                            std::shared_ptr<storage::state_store> store,
+                            std::shared_ptr<storage::directory_admin> admin,
+                            std::string path);
+
+// Spawns storage_actor detached. `admin` may be null.
+caf::actor spawn_storage_actor(caf::actor_system& system,
+                               std::shared_ptr<storage::state_store> store,
+                               std::shared_ptr<storage::directory_admin> admin,
+                               std::string path);
+
+}  // namespace batchcast::actors
