@@ -14,8 +14,14 @@ inline constexpr int default_pbkdf2_iterations = 260000;
 std::string make_password_hash(std::string_view password,
                                int iterations = default_pbkdf2_iterations);
 
+// PBKDF2PasswordHasher.encode: the hash of `password` with this exact
+// salt (no "$" in it) and iteration count (at least 1).
+std::string encode_pbkdf2_sha256(std::string_view password,
+                                 std::string_view salt, int iterations);
+
 // True when `password` matches `encoded` (pbkdf2_sha256 only), compared in
-// constant time.
+// constant time. False for anything else, including unusable passwords and
+// hashes that do not parse.
 bool check_password(std::string_view password, std::string_view encoded);
 
 // An unusable password as Django writes it: "!" and 40 random characters.

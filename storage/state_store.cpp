@@ -1,0 +1,179 @@
+#include "storage/state_store.hpp"
+
+#include <limits>
+#include <unordered_map>
+
+#include "storage/sqlite_db.hpp"
+#include "storage/storage_error.hpp"
+#include "storage/uuid.hpp"
+
+namespace batchcast::storage {
+
+namespace {
+
+// Migration n (1-based) takes the schema from version n-1 to n. Append
+// only: a released step is never edited, since databases in the field
+// have already run it.
+constexpr const char* migrations[] = {
+    // 1: the latest status of every batch.
+    "CREATE TABLE batch_status ("
+    "  batch_id   TEXT PRIMARY KEY NOT NULL,"
+    "  status     TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  origin     TEXT NOT NULL)",
+    // 2: cluster catch-up asks for what changed since a point in time.
+    "CREATE INDEX batch_status_updated_at ON batch_status (updated_at)",
+};
+
+constexpr int latest_version =
+    static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));
+
+constexpr const char* select_sql =
+    "SELECT batch_id, status, updated_at, origin FROM batch_status "
+    "WHERE batch_id = ?";
+
+constexpr const char* upsert_sql =
+    "INSERT INTO batch_status (batch_id, status, updated_at, origin) "
+    "VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (batch_id) DO UPDATE SET status = excluded.status, "
+    "updated_at = excluded.updated_at, origin = excluded.origin";
+
+constexpr const char* changed_since_sql =
+    "SELECT batch_id, status, updated_at, origin FROM batch_status "
+    "WHERE updated_at >= ? ORDER BY updated_at, batch_id LIMIT ?";
+
+}  // namespace
+
+struct state_store::impl {
+  sqlite_connection db;
+
+  explicit impl(const std::string& path)
+      : db(path, open_mode::read_write_create) {
+    // WAL lets the directory readers and the single writer proceed side by
+    // side. FULL syncs the WAL on every commit, which is what makes an
+    // acknowledged status survive power loss (NORMAL would only survive a
+    // process crash).
+    auto mode = db.query_text("PRAGMA journal_mode = WAL");
+    if (mode != "wal")
+      throw storage_error("state store: " + path +
+                          ": cannot switch to WAL mode (got \"" + mode + "\")");
+    db.exec("PRAGMA synchronous = FULL");
+    migrate();
+  }
+
+  int user_version() { return std::stoi(db.query_text("PRAGMA user_version")); }
+
+  void migrate() {
+    if (user_version() == latest_version)
+      return;
+    // The write lock first, then the version: two processes opening a fresh
+    // file at once must not both run migration 1.
+    sqlite_transaction tx(db);
+    int version = user_version();
+    if (version > latest_version)
+      throw storage_error("state store: " + db.path() + ": schema version " +
+                          std::to_string(version) +
+                          " is newer than this build's " +
+                          std::to_string(latest_version) +
+                          "; refusing to open it with an older batchcast");
+    for (; version < latest_version; ++version)
+      db.exec(migrations[version]);
+    // user_version lives in the file header and commits with the rest.
+    db.exec("PRAGMA user_version = " + std::to_string(latest_version));
+    tx.commit();
+  }
+
+  batch_record read_row(sqlite_statement& row) {
+    batch_record record;
+    record.batch_id = row.column_text(0);
+    auto status_text = row.column_text(1);
+    auto status = parse_batch_status(status_text);
+    if (!status)
+      throw storage_error("state store: " + db.path() + ": batch " +
+                          record.batch_id + " has unknown status \"" +
+                          status_text + "\"");
+    record.status = *status;
+    record.updated_at_ms = row.column_int64(2);
+    record.origin = row.column_text(3);
+    return record;
+  }
+
+  std::optional<batch_record> load(const std::string& batch_id) {
+    auto query = db.use(select_sql);
+    query->bind(1, batch_id);
+    if (!query->step())
+      return std::nullopt;
+    return read_row(*query);
+  }
+
+  void store(const batch_record& record) {
+    auto upsert = db.use(upsert_sql);
+    upsert->bind(1, record.batch_id)
+        .bind(2, to_string(record.status))
+        .bind(3, record.updated_at_ms)
+        .bind(4, record.origin);
+    upsert->run();
+  }
+};
+
+state_store::state_store(const std::string& path)
+    : impl_(std::make_unique<impl>(path)) {}
+
+state_store::~state_store() = default;
+
+int state_store::schema_version() {
+  return latest_version;
+}
+
+std::optional<batch_record> state_store::load(const std::string& batch_id) {
+  return impl_->load(batch_id);
+}
+
+std::vector<batch_record> state_store::save_all(
+    const std::vector<batch_record>& records) {
+  for (const auto& record : records)
+    if (!is_canonical_uuid(record.batch_id))
+      throw storage_error("state store: not a canonical batch id: \"" +
+                          record.batch_id + "\"");
+
+  // What each batch holds as the transaction goes on, so that several
+  // records for one batch in the same group compare with each other too.
+  std::unordered_map<std::string, batch_record> current;
+  sqlite_transaction tx(impl_->db);
+  for (const auto& record : records) {
+    auto found = current.find(record.batch_id);
+    if (found == current.end()) {
+      auto stored = impl_->load(record.batch_id);
+      if (stored)
+        found = current.emplace(record.batch_id, *stored).first;
+    }
+    if (found != current.end() && !supersedes(record, found->second))
+      continue;
+    impl_->store(record);
+    current[record.batch_id] = record;
+  }
+  tx.commit();
+
+  std::vector<batch_record> result;
+  result.reserve(records.size());
+  for (const auto& record : records)
+    result.push_back(current.at(record.batch_id));
+  return result;
+}
+
+std::vector<batch_record> state_store::changed_since(std::int64_t since_ms,
+                                                     std::size_t limit) {
+  std::vector<batch_record> result;
+  if (limit == 0)
+    return result;
+  constexpr auto max_limit =
+      static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  auto query = impl_->db.use(changed_since_sql);
+  query->bind(1, since_ms)
+      .bind(2, static_cast<std::int64_t>(std::min(limit, max_limit)));
+  while (query->step())
+    result.push_back(impl_->read_row(*query));
+  return result;
+}
+
+}  // namespace batchcast::storage

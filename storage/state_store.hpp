@@ -34,8 +34,12 @@ class state_store {
   std::optional<batch_record> load(const std::string& batch_id);
 
   // Applies every record in one transaction; a record replaces the stored
-  // one only when it supersedes it. Returns, for each input in order, the
-  // record stored afterwards (the input or the newer one already there).
+  // one only when it supersedes it (records in the same call compare with
+  // each other too). Returns, for each input in order, the record its batch
+  // holds once the transaction has committed: the input itself, or a newer
+  // one already stored or given in the same call. Throws storage_error,
+  // with nothing applied, when the commit fails or a batch_id is not
+  // canonical.
   std::vector<batch_record> save_all(const std::vector<batch_record>& records);
 
   // Records with updated_at_ms >= since_ms, oldest first, at most `limit`.

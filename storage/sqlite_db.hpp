@@ -1,0 +1,152 @@
+// A small RAII layer over the SQLite C API: a connection, prepared
+// statements (with a per-connection cache), and a transaction guard.
+//
+// Every failure throws storage_error carrying the primary SQLite result
+// code (SQLITE_BUSY, SQLITE_FULL, ...) and a message that names the file.
+// A connection and its statements are used by one thread at a time (they
+// are opened in SQLite's multi-thread mode, without per-call mutexes).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace batchcast::storage {
+
+enum class open_mode {
+  read_only,          // never writes; the file must exist
+  read_write,         // the file must exist
+  read_write_create,  // creates the file when missing
+};
+
+// How long a statement waits on another connection's lock before failing
+// with SQLITE_BUSY.
+inline constexpr std::chrono::milliseconds default_busy_timeout{5000};
+
+class sqlite_connection;
+
+// One prepared statement. Parameters are 1-based, columns 0-based, as in
+// SQLite. Text is bound by copy, so the caller's buffers may go away.
+class sqlite_statement {
+ public:
+  sqlite_statement(sqlite_connection& db, std::string_view sql);
+  ~sqlite_statement();
+  sqlite_statement(const sqlite_statement&) = delete;
+  sqlite_statement& operator=(const sqlite_statement&) = delete;
+
+  sqlite_statement& bind(int index, std::int64_t value);
+  sqlite_statement& bind(int index, std::string_view text);
+  sqlite_statement& bind_null(int index);
+
+  // True when a row is ready to read; false when the statement is done
+  // (and has been reset, so it may be bound and run again).
+  bool step();
+
+  // Runs a statement that returns no rows.
+  void run();
+
+  bool column_is_null(int column) const;
+  std::int64_t column_int64(int column) const;
+  // NULL reads as the empty string.
+  std::string column_text(int column) const;
+
+  // Ends the current run and forgets the bindings. A statement that is not
+  // reset keeps its read snapshot (and in WAL mode, stale data) alive.
+  void reset() noexcept;
+
+ private:
+  [[noreturn]] void fail(int code, std::string_view doing) const;
+
+  sqlite_connection& db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// A cached statement on loan: resets it when the scope ends, so that an
+// early return or an exception never leaves it mid-run.
+class statement_use {
+ public:
+  explicit statement_use(sqlite_statement& statement) : statement_(statement) {}
+  ~statement_use() { statement_.reset(); }
+  statement_use(const statement_use&) = delete;
+  statement_use& operator=(const statement_use&) = delete;
+
+  sqlite_statement* operator->() const { return &statement_; }
+  sqlite_statement& operator*() const { return statement_; }
+
+ private:
+  sqlite_statement& statement_;
+};
+
+class sqlite_connection {
+ public:
+  // Opens `path`. Throws storage_error when it cannot be opened.
+  sqlite_connection(
+      const std::string& path, open_mode mode,
+      std::chrono::milliseconds busy_timeout = default_busy_timeout);
+  ~sqlite_connection();
+  sqlite_connection(const sqlite_connection&) = delete;
+  sqlite_connection& operator=(const sqlite_connection&) = delete;
+
+  // Runs one or more statements that return no rows (DDL, pragmas).
+  void exec(std::string_view sql);
+
+  // Runs a single-row pragma or query and returns its first column as text
+  // ("" when there is no row), e.g. "PRAGMA journal_mode=WAL" -> "wal".
+  std::string query_text(std::string_view sql);
+
+  // A statement prepared once per connection and kept for reuse.
+  // The reference stays valid as long as the connection lives.
+  statement_use use(const std::string& sql);
+
+  std::int64_t last_insert_rowid() const;
+  // Rows changed by the most recent INSERT, UPDATE or DELETE.
+  int changes() const;
+
+  const std::string& path() const { return path_; }
+  sqlite3* handle() const { return db_; }
+
+  // Throws storage_error for `code`, with this connection's error message.
+  [[noreturn]] void fail(int code, std::string_view doing) const;
+
+ private:
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  // Emptied before the close: SQLite cannot close a connection that still
+  // has prepared statements.
+  std::unordered_map<std::string, std::unique_ptr<sqlite_statement>> cache_;
+};
+
+// BEGIN ... COMMIT, rolled back when the guard goes away uncommitted.
+class sqlite_transaction {
+ public:
+  enum class kind {
+    deferred,   // takes locks as statements need them (readers)
+    immediate,  // takes the write lock now, so busy_timeout applies to it
+  };
+
+  explicit sqlite_transaction(sqlite_connection& db,
+                              kind how = kind::immediate);
+  ~sqlite_transaction();
+  sqlite_transaction(const sqlite_transaction&) = delete;
+  sqlite_transaction& operator=(const sqlite_transaction&) = delete;
+
+  // Makes the changes durable (as durable as the connection's
+  // synchronous setting). Throws storage_error; the guard then rolls back.
+  void commit();
+
+ private:
+  sqlite_connection& db_;
+  bool open_ = true;
+};
+
+// `name` as an SQL identifier in double quotes, for table names that come
+// from configuration.
+std::string quote_identifier(std::string_view name);
+
+}  // namespace batchcast::storage
