@@ -21,7 +21,7 @@
 namespace batchcast::storage {
 
 struct session_row {
-  std::string session_data;    // Django-signed payload, see django_signing
+  std::string session_data;         // Django-signed payload, see django_signing
   std::int64_t expire_unix_ms = 0;  // expire_date as unix time (UTC)
 };
 

@@ -1,0 +1,308 @@
+#include "storage/directory_admin.hpp"
+
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/directory_schema.hpp"
+#include "storage/django_signing.hpp"
+#include "storage/django_sqlite_format.hpp"
+#include "storage/password_hasher.hpp"
+#include "storage/random.hpp"
+#include "storage/sqlite_db.hpp"
+#include "storage/storage_error.hpp"
+#include "storage/uuid.hpp"
+
+namespace batchcast::storage {
+
+namespace {
+
+// Django's VALID_KEY_CHARS and the length SessionBase generates.
+constexpr std::string_view session_key_chars =
+    "abcdefghijklmnopqrstuvwxyz0123456789";
+constexpr std::size_t session_key_length = 32;
+
+std::int64_t now_unix_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A slug like django.utils.text.slugify makes for ASCII names: lowercase
+// letters and digits, runs of anything else as one "-".
+std::string slugify(const std::string& name) {
+  std::string slug;
+  for (char c : name) {
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+    bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (keep)
+      slug += c;
+    else if (!slug.empty() && slug.back() != '-')
+      slug += '-';
+  }
+  while (!slug.empty() && slug.back() == '-')
+    slug.pop_back();
+  return slug.empty() ? "organization" : slug;
+}
+
+}  // namespace
+
+struct directory_admin::impl {
+  sqlite_connection db;
+  directory_tables tables;
+
+  explicit impl(const std::string& path)
+      : db(path, open_mode::read_write_create) {
+    // WAL, as the state store sharing this file uses it; foreign keys on,
+    // as Django turns them on for SQLite.
+    db.query_text("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
+    create_directory_tables(db, tables);
+  }
+
+  std::string table(const std::string& name) const {
+    return quote_identifier(name);
+  }
+
+  [[noreturn]] void refuse(const std::string& why) const {
+    throw storage_error("directory: " + db.path() + ": " + why);
+  }
+
+  bool exists(const std::string& table_name, const std::string& column,
+              const std::string& value) {
+    auto query = db.use("SELECT 1 FROM " + table(table_name) + " WHERE " +
+                        column + " = ?");
+    query->bind(1, value);
+    return query->step();
+  }
+
+  // The stored (32-hex) id of the organization, or nothing.
+  std::optional<std::string> organization_key(const std::string& id) {
+    auto canonical = canonical_uuid(id);
+    if (!canonical)
+      return std::nullopt;
+    auto key = uuid_hex32(*canonical);
+    if (!exists(tables.organization, "id", key))
+      return std::nullopt;
+    return key;
+  }
+
+  struct user_key {
+    std::string id;  // 32 hex
+    std::string password;
+  };
+
+  user_key user_by_name(const std::string& username) {
+    auto query = db.use("SELECT id, password FROM " + table(tables.user) +
+                        " WHERE username = ?");
+    query->bind(1, username);
+    if (!query->step())
+      refuse("no user named \"" + username + "\"");
+    return {query->column_text(0), query->column_text(1)};
+  }
+
+  // Where a batch lives (32 hex), if it exists.
+  std::optional<std::string> batch_owner(const std::string& batch_key) {
+    auto query = db.use("SELECT organization_id FROM " + table(tables.batch) +
+                        " WHERE id = ?");
+    query->bind(1, batch_key);
+    if (!query->step())
+      return std::nullopt;
+    return query->column_text(0);
+  }
+
+  void insert_batch(const std::string& batch_key,
+                    const std::string& organization_key,
+                    const std::string& name) {
+    auto now = format_django_datetime(now_unix_us());
+    auto insert = db.use(
+        "INSERT INTO " + table(tables.batch) +
+        " (id, created, modified, name, strategy, csvfile, prefix,"
+        " user_credentials, expiration_date, status, organization_id)"
+        " VALUES (?, ?, ?, ?, 'prefix', '', ?, NULL, NULL, 'pending', ?)");
+    insert->bind(1, batch_key)
+        .bind(2, now)
+        .bind(3, now)
+        .bind(4, name)
+        .bind(5, name.substr(0, 20))
+        .bind(6, organization_key);
+    insert->run();
+  }
+};
+
+directory_admin::directory_admin(const std::string& path)
+    : impl_(std::make_unique<impl>(path)) {}
+
+directory_admin::~directory_admin() = default;
+
+std::string directory_admin::add_organization(const std::string& name,
+                                              bool is_active) {
+  auto id = new_uuid4();
+  auto key = uuid_hex32(id);
+  auto slug = slugify(name);
+  sqlite_transaction tx(impl_->db);
+  // Slugs are unique; a second organization of the same name gets the
+  // start of its id appended rather than failing.
+  if (impl_->exists(impl_->tables.organization, "slug", slug))
+    slug += "-" + key.substr(0, 8);
+  auto now = format_django_datetime(now_unix_us());
+  auto insert = impl_->db.use(
+      "INSERT INTO " + impl_->table(impl_->tables.organization) +
+      " (id, name, is_active, created, modified, slug, description, email,"
+      " url) VALUES (?, ?, ?, ?, ?, ?, '', '', '')");
+  insert->bind(1, key)
+      .bind(2, name)
+      .bind(3, is_active ? 1 : 0)
+      .bind(4, now)
+      .bind(5, now)
+      .bind(6, slug);
+  insert->run();
+  tx.commit();
+  return id;
+}
+
+std::string directory_admin::add_user(const new_user& user) {
+  auto id = new_uuid4();
+  auto password = user.password.empty() ? make_unusable_password()
+                                        : make_password_hash(user.password);
+  auto insert = impl_->db.use(
+      "INSERT INTO " + impl_->table(impl_->tables.user) +
+      " (id, password, last_login, is_superuser, username, first_name,"
+      " last_name, email, is_staff, is_active, date_joined, bio, url,"
+      " company, location, phone_number, birth_date, notes, language)"
+      " VALUES (?, ?, NULL, ?, ?, '', '', NULL, ?, ?, ?, '', '', '', '',"
+      " NULL, NULL, '', 'en-gb')");
+  insert->bind(1, uuid_hex32(id))
+      .bind(2, password)
+      .bind(3, user.is_superuser ? 1 : 0)
+      .bind(4, user.username)
+      .bind(5, user.is_staff ? 1 : 0)
+      .bind(6, user.is_active ? 1 : 0)
+      .bind(7, format_django_datetime(now_unix_us()));
+  insert->run();
+  return id;
+}
+
+void directory_admin::add_member(const std::string& username,
+                                 const std::string& organization_id,
+                                 bool is_admin) {
+  sqlite_transaction tx(impl_->db);
+  auto user = impl_->user_by_name(username);
+  auto organization = impl_->organization_key(organization_id);
+  if (!organization)
+    impl_->refuse("no organization " + organization_id);
+  auto now = format_django_datetime(now_unix_us());
+  auto insert = impl_->db.use(
+      "INSERT INTO " + impl_->table(impl_->tables.organization_user) +
+      " (id, created, modified, is_admin, organization_id, user_id)"
+      " VALUES (?, ?, ?, ?, ?, ?)");
+  insert->bind(1, uuid_hex32(new_uuid4()))
+      .bind(2, now)
+      .bind(3, now)
+      .bind(4, is_admin ? 1 : 0)
+      .bind(5, *organization)
+      .bind(6, user.id);
+  insert->run();
+  tx.commit();
+}
+
+std::string directory_admin::add_batch(const std::string& organization_id,
+                                       const std::string& batch_id,
+                                       const std::string& name) {
+  std::string id = batch_id.empty() ? new_uuid4() : batch_id;
+  auto canonical = canonical_uuid(id);
+  if (!canonical)
+    impl_->refuse("not a uuid: \"" + batch_id + "\"");
+  sqlite_transaction tx(impl_->db);
+  auto organization = impl_->organization_key(organization_id);
+  if (!organization)
+    impl_->refuse("no organization " + organization_id);
+  impl_->insert_batch(uuid_hex32(*canonical), *organization,
+                      name.empty() ? *canonical : name);
+  tx.commit();
+  return *canonical;
+}
+
+bool directory_admin::ensure_batch(const std::string& batch_id,
+                                   const std::string& organization_id) {
+  auto canonical = canonical_uuid(batch_id);
+  if (!canonical)
+    return false;
+  auto batch_key = uuid_hex32(*canonical);
+  // One write transaction, so two publishers racing for the same new batch
+  // cannot both insert it.
+  sqlite_transaction tx(impl_->db);
+  auto organization = impl_->organization_key(organization_id);
+  if (!organization)
+    return false;
+  if (auto owner = impl_->batch_owner(batch_key))
+    return *owner == *organization;
+  impl_->insert_batch(batch_key, *organization, *canonical);
+  tx.commit();
+  return true;
+}
+
+std::string directory_admin::issue_session(const std::string& username,
+                                           const std::string& secret_key,
+                                           const std::string& auth_backend,
+                                           std::int64_t ttl_seconds) {
+  auto user = impl_->user_by_name(username);
+  auto user_id = canonical_uuid(user.id);
+  if (!user_id)
+    impl_->refuse("user \"" + username + "\" has no uuid id");
+
+  // Keys in the order django.contrib.auth.login sets them.
+  nlohmann::ordered_json session;
+  session["_auth_user_id"] = *user_id;
+  session["_auth_user_backend"] = auth_backend;
+  session["_auth_user_hash"] = session_auth_hash(user.password, secret_key);
+  auto now_us = now_unix_us();
+  auto data = sign_json_text(
+      session.dump(-1, ' ', true, nlohmann::json::error_handler_t::strict),
+      session_salt, secret_key, static_cast<std::uint64_t>(now_us / 1000000));
+  auto expires = format_django_datetime(now_us + ttl_seconds * 1000000);
+
+  auto insert = impl_->db.use(
+      "INSERT OR IGNORE INTO " + impl_->table(impl_->tables.session) +
+      " (session_key, session_data, expire_date) VALUES (?, ?, ?)");
+  // 36^32 keys make a collision all but impossible; SessionStore.create
+  // retries on one all the same, and so does this.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto key = random_string(session_key_length, session_key_chars);
+    insert->bind(1, key).bind(2, data).bind(3, expires);
+    insert->run();
+    if (impl_->db.changes() == 1)
+      return key;
+  }
+  impl_->refuse("cannot find an unused session key");
+}
+
+void directory_admin::set_password(const std::string& username,
+                                   const std::string& password) {
+  auto hash = password.empty() ? make_unusable_password()
+                               : make_password_hash(password);
+  auto update = impl_->db.use("UPDATE " + impl_->table(impl_->tables.user) +
+                              " SET password = ? WHERE username = ?");
+  update->bind(1, hash).bind(2, username);
+  update->run();
+  if (impl_->db.changes() == 0)
+    impl_->refuse("no user named \"" + username + "\"");
+}
+
+void directory_admin::set_user_flags(const std::string& username,
+                                     bool is_active, bool is_staff,
+                                     bool is_superuser) {
+  auto update = impl_->db.use(
+      "UPDATE " + impl_->table(impl_->tables.user) +
+      " SET is_active = ?, is_staff = ?, is_superuser = ? WHERE username = ?");
+  update->bind(1, is_active ? 1 : 0)
+      .bind(2, is_staff ? 1 : 0)
+      .bind(3, is_superuser ? 1 : 0)
+      .bind(4, username);
+  update->run();
+  if (impl_->db.changes() == 0)
+    impl_->refuse("no user named \"" + username + "\"");
+}
+
+}  // namespace batchcast::storage

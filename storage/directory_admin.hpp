@@ -34,26 +34,32 @@ class directory_admin {
   // Each returns the new row's canonical uuid.
   std::string add_organization(const std::string& name, bool is_active);
   std::string add_user(const new_user& user);
-  // `organization_id` canonical. Throws when user or organization is unknown.
+  // `organization_id` canonical. Throws when user or organization is unknown
+  // or the user is already a member.
   void add_member(const std::string& username,
                   const std::string& organization_id, bool is_admin);
   // `batch_id` empty: a fresh uuid. Throws for an unknown organization.
   std::string add_batch(const std::string& organization_id,
                         const std::string& batch_id, const std::string& name);
   // Adds the batch unless it exists; returns false when the organization
-  // is unknown or the batch exists under another organization.
+  // is unknown, the batch exists under another organization, or either id
+  // is not a uuid. True means the batch now belongs to that organization.
+  // Safe against a concurrent call for the same batch (one transaction).
   bool ensure_batch(const std::string& batch_id,
                     const std::string& organization_id);
 
   // Creates a Django session for `username` signed with `secret_key`,
   // carrying `_auth_user_id`, `_auth_user_backend` = `auth_backend` and
-  // `_auth_user_hash`, valid for `ttl_seconds`. Returns the session key.
+  // `_auth_user_hash`, valid for `ttl_seconds` (a negative ttl makes an
+  // already expired session, for tests). Returns the session key, 32
+  // characters of [a-z0-9] like Django's. Throws for an unknown user.
   std::string issue_session(const std::string& username,
                             const std::string& secret_key,
                             const std::string& auth_backend,
                             std::int64_t ttl_seconds);
 
-  // Replaces a user's password hash (ends their sessions, as in Django).
+  // Replaces a user's password hash (ends their sessions, as in Django). An
+  // empty password makes the password unusable.
   void set_password(const std::string& username, const std::string& password);
   // Updates a user's flags, for tests of revocation.
   void set_user_flags(const std::string& username, bool is_active,

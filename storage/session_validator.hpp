@@ -42,11 +42,15 @@ const char* to_string(auth_failure failure);
 struct principal {
   std::string user_id;  // as in the session (_auth_user_id)
   bool is_superuser = false;
-  std::vector<std::string> managed_organizations;  // canonical uuids
+  // Canonical uuids of the active organizations the user administers.
+  // Left empty for a superuser, who may watch any batch anyway.
+  std::vector<std::string> managed_organizations;
 };
 
+// With no secret key every session is a bad_signature; with no backend
+// every session is a bad_backend (Django refuses to run with none).
 struct session_settings {
-  std::vector<std::string> secret_keys;  // current key first, then fallbacks
+  std::vector<std::string> secret_keys;    // current key first, then fallbacks
   std::vector<std::string> auth_backends;  // accepted _auth_user_backend
 };
 
@@ -55,8 +59,12 @@ std::vector<std::string> default_auth_backends();
 
 using session_verdict = std::variant<principal, auth_failure>;
 
-// Runs checks 1-5 and the staff check against `dir`. Throws storage_error
-// when the directory fails (the caller maps that to directory_failed).
+// Runs checks 1-5 and the staff check against `dir`, in Django's order, and
+// returns the first failure or the principal. A key that Django could not
+// have issued (not 8 to 40 characters of [a-z0-9]) is no_session without a
+// directory lookup. Never returns not_allowed, unknown_batch or
+// directory_failed: those belong to the caller. Throws storage_error when
+// the directory fails (the caller maps that to directory_failed).
 session_verdict validate_session(directory& dir,
                                  const session_settings& settings,
                                  const std::string& session_key,

@@ -25,7 +25,13 @@ struct directory_tables {
 class sqlite_directory : public directory {
  public:
   // Opens `path`; read-only when `read_only` (a Django database is never
-  // written). Throws storage_error when the file cannot be opened.
+  // written). A writable directory is the embedded one: the file is created
+  // when missing and the tables when absent, so a fresh standalone node
+  // answers "not found" rather than failing. Throws storage_error when the
+  // file cannot be opened (read-only: when it does not exist).
+  //
+  // Booleans are read as Django writes them (0/1). A session whose
+  // expire_date does not parse is reported as long expired.
   sqlite_directory(const std::string& path, bool read_only,
                    directory_tables tables = {});
   ~sqlite_directory() override;
