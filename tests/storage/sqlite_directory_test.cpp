@@ -1,0 +1,211 @@
+#include <boost/test/unit_test.hpp>
+
+#include <sqlite3.h>
+
+#include <regex>
+
+#include "storage/sqlite_db.hpp"
+#include "storage/storage_error.hpp"
+#include "storage/uuid.hpp"
+#include "tests/storage/directory_fixture.hpp"
+
+namespace {
+
+using namespace batchcast::storage;
+using namespace batchcast::storage::testing;
+
+constexpr const char* batch_id = "5b1f4a2e-8c3d-4e5f-9a6b-7c8d9e0f1a2b";
+
+struct raw_fixture : directory_fixture {
+  // The first column of the first row of `sql`, read with plain SQLite.
+  std::string raw(const std::string& sql) {
+    sqlite_connection db(path, open_mode::read_only);
+    return db.query_text(sql);
+  }
+
+  bool matches(const std::string& text, const char* pattern) {
+    return std::regex_match(text, std::regex(pattern));
+  }
+};
+
+constexpr const char* hex32 = "[0-9a-f]{32}";
+constexpr const char* django_datetime =
+    R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?)";
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(sqlite_directory_suite, raw_fixture)
+
+BOOST_AUTO_TEST_CASE(ids_are_stored_as_32_hex_digits_and_read_as_uuids) {
+  auto org = admin.add_organization("Acme", true);
+  auto user = add_staff("operator");
+  admin.add_member("operator", org, true);
+  admin.add_batch(org, batch_id, "first");
+
+  BOOST_TEST(raw("SELECT id FROM openwisp_users_user") == uuid_hex32(user));
+  BOOST_TEST(raw("SELECT id FROM openwisp_users_organization") ==
+             uuid_hex32(org));
+  BOOST_TEST(raw("SELECT organization_id FROM radbatch") == uuid_hex32(org));
+  BOOST_TEST(
+      matches(raw("SELECT id FROM openwisp_users_organizationuser"), hex32));
+  BOOST_TEST(directory.find_user(user)->id == user);
+  BOOST_TEST(*directory.batch_organization(batch_id) == org);
+}
+
+BOOST_AUTO_TEST_CASE(datetimes_are_stored_as_utc_text) {
+  auto org = admin.add_organization("Acme", true);
+  add_staff("operator");
+  login("operator");
+  admin.add_batch(org, "", "");
+  BOOST_TEST(
+      matches(raw("SELECT expire_date FROM django_session"), django_datetime));
+  BOOST_TEST(matches(raw("SELECT date_joined FROM openwisp_users_user"),
+                     django_datetime));
+  BOOST_TEST(matches(raw("SELECT created FROM openwisp_users_organization"),
+                     django_datetime));
+  BOOST_TEST(matches(raw("SELECT modified FROM radbatch"), django_datetime));
+}
+
+BOOST_AUTO_TEST_CASE(session_keys_look_like_djangos) {
+  add_staff("operator");
+  auto key = login("operator");
+  BOOST_TEST(matches(key, "[a-z0-9]{32}"));
+  BOOST_TEST(login("operator") != key);
+}
+
+BOOST_AUTO_TEST_CASE(passwords_are_stored_as_pbkdf2_hashes) {
+  new_user user;
+  user.username = "with-password";
+  user.password = "s3cret";
+  admin.add_user(user);
+  add_staff("without-password");
+  BOOST_TEST(
+      matches(raw("SELECT password FROM openwisp_users_user WHERE username = "
+                  "'with-password'"),
+              R"(pbkdf2_sha256\$260000\$[A-Za-z0-9]{22}\$[A-Za-z0-9+/]{43}=)"));
+  BOOST_TEST(matches(raw("SELECT password FROM openwisp_users_user WHERE "
+                         "username = 'without-password'"),
+                     "![A-Za-z0-9]{40}"));
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_batch_has_no_organization) {
+  BOOST_TEST(!directory.batch_organization(batch_id));
+  BOOST_TEST(!directory.batch_organization("not-a-uuid"));
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_user_is_not_found) {
+  BOOST_TEST(!directory.find_user(batch_id));
+  BOOST_TEST(!directory.find_user("42"));
+  BOOST_TEST(!directory.find_user("not an id"));
+  BOOST_TEST(directory.managed_organizations(batch_id).empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_session_is_not_found) {
+  BOOST_TEST(!directory.find_session("abcdefgh12345678"));
+}
+
+BOOST_AUTO_TEST_CASE(ensure_batch_adds_a_batch_once_to_one_organization) {
+  auto org = admin.add_organization("Acme", true);
+  auto other = admin.add_organization("Other", true);
+  BOOST_TEST(admin.ensure_batch(batch_id, org));
+  BOOST_TEST(admin.ensure_batch(batch_id, org));
+  BOOST_TEST(!admin.ensure_batch(batch_id, other));
+  BOOST_TEST(*directory.batch_organization(batch_id) == org);
+}
+
+BOOST_AUTO_TEST_CASE(ensure_batch_refuses_an_unknown_organization) {
+  BOOST_TEST(!admin.ensure_batch(batch_id, new_uuid4()));
+  BOOST_TEST(!admin.ensure_batch(batch_id, "not-a-uuid"));
+  BOOST_TEST(!directory.batch_organization(batch_id));
+}
+
+BOOST_AUTO_TEST_CASE(adding_rows_that_break_constraints_throws) {
+  auto org = admin.add_organization("Acme", true);
+  add_staff("operator");
+  BOOST_CHECK_THROW(add_staff("operator"), storage_error);
+  BOOST_CHECK_THROW(admin.add_member("nobody", org, true), storage_error);
+  BOOST_CHECK_THROW(admin.add_member("operator", new_uuid4(), true),
+                    storage_error);
+  admin.add_member("operator", org, true);
+  try {
+    admin.add_member("operator", org, false);
+    BOOST_FAIL("a duplicate membership was added");
+  } catch (const storage_error& e) {
+    BOOST_TEST(e.sqlite_code() == SQLITE_CONSTRAINT);
+    BOOST_TEST(std::string(e.what()).find(path) != std::string::npos);
+  }
+  BOOST_CHECK_THROW(admin.add_batch(new_uuid4(), "", ""), storage_error);
+  BOOST_CHECK_THROW(admin.issue_session("nobody", current_key, "b", 1),
+                    storage_error);
+}
+
+BOOST_AUTO_TEST_CASE(organizations_with_one_name_get_distinct_slugs) {
+  admin.add_organization("Acme Corp", true);
+  admin.add_organization("Acme Corp", true);
+  BOOST_TEST(raw("SELECT COUNT(DISTINCT slug) FROM "
+                 "openwisp_users_organization") == "2");
+  BOOST_TEST(raw("SELECT MIN(slug) FROM openwisp_users_organization") ==
+             "acme-corp");
+}
+
+BOOST_AUTO_TEST_CASE(an_unreadable_expire_date_reads_as_long_expired) {
+  put_session("oddexpiry123", "data");
+  {
+    sqlite_connection db(path, open_mode::read_write);
+    db.exec("UPDATE django_session SET expire_date = 'soon'");
+  }
+  auto row = directory.find_session("oddexpiry123");
+  BOOST_REQUIRE(row);
+  BOOST_TEST(row->expire_unix_ms < 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_read_only_directory_reads_what_django_wrote) {
+  auto org = admin.add_organization("Acme", true);
+  admin.add_batch(org, batch_id, "");
+  sqlite_directory reader(path, /*read_only=*/true);
+  BOOST_TEST(*reader.batch_organization(batch_id) == org);
+}
+
+BOOST_AUTO_TEST_CASE(a_read_only_directory_needs_an_existing_file) {
+  BOOST_CHECK_THROW(sqlite_directory(dir.file("missing.db"), true),
+                    storage_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_read_only_directory_without_tables_fails_its_lookups) {
+  {
+    sqlite_connection(dir.file("empty.db"), open_mode::read_write_create)
+        .exec("CREATE TABLE unrelated (x)");
+  }
+  sqlite_directory reader(dir.file("empty.db"), true);
+  BOOST_CHECK_THROW(reader.find_session("abcdefgh12345678"), storage_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_fresh_writable_directory_creates_its_tables) {
+  sqlite_directory fresh(dir.file("fresh.db"), false);
+  BOOST_TEST(!fresh.find_session("abcdefgh12345678"));
+  BOOST_TEST(!fresh.batch_organization(batch_id));
+}
+
+BOOST_AUTO_TEST_CASE(an_integer_keyed_user_table_is_read_by_its_integer_id) {
+  // Plain Django: auth_user with an integer primary key.
+  {
+    sqlite_connection db(dir.file("django.db"), open_mode::read_write_create);
+    db.exec(
+        "CREATE TABLE auth_user (id integer NOT NULL PRIMARY KEY "
+        "AUTOINCREMENT, password varchar(128) NOT NULL, is_superuser bool "
+        "NOT NULL, is_staff bool NOT NULL, is_active bool NOT NULL);"
+        "INSERT INTO auth_user VALUES (42, 'pbkdf2_sha256$1$s$h', 1, 1, 1);");
+  }
+  directory_tables tables;
+  tables.user = "auth_user";
+  sqlite_directory reader(dir.file("django.db"), true, tables);
+  auto user = reader.find_user("42");
+  BOOST_REQUIRE(user);
+  BOOST_TEST(user->id == "42");
+  BOOST_TEST(user->is_superuser);
+  BOOST_TEST(user->password == "pbkdf2_sha256$1$s$h");
+  BOOST_TEST(reader.find_user("042").has_value());
+  BOOST_TEST(!reader.find_user("43"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,232 @@
+#include <boost/test/unit_test.hpp>
+
+#include "storage/directory_admin.hpp"
+#include "storage/sqlite_db.hpp"
+#include "storage/state_store.hpp"
+#include "storage/storage_error.hpp"
+#include "storage/uuid.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace batchcast::storage {
+
+// Printing for BOOST_TEST comparisons.
+std::ostream& operator<<(std::ostream& out, const batch_record& r) {
+  return out << r.batch_id << ' ' << to_string(r.status) << " @"
+             << r.updated_at_ms << " from " << r.origin;
+}
+
+bool operator==(const batch_record& a, const batch_record& b) {
+  return a.batch_id == b.batch_id && a.status == b.status &&
+         a.updated_at_ms == b.updated_at_ms && a.origin == b.origin;
+}
+
+}  // namespace batchcast::storage
+
+namespace {
+
+using namespace batchcast::storage;
+
+constexpr const char* batch_a = "5b1f4a2e-8c3d-4e5f-9a6b-7c8d9e0f1a2b";
+constexpr const char* batch_b = "0c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+
+batch_record record(const std::string& id, batch_status status, std::int64_t at,
+                    const std::string& origin = "node-a") {
+  return batch_record{id, status, at, origin};
+}
+
+struct store_fixture {
+  batchcast::testing::temp_dir dir;
+  std::string path = dir.file("state.db");
+
+  batch_record save(const batch_record& r) {
+    state_store store(path);
+    return store.save_all({r}).at(0);
+  }
+
+  std::optional<batch_record> load(const std::string& id) {
+    state_store store(path);
+    return store.load(id);
+  }
+
+  std::string pragma(const std::string& name) {
+    sqlite_connection db(path, open_mode::read_write);
+    return db.query_text("PRAGMA " + name);
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(state_store_suite, store_fixture)
+
+BOOST_AUTO_TEST_CASE(a_saved_record_loads_back_unchanged) {
+  state_store store(path);
+  auto saved = record(batch_a, batch_status::completed, 1000);
+  store.save_all({saved});
+  auto loaded = store.load(batch_a);
+  BOOST_REQUIRE(loaded);
+  BOOST_TEST(*loaded == saved);
+}
+
+BOOST_AUTO_TEST_CASE(loading_an_unknown_batch_finds_nothing) {
+  state_store store(path);
+  BOOST_TEST(!store.load(batch_a));
+}
+
+BOOST_AUTO_TEST_CASE(a_newer_record_replaces_the_stored_one) {
+  state_store store(path);
+  store.save_all({record(batch_a, batch_status::processing, 1000)});
+  auto newer = record(batch_a, batch_status::failed, 2000);
+  auto stored = store.save_all({newer});
+  BOOST_TEST(stored.at(0) == newer);
+  BOOST_TEST(*store.load(batch_a) == newer);
+}
+
+BOOST_AUTO_TEST_CASE(an_older_record_is_ignored_and_the_newer_one_returned) {
+  state_store store(path);
+  auto newer = record(batch_a, batch_status::completed, 2000);
+  store.save_all({newer});
+  auto stored =
+      store.save_all({record(batch_a, batch_status::processing, 1000)});
+  BOOST_TEST(stored.at(0) == newer);
+  BOOST_TEST(*store.load(batch_a) == newer);
+}
+
+BOOST_AUTO_TEST_CASE(a_tie_in_time_is_broken_by_the_greater_origin) {
+  state_store store(path);
+  auto from_b = record(batch_a, batch_status::failed, 1000, "node-b");
+  store.save_all({from_b});
+  store.save_all({record(batch_a, batch_status::completed, 1000, "node-a")});
+  BOOST_TEST(*store.load(batch_a) == from_b);
+}
+
+BOOST_AUTO_TEST_CASE(records_survive_reopening_the_file) {
+  auto saved = save(record(batch_a, batch_status::completed, 1234));
+  auto loaded = load(batch_a);
+  BOOST_REQUIRE(loaded);
+  BOOST_TEST(*loaded == saved);
+}
+
+BOOST_AUTO_TEST_CASE(a_new_database_is_at_the_current_version_in_wal_mode) {
+  state_store store(path);
+  BOOST_TEST(state_store::schema_version() >= 2);
+  BOOST_TEST(pragma("user_version") ==
+             std::to_string(state_store::schema_version()));
+  BOOST_TEST(pragma("journal_mode") == "wal");
+}
+
+BOOST_AUTO_TEST_CASE(a_database_at_version_one_is_migrated_keeping_its_rows) {
+  {
+    sqlite_connection db(path, open_mode::read_write_create);
+    db.exec(
+        "CREATE TABLE batch_status (batch_id TEXT PRIMARY KEY NOT NULL,"
+        " status TEXT NOT NULL, updated_at INTEGER NOT NULL,"
+        " origin TEXT NOT NULL);"
+        "INSERT INTO batch_status VALUES"
+        " ('5b1f4a2e-8c3d-4e5f-9a6b-7c8d9e0f1a2b', 'failed', 77, 'old');"
+        "PRAGMA user_version = 1;");
+  }
+  state_store store(path);
+  BOOST_TEST(*store.load(batch_a) ==
+             record(batch_a, batch_status::failed, 77, "old"));
+  BOOST_TEST(pragma("user_version") ==
+             std::to_string(state_store::schema_version()));
+  sqlite_connection db(path, open_mode::read_only);
+  BOOST_TEST(db.query_text("SELECT name FROM sqlite_master WHERE type = "
+                           "'index' AND name = 'batch_status_updated_at'") ==
+             "batch_status_updated_at");
+}
+
+BOOST_AUTO_TEST_CASE(a_database_from_a_newer_build_is_refused) {
+  {
+    sqlite_connection db(path, open_mode::read_write_create);
+    db.exec("PRAGMA user_version = 999");
+  }
+  try {
+    state_store store(path);
+    BOOST_FAIL("a future schema was opened");
+  } catch (const storage_error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("999") != std::string::npos);
+    BOOST_TEST(what.find("newer") != std::string::npos);
+    BOOST_TEST(what.find(path) != std::string::npos);
+  }
+  BOOST_TEST(pragma("user_version") == "999");
+}
+
+BOOST_AUTO_TEST_CASE(changed_since_lists_newer_records_oldest_first) {
+  state_store store(path);
+  auto c = "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a";
+  store.save_all({record(batch_a, batch_status::completed, 300),
+                  record(batch_b, batch_status::failed, 100),
+                  record(c, batch_status::processing, 200)});
+  auto changed = store.changed_since(200, 10);
+  BOOST_REQUIRE(changed.size() == 2u);
+  BOOST_TEST(changed[0].batch_id == c);
+  BOOST_TEST(changed[1].batch_id == batch_a);
+}
+
+BOOST_AUTO_TEST_CASE(changed_since_stops_at_the_limit) {
+  state_store store(path);
+  store.save_all({record(batch_a, batch_status::completed, 300),
+                  record(batch_b, batch_status::failed, 100)});
+  auto changed = store.changed_since(0, 1);
+  BOOST_REQUIRE(changed.size() == 1u);
+  BOOST_TEST(changed[0].batch_id == batch_b);
+  BOOST_TEST(store.changed_since(0, 0).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_group_of_saves_commits_all_or_nothing) {
+  state_store store(path);
+  {
+    // A trigger stands in for a failure halfway through the group.
+    sqlite_connection db(path, open_mode::read_write);
+    db.exec(
+        "CREATE TRIGGER poison BEFORE INSERT ON batch_status "
+        "WHEN NEW.origin = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); "
+        "END");
+  }
+  BOOST_CHECK_THROW(
+      store.save_all({record(batch_a, batch_status::completed, 1),
+                      record(batch_b, batch_status::failed, 1, "poison")}),
+      storage_error);
+  BOOST_TEST(!store.load(batch_a));
+  BOOST_TEST(!store.load(batch_b));
+
+  // The store stays usable after the failed group.
+  store.save_all({record(batch_a, batch_status::completed, 2)});
+  BOOST_TEST(store.load(batch_a).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(records_for_one_batch_in_one_group_settle_on_the_newest) {
+  state_store store(path);
+  auto newest = record(batch_a, batch_status::completed, 300);
+  auto stored =
+      store.save_all({record(batch_a, batch_status::processing, 200), newest,
+                      record(batch_a, batch_status::failed, 100)});
+  BOOST_REQUIRE(stored.size() == 3u);
+  for (const auto& each : stored)
+    BOOST_TEST(each == newest);
+  BOOST_TEST(*store.load(batch_a) == newest);
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_id_that_is_not_canonical_is_refused) {
+  state_store store(path);
+  BOOST_CHECK_THROW(
+      store.save_all({record("5B1F4A2E-8C3D-4E5F-9A6B-7C8D9E0F1A2B",
+                             batch_status::completed, 1)}),
+      storage_error);
+}
+
+BOOST_AUTO_TEST_CASE(the_state_and_the_embedded_directory_share_one_file) {
+  directory_admin admin(path);
+  auto org = admin.add_organization("Shared", true);
+  state_store store(path);
+  store.save_all({record(batch_a, batch_status::completed, 5)});
+  BOOST_TEST(admin.ensure_batch(batch_a, org));
+  directory_admin reopened(path);
+  state_store again(path);
+  BOOST_TEST(again.load(batch_a).has_value());
+  BOOST_TEST(pragma("journal_mode") == "wal");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
