@@ -1,0 +1,193 @@
+#include "net/http_session.hpp"
+
+#include <vector>
+
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "common/log.hpp"
+#include "net/cookies.hpp"
+#include "net/fail.hpp"
+#include "net/routes.hpp"
+#include "net/server_context.hpp"
+#include "net/ws_session.hpp"
+
+namespace batchcast::net {
+
+namespace {
+
+// Large enough for any browser's upgrade request with its cookies.
+constexpr std::uint32_t header_limit = 8 * 1024;
+
+const std::shared_ptr<spdlog::logger>& log() {
+  static const auto instance = logger("net");
+  return instance;
+}
+
+// A Sec-WebSocket-Key is 16 random bytes in base64: 24 characters.
+bool is_valid_websocket_key(std::string_view key) {
+  return key.size() == 24;
+}
+
+// The client sent something that is not HTTP: worth a 400. (A peer that
+// went away before finishing its request gets nothing.)
+bool is_malformed_request(const error_code& ec) {
+  static const auto& http_errors =
+      http::make_error_code(http::error::bad_target).category();
+  return ec.category() == http_errors && ec != http::error::end_of_stream &&
+         ec != http::error::partial_message;
+}
+
+}  // namespace
+
+http_session::http_session(tcp::socket socket,
+                           std::shared_ptr<server_context> context,
+                           std::uint64_t connection_id, std::string peer)
+    : stream_{std::move(socket)},
+      context_{std::move(context)},
+      connection_id_{connection_id},
+      peer_{std::move(peer)} {}
+
+void http_session::start() {
+  deadline_ =
+      std::chrono::steady_clock::now() + context_->settings.upgrade_timeout;
+  stream_.expires_at(deadline_);
+
+  parser_.emplace();
+  parser_->header_limit(header_limit);
+  // Only the header is read: an upgrade request has no body, and any other
+  // request is answered and the connection closed without reading one.
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, std::size_t bytes) {
+        self->on_read(ec, bytes);
+      });
+}
+
+void http_session::on_read(error_code ec, std::size_t) {
+  if (ec == http::error::header_limit) {
+    respond(http::status::request_header_fields_too_large, "");
+    return;
+  }
+  if (is_malformed_request(ec)) {
+    log()->debug("conn={} peer={} bad request: {}", connection_id_, peer_,
+                 ec.message());
+    respond(http::status::bad_request, "");
+    return;
+  }
+  if (ec) {
+    fail(connection_id_, "reading upgrade request", ec);
+    return;
+  }
+  route();
+}
+
+void http_session::route() {
+  const auto& request = parser_->get();
+  auto target = request.target();
+
+  if (is_health_route(target)) {
+    if (request.method() != http::verb::get)
+      return respond(http::status::method_not_allowed, "");
+    return respond(http::status::ok, R"({"status":"ok"})");
+  }
+
+  auto batch_id = parse_watch_route(target);
+  if (!batch_id) {
+    log()->debug("conn={} peer={} 404 not a route", connection_id_, peer_);
+    return respond(http::status::not_found, "");
+  }
+  if (request.method() != http::verb::get)
+    return respond(http::status::method_not_allowed, "");
+  if (!websocket::is_upgrade(request)) {
+    log()->debug("conn={} batch={} peer={} 426 not an upgrade", connection_id_,
+                 *batch_id, peer_);
+    return respond(http::status::upgrade_required, "");
+  }
+  if (request.chunked() || parser_->content_length().value_or(0) > 0 ||
+      !is_valid_websocket_key(request[http::field::sec_websocket_key]))
+    return respond(http::status::bad_request, "");
+  if (request[http::field::sec_websocket_version] != "13")
+    return respond(http::status::upgrade_required, "");
+
+  // More than one Origin is not something a browser sends.
+  auto origins = request.equal_range(http::field::origin);
+  std::optional<std::string_view> origin;
+  auto count = std::distance(origins.first, origins.second);
+  if (count == 1)
+    origin = origins.first->value();
+  auto verdict =
+      count > 1 ? origin_verdict::malformed : context_->origins.check(origin);
+  if (verdict != origin_verdict::allowed) {
+    log()->info("conn={} batch={} peer={} refused 403: origin {}",
+                connection_id_, *batch_id, peer_, to_string(verdict));
+    return respond(http::status::forbidden, "");
+  }
+
+  upgrade(std::move(*batch_id));
+}
+
+void http_session::upgrade(std::string batch_id) {
+  const auto& request = parser_->get();
+  std::vector<std::string_view> cookie_headers;
+  auto cookies = request.equal_range(http::field::cookie);
+  for (auto each = cookies.first; each != cookies.second; ++each)
+    cookie_headers.push_back(each->value());
+  auto session_key =
+      find_cookie(cookie_headers, context_->settings.session_cookie_name)
+          .value_or("");
+
+  // From here the WebSocket stream keeps its own time; the decision
+  // deadline is the rest of the upgrade deadline.
+  stream_.expires_never();
+  ws_session::identity who{connection_id_, std::move(batch_id), peer_};
+  auto session = std::make_shared<ws_session>(
+      stream_.release_socket(), parser_->release(), context_, std::move(who));
+  parser_.reset();
+  session->start(std::move(session_key), deadline_);
+}
+
+void http_session::respond(http::status status, std::string body) {
+  unsigned version = parser_ ? parser_->get().version() : 11;
+  if (version != 10 && version != 11)
+    version = 11;
+  response_ =
+      std::make_unique<http::response<http::string_body>>(status, version);
+  response_->set(http::field::server, "batchcast");
+  if (status == http::status::upgrade_required) {
+    response_->set(http::field::upgrade, "websocket");
+    response_->set(http::field::sec_websocket_version, "13");
+  } else if (status == http::status::method_not_allowed) {
+    response_->set(http::field::allow, "GET");
+  }
+  if (body.empty()) {
+    response_->set(http::field::content_type, "text/plain");
+    body = std::to_string(static_cast<unsigned>(status)) + " " +
+           std::string{http::obsolete_reason(status)} + "\n";
+  } else {
+    response_->set(http::field::content_type, "application/json");
+  }
+  response_->body() = std::move(body);
+  response_->keep_alive(false);
+  if (status == http::status::upgrade_required)
+    response_->set(http::field::connection, "Upgrade, close");
+  response_->prepare_payload();
+  parser_.reset();
+
+  http::async_write(
+      stream_, *response_,
+      [self = shared_from_this()](error_code ec, std::size_t bytes) {
+        self->on_write(ec, bytes);
+      });
+}
+
+void http_session::on_write(error_code ec, std::size_t) {
+  if (ec)
+    fail(connection_id_, "writing response", ec);
+  error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.close();
+}
+
+}  // namespace batchcast::net

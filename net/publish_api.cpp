@@ -1,0 +1,277 @@
+#include "net/publish_api.hpp"
+
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.hpp"
+#include "net/routes.hpp"
+#include "storage/uuid.hpp"
+
+namespace batchcast::net {
+
+namespace {
+
+const std::shared_ptr<spdlog::logger>& log() {
+  static const auto instance = logger("api");
+  return instance;
+}
+
+publish_api::response json_response(http::status status, std::string body,
+                                    unsigned version, bool keep_alive) {
+  publish_api::response answer{status, version};
+  answer.set(http::field::server, "batchcast");
+  answer.set(http::field::content_type, "application/json");
+  answer.set(http::field::cache_control, "no-store");
+  answer.body() = std::move(body);
+  answer.keep_alive(keep_alive);
+  answer.prepare_payload();
+  return answer;
+}
+
+std::string record_json(const storage::batch_record& record) {
+  nlohmann::json body{
+      {"batch", record.batch_id},
+      {"status", std::string{storage::to_string(record.status)}},
+      {"updated_at", format_utc_millis(record.updated_at_ms)}};
+  return body.dump();
+}
+
+// How each failure of the actor side reads to a producer.
+struct failure_answer {
+  http::status status;
+  const char* message;
+};
+
+failure_answer answer_for(actors::api_failure failure) {
+  using actors::api_failure;
+  switch (failure) {
+    case api_failure::not_found:
+      return {http::status::not_found, "no status stored for this batch"};
+    case api_failure::unknown_organization:
+      return {http::status::bad_request, "unknown organization"};
+    case api_failure::organization_mismatch:
+      return {http::status::conflict,
+              "the batch belongs to another organization"};
+    case api_failure::storage_failed:
+      return {http::status::service_unavailable, "storage failed"};
+    case api_failure::shutting_down:
+      return {http::status::service_unavailable, "shutting down"};
+  }
+  return {http::status::internal_server_error, "internal error"};
+}
+
+const char* failure_name(actors::api_failure failure) {
+  using actors::api_failure;
+  switch (failure) {
+    case api_failure::not_found:
+      return "not_found";
+    case api_failure::unknown_organization:
+      return "unknown_organization";
+    case api_failure::organization_mismatch:
+      return "organization_mismatch";
+    case api_failure::storage_failed:
+      return "storage_failed";
+    case api_failure::shutting_down:
+      return "shutting_down";
+  }
+  return "unknown";
+}
+
+// The body of a publish, or the reason it is not one.
+struct publish_body {
+  std::optional<storage::batch_status> status;
+  std::string organization_id;
+  const char* problem = nullptr;
+};
+
+publish_body parse_publish_body(const std::string& text) {
+  publish_body parsed;
+  nlohmann::json body;
+  try {
+    body = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception&) {
+    parsed.problem = "the body is not valid JSON";
+    return parsed;
+  }
+  if (!body.is_object()) {
+    parsed.problem = "the body must be a JSON object";
+    return parsed;
+  }
+
+  auto status = body.find("status");
+  if (status == body.end() || !status->is_string()) {
+    parsed.problem = "\"status\" must be a string";
+    return parsed;
+  }
+  parsed.status =
+      storage::parse_batch_status(status->get_ref<const std::string&>());
+  if (!parsed.status) {
+    parsed.problem = "unknown status";
+    return parsed;
+  }
+
+  auto organization = body.find("organization");
+  if (organization != body.end() && !organization->is_null()) {
+    if (!organization->is_string() ||
+        !storage::is_canonical_uuid(
+            organization->get_ref<const std::string&>())) {
+      parsed.problem = "\"organization\" must be a canonical uuid";
+      return parsed;
+    }
+    parsed.organization_id = organization->get<std::string>();
+  }
+  return parsed;
+}
+
+}  // namespace
+
+std::string format_utc_millis(std::int64_t unix_ms) {
+  // Floor division, so times before 1970 still print a valid clock.
+  std::int64_t seconds = unix_ms / 1000;
+  std::int64_t millis = unix_ms % 1000;
+  if (millis < 0) {
+    millis += 1000;
+    seconds -= 1;
+  }
+  auto as_time = static_cast<std::time_t>(seconds);
+  std::tm utc{};
+  ::gmtime_r(&as_time, &utc);
+  char text[64];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+                utc.tm_min, utc.tm_sec, static_cast<int>(millis));
+  return text;
+}
+
+publish_api::publish_api(status_backend backend, std::string_view token,
+                         std::size_t max_body_bytes)
+    : backend_{std::move(backend)},
+      token_{token},
+      max_body_bytes_{max_body_bytes} {}
+
+publish_api::response publish_api::error(http::status status,
+                                         std::string_view message,
+                                         unsigned version, bool keep_alive) {
+  nlohmann::json body{{"error", message}};
+  return json_response(status, body.dump(), version, keep_alive);
+}
+
+std::optional<publish_api::response> publish_api::check_header(
+    const http::request_header<>& header) const {
+  auto length = header[http::field::content_length];
+  if (length.empty())
+    return std::nullopt;
+  // Beast has already checked the value is a number; an oversized one is
+  // refused without reading it, and the connection is then closed.
+  if (length.size() > 19 || std::stoull(std::string{length}) > max_body_bytes_)
+    return error(http::status::payload_too_large, "the body is too large",
+                 header.version(), false);
+  return std::nullopt;
+}
+
+void publish_api::handle(const request& req, const std::string& peer,
+                         responder respond) const {
+  auto version = req.version();
+  bool keep_alive = req.keep_alive();
+
+  if (is_health_route(req.target())) {
+    if (req.method() != http::verb::get) {
+      auto answer = error(http::status::method_not_allowed,
+                          "method not allowed", version, keep_alive);
+      answer.set(http::field::allow, "GET");
+      return respond(std::move(answer));
+    }
+    return respond(json_response(http::status::ok, R"({"status":"ok"})",
+                                 version, keep_alive));
+  }
+
+  auto route = parse_api_route(req.target());
+  if (route.kind == api_route::other)
+    return respond(
+        error(http::status::not_found, "not found", version, keep_alive));
+
+  auto token = parse_bearer_token(req[http::field::authorization]);
+  if (!token || !token_.matches(*token)) {
+    log()->warn("refused 401 peer={}: {} bearer token", peer,
+                token ? "wrong" : "missing");
+    auto answer = error(http::status::unauthorized,
+                        "missing or wrong bearer token", version, keep_alive);
+    answer.set(http::field::www_authenticate, "Bearer");
+    return respond(std::move(answer));
+  }
+
+  if (req.method() != http::verb::get && req.method() != http::verb::post) {
+    auto answer = error(http::status::method_not_allowed, "method not allowed",
+                        version, keep_alive);
+    answer.set(http::field::allow, "GET, POST");
+    return respond(std::move(answer));
+  }
+  if (route.kind == api_route::malformed_id)
+    return respond(error(http::status::bad_request,
+                         "the batch id must be a canonical uuid", version,
+                         keep_alive));
+
+  if (req.method() == http::verb::post)
+    handle_publish(req, std::move(route.batch_id), peer, std::move(respond));
+  else
+    handle_fetch(req, std::move(route.batch_id), std::move(respond));
+}
+
+void publish_api::handle_publish(const request& req, std::string batch_id,
+                                 const std::string& peer,
+                                 responder respond) const {
+  auto version = req.version();
+  bool keep_alive = req.keep_alive();
+  if (req.body().size() > max_body_bytes_)
+    return respond(error(http::status::payload_too_large,
+                         "the body is too large", version, false));
+
+  auto body = parse_publish_body(req.body());
+  if (body.problem) {
+    log()->info("publish batch={} peer={} refused 400: {}", batch_id, peer,
+                body.problem);
+    return respond(
+        error(http::status::bad_request, body.problem, version, keep_alive));
+  }
+
+  actors::publish_request publish;
+  publish.batch_id = batch_id;
+  publish.status = *body.status;
+  publish.organization_id = std::move(body.organization_id);
+  auto status_name = std::string{storage::to_string(*body.status)};
+
+  backend_.publish(
+      std::move(publish),
+      [batch_id, status_name, peer, version, keep_alive,
+       respond = std::move(respond)](actors::api_result result) {
+        if (auto record = std::get_if<storage::batch_record>(&result)) {
+          log()->info("publish batch={} status={} peer={} outcome=stored",
+                      batch_id, status_name, peer);
+          return respond(json_response(http::status::ok, record_json(*record),
+                                       version, keep_alive));
+        }
+        auto failure = std::get<actors::api_failure>(result);
+        log()->info("publish batch={} status={} peer={} outcome={}", batch_id,
+                    status_name, peer, failure_name(failure));
+        auto answer = answer_for(failure);
+        respond(error(answer.status, answer.message, version, keep_alive));
+      });
+}
+
+void publish_api::handle_fetch(const request& req, std::string batch_id,
+                               responder respond) const {
+  auto version = req.version();
+  bool keep_alive = req.keep_alive();
+  backend_.fetch(
+      std::move(batch_id), [version, keep_alive, respond = std::move(respond)](
+                               actors::api_result result) {
+        if (auto record = std::get_if<storage::batch_record>(&result))
+          return respond(json_response(http::status::ok, record_json(*record),
+                                       version, keep_alive));
+        auto answer = answer_for(std::get<actors::api_failure>(result));
+        respond(error(answer.status, answer.message, version, keep_alive));
+      });
+}
+
+}  // namespace batchcast::net

@@ -1,0 +1,170 @@
+#include "net/server.hpp"
+
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+
+#include "common/log.hpp"
+#include "net/api_session.hpp"
+#include "net/http_session.hpp"
+#include "net/listener.hpp"
+#include "net/publish_api.hpp"
+#include "net/server_context.hpp"
+
+namespace batchcast::net {
+
+namespace {
+
+const std::shared_ptr<spdlog::logger>& log() {
+  static const auto instance = logger("net");
+  return instance;
+}
+
+status_backend actor_backend(caf::actor_system& system,
+                             const actors::services& running) {
+  status_backend backend;
+  backend.publish = [&system, running](actors::publish_request request,
+                                       actors::api_callback done) {
+    actors::publish(system, running, std::move(request), std::move(done));
+  };
+  backend.fetch = [&system, running](std::string batch_id,
+                                     actors::api_callback done) {
+    actors::fetch(system, running, std::move(batch_id), std::move(done));
+  };
+  return backend;
+}
+
+}  // namespace
+
+// Declaration order is destruction order reversed: the listeners and the
+// threads go before the io_context they use.
+struct server::impl {
+  impl(caf::actor_system& system, actors::services running,
+       server_settings settings)
+      : io{settings.io_threads > 0 ? settings.io_threads : 1},
+        context{std::make_shared<server_context>(system, running, settings)},
+        api{std::make_shared<publish_api>(actor_backend(system, running),
+                                          settings.publish_token,
+                                          settings.max_publish_body_bytes)},
+        gate{std::make_shared<reply_gate>()} {}
+
+  void run_io();
+
+  asio::io_context io;
+  std::shared_ptr<server_context> context;
+  std::shared_ptr<const publish_api> api;
+  std::shared_ptr<reply_gate> gate;
+  std::shared_ptr<listener> public_listener;
+  std::shared_ptr<listener> internal_listener;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+      work;
+  std::vector<std::thread> threads;
+  bool running = false;
+};
+
+void server::impl::run_io() {
+  // Handlers do not throw by design; should one, the thread logs it and
+  // keeps serving rather than silently shrinking the pool.
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      log()->error("I/O thread caught an exception: {}", e.what());
+    }
+  }
+}
+
+server::server(caf::actor_system& system, actors::services running,
+               server_settings settings)
+    : impl_{std::make_unique<impl>(system, std::move(running),
+                                   std::move(settings))} {}
+
+server::~server() {
+  stop(std::chrono::milliseconds{0});
+}
+
+void server::start() {
+  auto& state = *impl_;
+  if (state.running)
+    return;
+  const auto& settings = state.context->settings;
+  if (settings.publish_token.empty())
+    log()->warn(
+        "no publish token is set: the publish API refuses every "
+        "request with 401");
+
+  auto context = state.context;
+  state.public_listener = std::make_shared<listener>(
+      state.io, settings.public_host, settings.public_port, "public",
+      [context](tcp::socket socket, std::uint64_t id, std::string peer) {
+        std::make_shared<http_session>(std::move(socket), context, id,
+                                       std::move(peer))
+            ->start();
+      });
+
+  api_limits limits;
+  limits.max_body_bytes = settings.max_publish_body_bytes;
+  limits.request_timeout = settings.api_request_timeout;
+  state.internal_listener = std::make_shared<listener>(
+      state.io, settings.internal_host, settings.internal_port, "internal",
+      [api = state.api, gate = state.gate, limits](
+          tcp::socket socket, std::uint64_t id, std::string peer) {
+        std::make_shared<api_session>(std::move(socket), api, gate, limits, id,
+                                      std::move(peer))
+            ->start();
+      });
+
+  state.public_listener->start();
+  state.internal_listener->start();
+  state.work.emplace(state.io.get_executor());
+  auto thread_count = settings.io_threads > 0 ? settings.io_threads : 1;
+  for (int i = 0; i < thread_count; ++i)
+    state.threads.emplace_back([&state] { state.run_io(); });
+  state.running = true;
+  log()->info("listening public={}:{} internal={}:{} io_threads={}",
+              settings.public_host, public_port(), settings.internal_host,
+              internal_port(), thread_count);
+}
+
+std::uint16_t server::public_port() const {
+  return impl_->public_listener ? impl_->public_listener->port() : 0;
+}
+
+std::uint16_t server::internal_port() const {
+  return impl_->internal_listener ? impl_->internal_listener->port() : 0;
+}
+
+std::size_t server::open_sessions() const {
+  return impl_->context->sessions.open();
+}
+
+void server::stop(std::chrono::milliseconds grace) {
+  auto& state = *impl_;
+  if (!state.running)
+    return;
+  state.running = false;
+
+  state.public_listener->stop();
+  state.internal_listener->stop();
+  state.context->sessions.close_all();
+  if (!state.context->sessions.wait_until_idle(grace))
+    log()->warn("{} WebSocket sessions still open after {} ms; dropping them",
+                state.context->sessions.open(), grace.count());
+
+  state.work.reset();
+  state.io.stop();
+  for (auto& thread : state.threads)
+    thread.join();
+  state.threads.clear();
+
+  // No I/O thread runs now: free what connection actors may still hold,
+  // and let late answers from the actor side find the gate closed.
+  state.context->sessions.release_all();
+  state.gate->close();
+  log()->info("stopped listening");
+}
+
+}  // namespace batchcast::net

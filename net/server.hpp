@@ -31,6 +31,9 @@ struct server_settings {
   std::chrono::milliseconds upgrade_timeout{std::chrono::seconds{10}};
   std::chrono::milliseconds idle_timeout{std::chrono::seconds{60}};
   std::chrono::milliseconds close_timeout{std::chrono::seconds{5}};
+  // Internal listener: the time a producer has to send one request, and
+  // how long a keep-alive connection may sit idle between requests.
+  std::chrono::milliseconds api_request_timeout{std::chrono::seconds{30}};
   int io_threads = 2;
 };
 
@@ -50,6 +53,8 @@ class server {
 
   // Stops accepting, closes every open WebSocket with 1001 (going away),
   // waits up to `grace` for them to finish, then stops the I/O threads.
+  // Sessions that a connection actor still holds afterwards are inert.
+  // Call from a thread that is not one of the server's I/O threads.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds{5});
 
   // Open WebSocket sessions right now (accepted or still upgrading).

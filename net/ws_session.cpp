@@ -1,0 +1,359 @@
+#include "net/ws_session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "common/log.hpp"
+#include "net/fail.hpp"
+#include "net/server_context.hpp"
+
+namespace batchcast::net {
+
+namespace {
+
+const std::shared_ptr<spdlog::logger>& log() {
+  static const auto instance = logger("net");
+  return instance;
+}
+
+}  // namespace
+
+ws_session::ws_session(tcp::socket socket, upgrade_request request,
+                       std::shared_ptr<server_context> context, identity who)
+    : executor_{socket.get_executor()},
+      ws_{std::in_place, std::move(socket)},
+      timer_{std::in_place, *executor_},
+      request_{std::move(request)},
+      context_{std::move(context)},
+      who_{std::move(who)} {}
+
+ws_session::~ws_session() {
+  // Handlers that ran out without finishing (the io_context was destroyed
+  // with them still queued) still owe the actor its notice.
+  if (actor_)
+    actors::socket_closed(actor_);
+  context_->sessions.forget(this, [this] { release_io(); });
+}
+
+void ws_session::release_io() {
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    executor_.reset();
+  }
+  timer_.reset();
+  ws_.reset();
+  request_.reset();
+}
+
+template <class Step>
+void ws_session::post(Step step) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (!executor_)
+    return;
+  asio::post(*executor_, [self = shared_from_this(),
+                          step = std::move(step)]() mutable { step(*self); });
+}
+
+void ws_session::start(std::string session_key,
+                       std::chrono::steady_clock::time_point deadline) {
+  if (!context_->sessions.add(shared_from_this())) {
+    do_reject(503);  // the server is stopping
+    return;
+  }
+  arm_timer(deadline);
+
+  actors::connection_request request;
+  request.connection_id = who_.connection_id;
+  request.batch_id = who_.batch_id;
+  request.session_key = std::move(session_key);
+  request.peer = who_.peer;
+  actor_ = actors::spawn_connection(context_->system, context_->services,
+                                    std::move(request), shared_from_this());
+}
+
+void ws_session::accept() {
+  post([](ws_session& self) { self.do_accept(); });
+}
+
+void ws_session::reject(unsigned http_status) {
+  post([http_status](ws_session& self) {
+    if (self.phase_ == phase::waiting)
+      self.do_reject(http_status);
+  });
+}
+
+void ws_session::send_final(std::string message) {
+  post([message = std::move(message)](ws_session& self) mutable {
+    self.do_send_final(std::move(message));
+  });
+}
+
+void ws_session::close(std::uint16_t code) {
+  post([code](ws_session& self) { self.do_close_request(code); });
+}
+
+// --- the upgrade ------------------------------------------------------------
+
+void ws_session::do_accept() {
+  if (phase_ != phase::waiting || ended_)
+    return;
+  phase_ = phase::accepting;
+  timer_->cancel();
+
+  // Deflate state would cost far more per socket than the ~25-byte
+  // message it could compress.
+  websocket::permessage_deflate no_deflate;
+  no_deflate.server_enable = false;
+  no_deflate.client_enable = false;
+  ws_->set_option(no_deflate);
+
+  // The stream checks each frame header against this limit and fails the
+  // connection with 1009 before buffering the payload.
+  ws_->read_message_max(context_->settings.max_client_message_bytes);
+
+  // Beast applies handshake_timeout to the closing handshake too, which is
+  // what bounds a client that never answers our close frame.
+  websocket::stream_base::timeout timeouts;
+  timeouts.handshake_timeout = context_->settings.close_timeout;
+  timeouts.idle_timeout = context_->settings.idle_timeout;
+  timeouts.keep_alive_pings = true;
+  ws_->set_option(timeouts);
+
+  ws_->set_option(
+      websocket::stream_base::decorator([](websocket::response_type& response) {
+        response.set(http::field::server, "batchcast");
+      }));
+
+  ws_->async_accept(*request_, [self = shared_from_this()](error_code ec) {
+    self->on_accept(ec);
+  });
+}
+
+void ws_session::on_accept(error_code ec) {
+  request_.reset();  // the headers are no longer needed
+  if (ec) {
+    fail(who_.connection_id, "websocket handshake", ec);
+    outcome_ = "handshake failed";
+    ended_ = true;
+    maybe_finish();
+    return;
+  }
+
+  phase_ = phase::open;
+  outcome_ = "accepted";
+  do_read();
+  if (final_message_)
+    do_write();
+  else if (pending_close_)
+    do_close(*pending_close_);
+}
+
+void ws_session::do_reject(unsigned http_status) {
+  phase_ = phase::rejecting;
+  final_message_.reset();
+  request_.reset();
+  outcome_ = "refused " + std::to_string(http_status);
+
+  auto status = static_cast<http::status>(http_status);
+  refusal_ = std::make_unique<http::response<http::string_body>>(status, 11);
+  refusal_->set(http::field::server, "batchcast");
+  refusal_->set(http::field::content_type, "text/plain");
+  refusal_->keep_alive(false);
+  // The body names the status only: which check failed is for the log.
+  refusal_->body() = std::to_string(http_status) + " " +
+                     std::string{http::obsolete_reason(status)} + "\n";
+  refusal_->prepare_payload();
+
+  writing_ = true;
+  arm_timer(std::chrono::steady_clock::now() +
+            context_->settings.close_timeout);
+  http::async_write(
+      ws_->next_layer(), *refusal_,
+      [self = shared_from_this()](error_code ec, std::size_t bytes) {
+        self->on_reject(ec, bytes);
+      });
+}
+
+void ws_session::on_reject(error_code ec, std::size_t) {
+  writing_ = false;
+  refusal_.reset();
+  if (ec)
+    fail(who_.connection_id, "writing refusal", ec);
+  error_code ignored;
+  ws_->next_layer().shutdown(tcp::socket::shutdown_send, ignored);
+  ended_ = true;
+  maybe_finish();
+}
+
+// --- reading: one read always pending, frames dropped -----------------------
+
+void ws_session::do_read() {
+  reading_ = true;
+  ws_->async_read_some(
+      asio::buffer(discard_),
+      [self = shared_from_this()](error_code ec, std::size_t bytes) {
+        self->on_read(ec, bytes);
+      });
+}
+
+void ws_session::on_read(error_code ec, std::size_t) {
+  reading_ = false;
+  if (!ec) {
+    do_read();
+    return;
+  }
+
+  if (ec == websocket::error::closed) {
+    if (phase_ == phase::open)
+      outcome_ = "closed by client " + std::to_string(ws_->reason().code);
+  } else if (ec == websocket::error::message_too_big) {
+    outcome_ = "message too big (1009)";
+  } else if (ec == beast::error::timeout) {
+    outcome_ = "timed out";
+  } else {
+    fail(who_.connection_id, "websocket read", ec);
+    if (phase_ == phase::open)
+      outcome_ = "read failed";
+  }
+  ended_ = true;
+  maybe_finish();
+}
+
+// --- writing: the one message, then the close -------------------------------
+
+void ws_session::do_send_final(std::string message) {
+  if (ended_ || final_message_ || phase_ == phase::closing ||
+      phase_ == phase::rejecting)
+    return;
+  final_message_ = std::move(message);
+  if (phase_ == phase::open)
+    do_write();
+  // waiting / accepting: on_accept writes it.
+}
+
+void ws_session::do_write() {
+  phase_ = phase::closing;
+  writing_ = true;
+  // Bounds the whole ending (message, close frame, the client's answer).
+  arm_timer(std::chrono::steady_clock::now() +
+            context_->settings.close_timeout);
+  ws_->text(true);
+  ws_->async_write(
+      asio::buffer(*final_message_),
+      [self = shared_from_this()](error_code ec, std::size_t bytes) {
+        self->on_write(ec, bytes);
+      });
+}
+
+void ws_session::on_write(error_code ec, std::size_t) {
+  writing_ = false;
+  final_message_.reset();
+  if (ec) {
+    fail(who_.connection_id, "websocket write", ec);
+    outcome_ = "write failed";
+    ended_ = true;
+    maybe_finish();
+    return;
+  }
+  outcome_ = "delivered";
+  do_close(websocket::close_code::normal);
+}
+
+void ws_session::do_close_request(std::uint16_t code) {
+  switch (phase_) {
+    case phase::waiting:
+      do_reject(code == websocket::close_code::policy_error ? 403 : 503);
+      return;
+    case phase::accepting:
+      if (!final_message_)
+        pending_close_ = code;
+      return;
+    case phase::open:
+      if (!ended_)
+        do_close(code);
+      return;
+    case phase::closing:  // already ending; a queued message ends with 1000
+    case phase::rejecting:
+      return;
+  }
+}
+
+void ws_session::do_close(std::uint16_t code) {
+  if (ended_) {
+    maybe_finish();
+    return;
+  }
+  phase_ = phase::closing;
+  writing_ = true;
+  if (outcome_ != "delivered")
+    outcome_ = "closed " + std::to_string(code);
+  arm_timer(std::chrono::steady_clock::now() +
+            context_->settings.close_timeout);
+  ws_->async_close(
+      websocket::close_reason{code},
+      [self = shared_from_this()](error_code ec) { self->on_close(ec); });
+}
+
+void ws_session::on_close(error_code ec) {
+  writing_ = false;
+  if (ec) {
+    fail(who_.connection_id, "websocket close", ec);
+    if (ec == beast::error::timeout)
+      outcome_ += ", close timed out";
+  }
+  ended_ = true;
+  maybe_finish();
+}
+
+// --- deadlines and the end
+// ----------------------------------------------------
+
+void ws_session::arm_timer(std::chrono::steady_clock::time_point when) {
+  timer_->expires_at(when);
+  timer_->async_wait(
+      [self = shared_from_this()](error_code ec) { self->on_timer(ec); });
+}
+
+void ws_session::on_timer(error_code ec) {
+  // A wait that was cancelled or replaced after it fired sees a later
+  // expiry, or finds the session finished.
+  if (ec == asio::error::operation_aborted || finished_ ||
+      timer_->expiry() > std::chrono::steady_clock::now())
+    return;
+
+  if (phase_ == phase::waiting) {
+    log()->warn("conn={} batch={} no upgrade decision in time",
+                who_.connection_id, who_.batch_id);
+    do_reject(503);
+    return;
+  }
+  // The ending took longer than close_timeout (a client that neither reads
+  // nor answers): drop the connection; pending operations then complete
+  // with errors and the session finishes.
+  outcome_ += ", dropped after close timeout";
+  error_code ignored;
+  beast::get_lowest_layer(*ws_).close(ignored);
+}
+
+void ws_session::maybe_finish() {
+  if (ended_ && !reading_ && !writing_ && !finished_)
+    finish();
+}
+
+void ws_session::finish() {
+  finished_ = true;
+  timer_->cancel();
+  error_code ignored;
+  beast::get_lowest_layer(*ws_).close(ignored);  // the descriptor, now
+
+  if (actor_) {
+    actors::socket_closed(actor_);
+    actor_ = caf::actor{};
+  }
+  context_->sessions.finished(this);
+  log()->info("conn={} batch={} peer={} {}", who_.connection_id, who_.batch_id,
+              who_.peer, outcome_);
+}
+
+}  // namespace batchcast::net

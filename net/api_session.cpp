@@ -1,0 +1,178 @@
+#include "net/api_session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "net/fail.hpp"
+
+namespace batchcast::net {
+
+namespace {
+
+constexpr std::uint32_t header_limit = 8 * 1024;
+
+bool is_malformed_request(const error_code& ec) {
+  static const auto& http_errors =
+      http::make_error_code(http::error::bad_target).category();
+  return ec.category() == http_errors && ec != http::error::end_of_stream &&
+         ec != http::error::partial_message;
+}
+
+bool expects_continue(const http::request_header<>& header) {
+  return beast::iequals(header[http::field::expect], "100-continue");
+}
+
+}  // namespace
+
+void reply_gate::hold(std::shared_ptr<api_session> session) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (!closed_)
+    waiting_.emplace(session.get(), std::move(session));
+}
+
+void reply_gate::deliver(api_session* session, publish_api::response answer) {
+  std::shared_ptr<api_session> held;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto found = waiting_.find(session);
+    if (closed_ || found == waiting_.end())
+      return;
+    held = std::move(found->second);
+    waiting_.erase(found);
+    // Posting under the lock: close() cannot run, so the io_context is
+    // still there.
+    auto executor = held->executor();
+    asio::post(executor, [held, answer = std::move(answer)]() mutable {
+      held->write(std::move(answer));
+    });
+  }
+}
+
+void reply_gate::close() {
+  std::unordered_map<api_session*, std::shared_ptr<api_session>> dropped;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    closed_ = true;
+    dropped.swap(waiting_);
+  }
+}
+
+api_session::api_session(tcp::socket socket,
+                         std::shared_ptr<const publish_api> api,
+                         std::shared_ptr<reply_gate> gate, api_limits limits,
+                         std::uint64_t connection_id, std::string peer)
+    : executor_{socket.get_executor()},
+      stream_{std::move(socket)},
+      api_{std::move(api)},
+      gate_{std::move(gate)},
+      limits_{limits},
+      connection_id_{connection_id},
+      peer_{std::move(peer)} {}
+
+void api_session::start() {
+  do_read();
+}
+
+void api_session::do_read() {
+  parser_.emplace();
+  parser_->header_limit(header_limit);
+  parser_->body_limit(limits_.max_body_bytes);
+  // Covers a slow request and an idle keep-alive connection alike.
+  stream_.expires_after(limits_.request_timeout);
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, std::size_t bytes) {
+        self->on_header(ec, bytes);
+      });
+}
+
+void api_session::on_header(error_code ec, std::size_t) {
+  if (ec)
+    return answer_error(ec);
+
+  const auto& header = parser_->get().base();
+  if (auto early = api_->check_header(header))
+    return write(std::move(*early));
+
+  if (expects_continue(header)) {
+    continue_.emplace(http::status::continue_, header.version());
+    http::async_write(
+        stream_, *continue_,
+        [self = shared_from_this()](error_code ec, std::size_t bytes) {
+          self->on_continue(ec, bytes);
+        });
+    return;
+  }
+  do_read_body();
+}
+
+void api_session::on_continue(error_code ec, std::size_t) {
+  continue_.reset();
+  if (ec)
+    return fail(connection_id_, "writing 100-continue", ec);
+  do_read_body();
+}
+
+void api_session::do_read_body() {
+  http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, std::size_t bytes) {
+        self->on_body(ec, bytes);
+      });
+}
+
+void api_session::on_body(error_code ec, std::size_t) {
+  if (ec)
+    return answer_error(ec);
+
+  // The gate keeps this session alive until the answer comes back, from
+  // this thread or a CAF one.
+  gate_->hold(shared_from_this());
+  auto request = parser_->release();
+  parser_.reset();
+  api_->handle(request, peer_,
+               [gate = gate_, self = this](publish_api::response answer) {
+                 gate->deliver(self, std::move(answer));
+               });
+}
+
+void api_session::answer_error(error_code ec) {
+  auto version = parser_ ? parser_->get().version() : 11u;
+  if (ec == http::error::body_limit)
+    return write(publish_api::error(http::status::payload_too_large,
+                                    "the body is too large", version, false));
+  if (ec == http::error::header_limit)
+    return write(
+        publish_api::error(http::status::request_header_fields_too_large,
+                           "the request header is too large", version, false));
+  if (is_malformed_request(ec))
+    return write(publish_api::error(http::status::bad_request,
+                                    "malformed request", version, false));
+  fail(connection_id_, "reading api request", ec);
+}
+
+void api_session::write(publish_api::response answer) {
+  response_.emplace(std::move(answer));
+  stream_.expires_after(limits_.request_timeout);
+  http::async_write(
+      stream_, *response_,
+      [self = shared_from_this()](error_code ec, std::size_t bytes) {
+        self->on_write(ec, bytes);
+      });
+}
+
+void api_session::on_write(error_code ec, std::size_t) {
+  bool keep_alive = response_->keep_alive();
+  response_.reset();
+  if (ec)
+    return fail(connection_id_, "writing api response", ec);
+  if (keep_alive)
+    return do_read();
+
+  error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.close();
+}
+
+}  // namespace batchcast::net

@@ -1,0 +1,85 @@
+// One connection to the internal listener: HTTP/1.1 with keep-alive, one
+// request at a time, each answered by publish_api.
+//
+// Owned by its pending handlers, and by the reply_gate while the actor
+// side works on a request. Runs on the socket's strand.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "net/asio.hpp"
+#include "net/publish_api.hpp"
+
+namespace batchcast::net {
+
+class api_session;
+
+// Hands answers that arrive on CAF threads back to their sessions. While a
+// request is with the actor side, the gate holds its session; the answer
+// is posted to the session's strand only while the gate is open, and the
+// server closes it (dropping the sessions) before the io_context goes, so
+// a late answer never touches a dead io_context.
+class reply_gate {
+ public:
+  void hold(std::shared_ptr<api_session> session);
+  void deliver(api_session* session, publish_api::response answer);
+  void close();
+
+ private:
+  std::mutex mutex_;
+  bool closed_ = false;
+  std::unordered_map<api_session*, std::shared_ptr<api_session>> waiting_;
+};
+
+struct api_limits {
+  std::size_t max_body_bytes = 16 * 1024;
+  std::chrono::milliseconds request_timeout{std::chrono::seconds{30}};
+};
+
+class api_session : public std::enable_shared_from_this<api_session> {
+ public:
+  api_session(tcp::socket socket, std::shared_ptr<const publish_api> api,
+              std::shared_ptr<reply_gate> gate, api_limits limits,
+              std::uint64_t connection_id, std::string peer);
+
+  void start();
+
+  // On the strand, from the gate.
+  void write(publish_api::response answer);
+
+  const asio::any_io_executor& executor() const { return executor_; }
+
+ private:
+  void do_read();
+  void on_header(error_code ec, std::size_t bytes);
+  void do_read_body();
+  void on_body(error_code ec, std::size_t bytes);
+  void on_continue(error_code ec, std::size_t bytes);
+  void on_write(error_code ec, std::size_t bytes);
+  void answer_error(error_code ec);
+
+  const asio::any_io_executor executor_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  std::optional<publish_api::response> response_;
+  std::shared_ptr<const publish_api> api_;
+  std::shared_ptr<reply_gate> gate_;
+  api_limits limits_;
+  std::uint64_t connection_id_;
+  std::string peer_;
+};
+
+}  // namespace batchcast::net

@@ -1,0 +1,55 @@
+// The first and only HTTP request on a public connection. It is either a
+// WebSocket upgrade to /ws/radius/batch/<uuid>/ that passes the Origin
+// check, and becomes a ws_session, or it gets a plain answer (404, 426,
+// 403, ...) and the connection closes. There is no keep-alive here:
+// browsers open one connection per WebSocket.
+//
+// Owned by its pending handlers (shared_from_this); runs on the socket's
+// strand.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "net/asio.hpp"
+
+namespace batchcast::net {
+
+struct server_context;
+
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(tcp::socket socket, std::shared_ptr<server_context> context,
+               std::uint64_t connection_id, std::string peer);
+
+  // Reads the request, bounded by 8 KiB of headers and the upgrade
+  // deadline (settings.upgrade_timeout).
+  void start();
+
+ private:
+  void on_read(error_code ec, std::size_t bytes);
+  void route();
+  void upgrade(std::string batch_id);
+  void respond(http::status status, std::string body);
+  void on_write(error_code ec, std::size_t bytes);
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> parser_;
+  std::unique_ptr<http::response<http::string_body>> response_;
+  std::shared_ptr<server_context> context_;
+  std::uint64_t connection_id_;
+  std::string peer_;
+  std::chrono::steady_clock::time_point deadline_;
+};
+
+}  // namespace batchcast::net

@@ -1,0 +1,62 @@
+// Accepts TCP connections on one address and hands each socket, on its
+// own strand, to a session factory. Running out of descriptors (EMFILE)
+// or buffers does not stop it: it logs, waits a little, and tries again,
+// so the loop neither spins nor dies while the process is saturated.
+//
+// Owned by the server and by its pending handlers. stop() may be called
+// from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "net/asio.hpp"
+
+namespace batchcast::net {
+
+class listener : public std::enable_shared_from_this<listener> {
+ public:
+  // Receives each accepted socket with a fresh connection id and the
+  // peer's "address:port". Runs on the new socket's strand.
+  using session_factory =
+      std::function<void(tcp::socket, std::uint64_t, std::string)>;
+
+  // Binds and listens at once. Throws std::runtime_error naming
+  // `host:port` when that fails. `name` is for logs ("public").
+  listener(asio::io_context& context, const std::string& host,
+           std::uint16_t port, std::string name, session_factory factory);
+
+  void start();
+  void stop();
+
+  // The bound port (the real one when 0 was asked for).
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void do_accept();
+  void on_accept(error_code ec, tcp::socket socket);
+  void on_backoff(error_code ec);
+
+  asio::io_context& context_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer backoff_;
+  std::string name_;
+  session_factory factory_;
+  std::uint16_t port_ = 0;
+  unsigned failures_in_a_row_ = 0;
+};
+
+// Connection ids are unique in the process, across both listeners and
+// server restarts, so one id follows one connection through every log.
+std::uint64_t next_connection_id();
+
+// "address:port", with brackets around an IPv6 address.
+std::string describe(const tcp::endpoint& endpoint);
+
+}  // namespace batchcast::net

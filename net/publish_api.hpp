@@ -1,0 +1,77 @@
+// The internal HTTP API producers publish through (DESIGN section 2):
+//
+//   POST /api/v1/radius/batch/<uuid>/status  {"status": "...",
+//                                             "organization": "<uuid>"?}
+//   GET  /api/v1/radius/batch/<uuid>/status  the stored record
+//   GET  /healthz                            {"status":"ok"}, no token
+//
+// Requests need "Authorization: Bearer <token>". Every answer is JSON;
+// errors are {"error":"..."}. A publish is answered 200 only once the
+// actor side reports the status committed.
+//
+// The handler knows nothing of sockets: api_session feeds it parsed
+// requests and writes what it answers, so it can be tested alone.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "actors/services.hpp"
+#include "net/asio.hpp"
+#include "net/bearer_token.hpp"
+
+namespace batchcast::net {
+
+// What the API asks of the actor side. The server binds these to
+// actors::publish and actors::fetch; tests bind them to fakes. Each takes
+// a callback that may run on any thread, exactly once.
+struct status_backend {
+  std::function<void(actors::publish_request, actors::api_callback)> publish;
+  std::function<void(std::string batch_id, actors::api_callback)> fetch;
+};
+
+class publish_api {
+ public:
+  using request = http::request<http::string_body>;
+  using response = http::response<http::string_body>;
+  // Receives the answer; may be called on a CAF thread.
+  using responder = std::function<void(response)>;
+
+  publish_api(status_backend backend, std::string_view token,
+              std::size_t max_body_bytes);
+
+  // Decides from the header alone whether to read the body: a 413 when
+  // the announced Content-Length is over the limit, else nothing.
+  std::optional<response> check_header(
+      const http::request_header<>& header) const;
+
+  // Answers `req` by calling `respond` exactly once, either before this
+  // returns or later from the backend's callback. `peer` is for logs.
+  void handle(const request& req, const std::string& peer,
+              responder respond) const;
+
+  // {"error": message} with `status`.
+  static response error(http::status status, std::string_view message,
+                        unsigned version, bool keep_alive);
+
+ private:
+  void handle_publish(const request& req, std::string batch_id,
+                      const std::string& peer, responder respond) const;
+  void handle_fetch(const request& req, std::string batch_id,
+                    responder respond) const;
+
+  status_backend backend_;
+  bearer_token_check token_;
+  std::size_t max_body_bytes_;
+};
+
+// "2026-12-04T15:41:40.123Z" for a unix time in milliseconds.
+std::string format_utc_millis(std::int64_t unix_ms);
+
+}  // namespace batchcast::net
