@@ -101,7 +101,7 @@ publish_body parse_publish_body(const std::string& text) {
 
   auto status = body.find("status");
   if (status == body.end() || !status->is_string()) {
-    parsed.problem = "\"status\" must be a string";
+    parsed.problem = "status must be a string";
     return parsed;
   }
   parsed.status =
@@ -116,7 +116,7 @@ publish_body parse_publish_body(const std::string& text) {
     if (!organization->is_string() ||
         !storage::is_canonical_uuid(
             organization->get_ref<const std::string&>())) {
-      parsed.problem = "\"organization\" must be a canonical uuid";
+      parsed.problem = "organization must be a canonical uuid";
       return parsed;
     }
     parsed.organization_id = organization->get<std::string>();
