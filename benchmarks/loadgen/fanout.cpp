@@ -25,7 +25,8 @@ int run_fanout(run_context& context) {
                   [&](std::size_t) { return watch_path(batch); },
                   [&](std::size_t) { return settings.session; }}};
   auto opened = watchers.open(context.deadline());
-  auto extra = "n=" + std::to_string(opened);
+  auto extra = "n=" + std::to_string(settings.connections) +
+               " accepted=" + std::to_string(opened);
   if (opened != settings.connections) {
     std::fprintf(stderr, "loadgen: fanout: %zu of %zu watchers accepted\n",
                  opened, settings.connections);

@@ -112,7 +112,7 @@ pass_outcome run_pass(run_context& context, const pass_plan& plan) {
 
 int report_pass(const options& settings, const std::string& name,
                 pass_outcome& outcome) {
-  auto extra = "n=" + std::to_string(outcome.accepted) +
+  auto extra = "accepted=" + std::to_string(outcome.accepted) +
                " concurrency=" + std::to_string(settings.concurrency);
   const auto& server = settings.server_label;
   if (outcome.seconds > 0)
