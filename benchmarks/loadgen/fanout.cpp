@@ -5,6 +5,7 @@
 
 #include "benchmarks/loadgen/crowd.hpp"
 #include "benchmarks/loadgen/stats.hpp"
+#include "benchmarks/loadgen/system_probe.hpp"
 #include "benchmarks/loadgen/workloads.hpp"
 
 namespace batchcast::bench {
@@ -33,6 +34,9 @@ int run_fanout(run_context& context) {
   }
   context.pause(settings.settle_seconds);
 
+  // The client shares the cores with the server; its own CPU time over the
+  // delivery says how much of the latency could be the client's.
+  auto client_before = own_cpu_seconds();
   auto records = publish_all(context, *settings.publish, settings.token,
                              {{batch, "completed", settings.organization}}, 1,
                              context.deadline());
@@ -47,6 +51,7 @@ int run_fanout(run_context& context) {
   // threads makes their records safe to read for the partial figures.
   if (!all_closed)
     context.stop();
+  auto client_after = own_cpu_seconds();
 
   std::vector<double> delivery, closing;
   for (const auto& client : watchers.clients()) {
@@ -65,6 +70,8 @@ int run_fanout(run_context& context) {
   auto closes = summarize(closing);
   if (closes.count > 0)
     print_figure(server, "fanout_last_close", closes.max, "ms", extra);
+  print_figure(server, "fanout_client_cpu",
+               1000 * (client_after - client_before), "ms", extra);
   print_figure(server, "fanout_delivered", static_cast<double>(delivery.size()),
                "count", extra);
 

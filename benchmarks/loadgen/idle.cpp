@@ -45,6 +45,11 @@ int run_idle(run_context& context) {
   auto held = watchers.still_connected();
 
   int result = held == settings.connections ? exit_ok : exit_incomplete;
+  if (held < opened)
+    std::fprintf(stderr,
+                 "loadgen: idle: the server ended %zu of %zu connections "
+                 "while they were held (is the batch terminal?)\n",
+                 opened - held, opened);
   print_figure(server, "idle_connections", static_cast<double>(held), "count",
                extra);
   if (loaded && after_hold && held > 0) {

@@ -69,6 +69,15 @@ std::optional<process_sample> sample_process(int pid) {
   return process_sample{*rss, *cpu};
 }
 
+double own_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 std::optional<process_sample> sample_processes(const std::vector<int>& pids) {
   process_sample total;
   for (int pid : pids) {

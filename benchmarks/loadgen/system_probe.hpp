@@ -22,6 +22,10 @@ struct process_sample {
 // unreadable.
 std::optional<process_sample> sample_process(int pid);
 
+// This process's own user + system CPU time, in seconds, at microsecond
+// resolution (/proc counts in clock ticks of 10 ms).
+double own_cpu_seconds();
+
 // The sum over `pids`; nothing if any of them could not be read, because a
 // partial sum would look like a smaller footprint.
 std::optional<process_sample> sample_processes(const std::vector<int>& pids);
