@@ -163,6 +163,7 @@ void server::stop(std::chrono::milliseconds grace) {
   // No I/O thread runs now: free what connection actors may still hold,
   // and let late answers from the actor side find the gate closed.
   state.context->sessions.release_all();
+  state.context->services = {};
   state.gate->close();
   log()->info("stopped listening");
 }

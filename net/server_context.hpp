@@ -24,7 +24,9 @@ struct server_context {
         origins{settings.allowed_hosts} {}
 
   caf::actor_system& system;
-  const actors::services services;
+  // Cleared by the server once stopped: sessions held by actors must not
+  // keep the long-lived actors alive, or the actor system never ends.
+  actors::services services;
   const server_settings settings;
   const origin_validator origins;
   session_tracker sessions;

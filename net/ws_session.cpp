@@ -29,14 +29,16 @@ ws_session::ws_session(tcp::socket socket, upgrade_request request,
       who_{std::move(who)} {}
 
 ws_session::~ws_session() {
-  // Handlers that ran out without finishing (the io_context was destroyed
-  // with them still queued) still owe the actor its notice.
-  if (actor_)
-    actors::socket_closed(actor_);
   context_->sessions.forget(this, [this] { release_io(); });
 }
 
 void ws_session::release_io() {
+  // A session that never finished (its handlers were dropped with the
+  // io_context) still owes its actor the notice, and must let go of it.
+  if (actor_) {
+    actors::socket_closed(actor_);
+    actor_ = caf::actor{};
+  }
   {
     std::lock_guard<std::mutex> guard{mutex_};
     executor_.reset();
@@ -210,7 +212,12 @@ void ws_session::on_read(error_code ec, std::size_t) {
   } else if (ec == websocket::error::message_too_big) {
     outcome_ = "message too big (1009)";
   } else if (ec == beast::error::timeout) {
-    outcome_ = "timed out";
+    // While open: the client stopped answering pings. While closing: it
+    // never answered our close frame.
+    if (phase_ == phase::closing)
+      outcome_ += ", close timed out";
+    else
+      outcome_ = "timed out";
   } else {
     fail(who_.connection_id, "websocket read", ec);
     if (phase_ == phase::open)

@@ -67,7 +67,8 @@ class ws_session : public actors::client_socket,
   // (policy violation), 503 for anything else (1001 at shutdown).
   void close(std::uint16_t code) override;
 
-  // Frees the socket, timer and strand. Only call when no I/O thread can
+  // Frees the socket, timer and strand, and lets go of the actor (telling
+  // it the socket is gone if nobody did). Only call when no I/O thread can
   // run this session's handlers: from the destructor, or from the server
   // once its threads have stopped. Later calls to the methods above are
   // then ignored.
