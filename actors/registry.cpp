@@ -21,11 +21,13 @@ std::shared_ptr<spdlog::logger> log() {
 
 // The group of `batch_id`, spawned when there is none, with one more
 // message counted as routed to it.
-registry_state::entry& route(self_ptr self, const std::string& batch_id) {
+registry_state::entry& group_for(self_ptr self, const std::string& batch_id) {
   auto& st = self->state;
   auto found = st.groups.find(batch_id);
   if (found == st.groups.end()) {
-    auto group = self->spawn<caf::linked>(
+    // Linked, so the groups go down should the registry crash; monitored,
+    // so the registry learns of every group's end.
+    auto group = self->spawn<caf::linked + caf::monitored>(
         batch_group, batch_id, caf::actor_cast<caf::actor>(self), st.store);
     st.running.emplace(group.address(), batch_id);
     found = st.groups.emplace(batch_id, registry_state::entry{group}).first;
@@ -51,25 +53,63 @@ void on_idle(self_ptr self, const std::string& batch_id,
   log()->debug("group retired batch={} groups={}", batch_id, st.groups.size());
 }
 
-void on_exit(self_ptr self, caf::exit_msg& msg) {
+// Shutdown: every group is told to stop and the registry quits only once
+// all have ended, so a caller waiting for the registry knows that their
+// saves in flight were answered and their members told.
+void begin_stopping(self_ptr self, caf::error reason) {
+  auto& st = self->state;
+  log()->info("registry stopping groups={}", st.running.size());
+  st.stopping = true;
+  st.stop_reason = std::move(reason);
+  st.groups.clear();
+  for (const auto& [address, batch_id] : st.running)
+    self->send_exit(address, st.stop_reason);
+}
+
+void on_group_down(self_ptr self, caf::down_msg& msg) {
   auto& st = self->state;
   auto group = st.running.find(msg.source);
-  if (group == st.running.end()) {
-    // Not from one of our groups: we are being stopped. The link takes
-    // the groups down with us.
-    log()->info("registry stopping groups={}", st.groups.size());
-    self->quit(msg.reason);
+  if (group == st.running.end())
     return;
-  }
   auto batch_id = std::move(group->second);
   st.running.erase(group);
   auto entry = st.groups.find(batch_id);
   if (entry != st.groups.end() && entry->second.group.address() == msg.source) {
-    // It died without being retired (only a bug or a crash does that).
+    // It ended without being retired (only a bug or a crash does that).
     log()->warn("group ended unexpectedly batch={} reason={}", batch_id,
                 describe(msg.reason));
     st.groups.erase(entry);
   }
+  if (st.stopping && st.running.empty())
+    self->quit(st.stop_reason);
+}
+
+void on_exit(self_ptr self, caf::exit_msg& msg) {
+  auto& st = self->state;
+  // A group's end is handled by its down message (the monitor). Linked
+  // exit messages do not suffice: a group that receives our send_exit
+  // unlinks from us before ending.
+  if (st.running.count(msg.source) > 0 || st.stopping)
+    return;
+  begin_stopping(self,
+                 msg.reason ? msg.reason : make_error(errc::shutting_down));
+  if (st.running.empty())
+    self->quit(st.stop_reason);
+}
+
+// Routes one join or publish to its batch's group; the group answers the
+// original requester. While stopping, the answer is shutting_down.
+template <class... Ts>
+caf::response_promise route(self_ptr self, const std::string& batch_id,
+                            Ts&&... xs) {
+  auto promise = self->make_response_promise();
+  if (self->state.stopping) {
+    promise.deliver(make_error(errc::shutting_down));
+    return promise;
+  }
+  auto& entry = group_for(self, batch_id);
+  promise.delegate(entry.group, std::forward<Ts>(xs)...);
+  return promise;
 }
 
 }  // namespace
@@ -77,16 +117,17 @@ void on_exit(self_ptr self, caf::exit_msg& msg) {
 caf::behavior registry(self_ptr self, caf::actor store) {
   self->state.store = std::move(store);
   self->set_exit_handler([self](caf::exit_msg& msg) { on_exit(self, msg); });
+  self->set_down_handler(
+      [self](caf::down_msg& msg) { on_group_down(self, msg); });
 
   return {
       [self](join_atom join, const std::string& batch_id,
              const caf::actor& connection) {
-        auto& entry = route(self, batch_id);
-        return self->delegate(entry.group, join, batch_id, connection);
+        return route(self, batch_id, join, batch_id, connection);
       },
       [self](publish_atom publish, storage::batch_record& record) {
-        auto& entry = route(self, record.batch_id);
-        return self->delegate(entry.group, publish, std::move(record));
+        auto batch_id = record.batch_id;
+        return route(self, batch_id, publish, std::move(record));
       },
       [self](idle_atom, const std::string& batch_id, std::uint64_t handled) {
         on_idle(self, batch_id, handled);

@@ -15,10 +15,12 @@
 //   (count_atom) -> std::uint64_t
 //       The number of live groups (tests, metrics).
 //
-// Groups are linked to the registry: an exit message to the registry
-// (shutdown) ends them too, after their saves in flight. A group that dies
-// on its own is forgotten, and the next message for its batch spawns a new
-// one.
+// Groups are linked to the registry and monitored by it. An exit message to the
+// registry (shutdown) stops every group, each after its saves in flight were
+// answered, and the registry quits once the last one has ended: waiting
+// for the registry waits for them all. Joins and publishes arriving
+// meanwhile get errc::shutting_down. A group that dies on its own is
+// forgotten, and the next message for its batch spawns a new one.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/error.hpp>
 #include <caf/stateful_actor.hpp>
 
 namespace batchcast::actors {
@@ -40,9 +43,15 @@ struct registry_state {
 
   caf::actor store;
   std::unordered_map<std::string, entry> groups;
-  // Every group still running, retired or not, so its exit message is not
-  // mistaken for the registry's own shutdown.
+  // Every group still running, retired or not, until its down message:
+  // shutdown waits for them, and their linked exit messages are told apart
+  // from the one that stops the registry.
   std::unordered_map<caf::actor_addr, std::string> running;
+
+  // Set by an exit message: groups are being stopped, nothing is routed,
+  // and the registry quits with `stop_reason` once the last group ended.
+  bool stopping = false;
+  caf::error stop_reason;
 
   const char* name = "batchcast.registry";
 };

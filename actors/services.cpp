@@ -211,7 +211,8 @@ void stop_services(caf::actor_system& system, const services& running) {
   self->wait_for(running.registry);
 
   self->request(running.store, caf::infinite, flush_atom::value)
-      .receive([](caf::unit_t) {},
+      // A unit reply arrives as an empty message.
+      .receive([]() {},
                [](caf::error& err) {
                  log()->error("flush at shutdown failed error={}",
                               describe(err));

@@ -1,0 +1,55 @@
+// What the caches in front of the directory save: lookups are shared and
+// remembered, counted where they reach the directory.
+#include <boost/test/unit_test.hpp>
+
+#include <vector>
+
+#include "tests/actors/actors_fixture.hpp"
+
+using namespace batchcast::actors::testing;
+
+BOOST_FIXTURE_TEST_SUITE(session_auth, actors_fixture)
+
+BOOST_AUTO_TEST_CASE(concurrent_connections_with_one_key_cause_one_lookup) {
+  // Slow enough that every connection asks while the first lookup is still
+  // in flight: only coalescing, not the cache, can make this one lookup.
+  directory->delay_ms = 100;
+  std::vector<watcher> watchers;
+  for (int i = 0; i < 50; ++i)
+    watchers.push_back(connect(admin_session, batch));
+  for (auto& w : watchers)
+    BOOST_REQUIRE(w.socket->wait_for_accept());
+
+  BOOST_TEST(directory->session_lookups.load() == 1);
+  BOOST_TEST(directory->batch_lookups.load() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(known_session_is_not_looked_up_again) {
+  auto first = connect(admin_session, batch);
+  BOOST_REQUIRE(first.socket->wait_for_accept());
+  auto second = connect(admin_session, batch);
+  BOOST_REQUIRE(second.socket->wait_for_accept());
+  BOOST_TEST(directory->session_lookups.load() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(refused_session_is_remembered_briefly) {
+  auto first = connect(clerk_session, batch);
+  BOOST_REQUIRE(first.socket->wait_for_rejection());
+  auto second = connect(clerk_session, batch);
+  BOOST_REQUIRE(second.socket->wait_for_rejection());
+  BOOST_TEST(directory->session_lookups.load() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(each_session_is_looked_up_once_for_many_batches) {
+  std::vector<std::string> batches;
+  for (int i = 0; i < 5; ++i)
+    batches.push_back(add_batch(org));
+  for (const auto& each : batches) {
+    auto w = connect(admin_session, each);
+    BOOST_REQUIRE(w.socket->wait_for_accept());
+  }
+  BOOST_TEST(directory->session_lookups.load() == 1);
+  BOOST_TEST(directory->batch_lookups.load() == 5);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
