@@ -37,6 +37,7 @@ int run_fanout(run_context& context) {
   // The client shares the cores with the server; its own CPU time over the
   // delivery says how much of the latency could be the client's.
   auto client_before = own_cpu_seconds();
+  auto server_before = sample_processes(settings.server_pids);
   auto records = publish_all(context, *settings.publish, settings.token,
                              {{batch, "completed", settings.organization}}, 1,
                              context.deadline());
@@ -52,6 +53,7 @@ int run_fanout(run_context& context) {
   if (!all_closed)
     context.stop();
   auto client_after = own_cpu_seconds();
+  auto server_after = sample_processes(settings.server_pids);
 
   std::vector<double> delivery, closing;
   for (const auto& client : watchers.clients()) {
@@ -72,6 +74,11 @@ int run_fanout(run_context& context) {
     print_figure(server, "fanout_last_close", closes.max, "ms", extra);
   print_figure(server, "fanout_client_cpu",
                1000 * (client_after - client_before), "ms", extra);
+  if (!settings.server_pids.empty() && server_before && server_after)
+    print_figure(
+        server, "fanout_server_cpu",
+        1000 * (server_after->cpu_seconds - server_before->cpu_seconds), "ms",
+        extra);
   print_figure(server, "fanout_delivered", static_cast<double>(delivery.size()),
                "count", extra);
 

@@ -34,7 +34,8 @@
 //                 fanout_last_close (ms to the last close), fanout_delivered,
 //                 fanout_publish_ack (ms to the 200), fanout_client_cpu (ms
 //                 of the loadgen's own CPU from publish to last close: the
-//                 client shares the cores, so this bounds its share)
+//                 client shares the cores, so this bounds its share),
+//                 fanout_server_cpu (the same for --server-pid, if given)
 //
 //   storm      --connections batches (from --batches-file), one watcher
 //              each; then every batch is published at once over
