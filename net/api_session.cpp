@@ -92,7 +92,10 @@ void api_session::on_header(error_code ec, std::size_t) {
     return answer_error(ec);
 
   const auto& header = parser_->get().base();
-  if (auto early = api_->check_header(header))
+  std::optional<std::uint64_t> length;
+  if (auto announced = parser_->content_length())
+    length = *announced;
+  if (auto early = api_->check_header(length, header.version()))
     return write(std::move(*early));
 
   if (expects_continue(header)) {

@@ -158,15 +158,12 @@ publish_api::response publish_api::error(http::status status,
 }
 
 std::optional<publish_api::response> publish_api::check_header(
-    const http::request_header<>& header) const {
-  auto length = header[http::field::content_length];
-  if (length.empty())
-    return std::nullopt;
-  // Beast has already checked the value is a number; an oversized one is
-  // refused without reading it, and the connection is then closed.
-  if (length.size() > 19 || std::stoull(std::string{length}) > max_body_bytes_)
+    std::optional<std::uint64_t> content_length, unsigned version) const {
+  // Refused without reading the body; the connection then closes, since
+  // the unread body would otherwise be taken for the next request.
+  if (content_length && *content_length > max_body_bytes_)
     return error(http::status::payload_too_large, "the body is too large",
-                 header.version(), false);
+                 version, false);
   return std::nullopt;
 }
 

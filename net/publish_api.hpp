@@ -47,9 +47,10 @@ class publish_api {
               std::size_t max_body_bytes);
 
   // Decides from the header alone whether to read the body: a 413 when
-  // the announced Content-Length is over the limit, else nothing.
+  // the announced Content-Length (as the parser read it) is over the
+  // limit, else nothing.
   std::optional<response> check_header(
-      const http::request_header<>& header) const;
+      std::optional<std::uint64_t> content_length, unsigned version) const;
 
   // Answers `req` by calling `respond` exactly once, either before this
   // returns or later from the backend's callback. `peer` is for logs.

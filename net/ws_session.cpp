@@ -103,13 +103,6 @@ void ws_session::do_accept() {
   phase_ = phase::accepting;
   timer_->cancel();
 
-  // Deflate state would cost far more per socket than the ~25-byte
-  // message it could compress.
-  websocket::permessage_deflate no_deflate;
-  no_deflate.server_enable = false;
-  no_deflate.client_enable = false;
-  ws_->set_option(no_deflate);
-
   // The stream checks each frame header against this limit and fails the
   // connection with 1009 before buffering the payload.
   ws_->read_message_max(context_->settings.max_client_message_bytes);

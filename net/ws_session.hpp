@@ -108,7 +108,10 @@ class ws_session : public actors::client_socket,
   std::mutex mutex_;
   std::optional<asio::any_io_executor> executor_;
 
-  std::optional<websocket::stream<tcp::socket>> ws_;
+  // Built without permessage-deflate support (the `false`): it is never
+  // negotiated, since deflate state would cost far more per socket than
+  // the ~25-byte message it could compress, and the stream is smaller.
+  std::optional<websocket::stream<tcp::socket, false>> ws_;
   std::optional<asio::steady_timer> timer_;
   std::optional<upgrade_request> request_;  // until the handshake
   std::shared_ptr<server_context> context_;
