@@ -2,8 +2,6 @@
 
 #include <iostream>
 
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -22,17 +20,31 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// Bounds every blocking read and write on the socket, so a silent server
-// cannot hang the client past its --timeout.
-void limit_blocking_io(tcp::socket& socket, int seconds) {
-  if (seconds <= 0)
-    return;
-  timeval limit{};
-  limit.tv_sec = seconds;
-  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit,
-               sizeof limit);
-  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &limit,
-               sizeof limit);
+// Runs one asynchronous read to completion, or until `seconds` pass
+// (0: no limit). Asio's blocking reads ignore socket timeouts, so the limit
+// is enforced by running the io_context for a bounded time instead.
+beast::error_code read_within(websocket::stream<tcp::socket>& ws,
+                              asio::io_context& io, beast::flat_buffer& buffer,
+                              int seconds) {
+  beast::error_code result = asio::error::timed_out;
+  bool done = false;
+  ws.async_read(buffer, [&](beast::error_code ec, std::size_t) {
+    result = ec;
+    done = true;
+  });
+  io.restart();
+  if (seconds > 0)
+    io.run_for(std::chrono::seconds{seconds});
+  else
+    io.run();
+  if (!done) {
+    beast::error_code ignored;
+    ws.next_layer().close(ignored);  // abandons the read; we are leaving
+    io.restart();
+    io.run();
+    return asio::error::timed_out;
+  }
+  return result;
 }
 
 int exit_code_for(const std::string& message, std::string& error) {
@@ -63,7 +75,6 @@ watch_outcome watch_batch(const watch_options& options) {
     tcp::resolver resolver{io};
     asio::connect(ws.next_layer(),
                   resolver.resolve(url.host, std::to_string(url.port)));
-    limit_blocking_io(ws.next_layer(), options.timeout_seconds);
 
     ws.set_option(websocket::stream_base::decorator(
         [&](websocket::request_type& request) {
@@ -87,7 +98,12 @@ watch_outcome watch_batch(const watch_options& options) {
     }
 
     beast::flat_buffer buffer;
-    ws.read(buffer, ec);
+    ec = read_within(ws, io, buffer, options.timeout_seconds);
+    if (ec == asio::error::timed_out) {
+      outcome.error = "no status within " +
+                      std::to_string(options.timeout_seconds) + " seconds";
+      return outcome;
+    }
     if (ec) {
       outcome.close_code = ws.reason().code;
       outcome.error = ec == websocket::error::closed
@@ -102,7 +118,9 @@ watch_outcome watch_batch(const watch_options& options) {
 
     // The server closes after its one message; answer its close frame.
     buffer.clear();
-    ws.read(buffer, ec);
+    ec = read_within(ws, io, buffer, options.timeout_seconds > 0
+                                         ? options.timeout_seconds
+                                         : 10);
     if (ec == websocket::error::closed)
       outcome.close_code = ws.reason().code;
   } catch (const std::exception& e) {

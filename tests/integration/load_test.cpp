@@ -45,7 +45,8 @@ BOOST_AUTO_TEST_CASE(many_batches_published_at_once_reach_their_watchers) {
   {
     batchcast::storage::directory_admin directory{dir.file("state.db")};
     for (int i = 0; i < batches; ++i)
-      ids.push_back(directory.add_batch(org_a, "", "load"));
+      ids.push_back(
+          directory.add_batch(org_a, "", "load " + std::to_string(i)));
   }
   auto baseline = running_actors();
 

@@ -5,8 +5,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 namespace batchcast::testing {
 
@@ -16,21 +14,17 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
-namespace {
 
-void set_read_limit(tcp::socket& socket, std::chrono::milliseconds limit) {
-  timeval value{};
-  value.tv_sec = limit.count() / 1000;
-  value.tv_usec = (limit.count() % 1000) * 1000;
-  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &value,
-               sizeof value);
-}
-
-}  // namespace
-
+// Reads are asynchronous so a time limit can end the wait without
+// cancelling the read (which would break the stream): a read still pending
+// when its limit passes simply stays pending for the next call.
 struct ws_client::impl {
   asio::io_context io;
   websocket::stream<tcp::socket> ws{io};
+  beast::flat_buffer buffer;
+  bool reading = false;
+  bool read_done = false;
+  beast::error_code read_error;
   bool closed = false;
   std::uint16_t close_code = 0;
 };
@@ -47,7 +41,6 @@ int ws_client::connect(const ws_client_options& options) {
   auto& socket = impl_->ws.next_layer();
   asio::connect(socket,
                 resolver.resolve(options.host, std::to_string(options.port)));
-  set_read_limit(socket, std::chrono::seconds{10});
   impl_->ws.set_option(websocket::stream_base::decorator(
       [options](websocket::request_type& request) {
         if (!options.origin.empty())
@@ -65,17 +58,31 @@ int ws_client::connect(const ws_client_options& options) {
 
 std::optional<std::string> ws_client::read_message(
     std::chrono::milliseconds limit) {
-  set_read_limit(impl_->ws.next_layer(), limit);
-  beast::flat_buffer buffer;
-  beast::error_code ec;
-  impl_->ws.read(buffer, ec);
-  if (ec == websocket::error::closed) {
-    impl_->closed = true;
-    impl_->close_code = impl_->ws.reason().code;
-  }
-  if (ec)
+  auto& state = *impl_;
+  if (state.closed || (state.read_done && state.read_error))
     return std::nullopt;
-  return beast::buffers_to_string(buffer.data());
+  if (!state.reading) {
+    state.reading = true;
+    state.read_done = false;
+    state.buffer.clear();
+    state.ws.async_read(state.buffer, [&state](beast::error_code ec,
+                                               std::size_t) {
+      state.read_done = true;
+      state.read_error = ec;
+    });
+  }
+  state.io.restart();
+  state.io.run_for(limit);
+  if (!state.read_done)
+    return std::nullopt;  // still pending; the next call keeps waiting
+  state.reading = false;
+  if (state.read_error == websocket::error::closed) {
+    state.closed = true;
+    state.close_code = state.ws.reason().code;
+  }
+  if (state.read_error)
+    return std::nullopt;
+  return beast::buffers_to_string(state.buffer.data());
 }
 
 std::uint16_t ws_client::close_code() const { return impl_->close_code; }
@@ -99,7 +106,6 @@ http_result http_request(const std::string& host, std::uint16_t port,
   tcp::socket socket{io};
   tcp::resolver resolver{io};
   asio::connect(socket, resolver.resolve(host, std::to_string(port)));
-  set_read_limit(socket, std::chrono::seconds{10});
 
   http::request<http::string_body> request{http::string_to_verb(method),
                                            target, 11};
