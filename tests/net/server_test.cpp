@@ -238,6 +238,29 @@ BOOST_AUTO_TEST_CASE(announced_oversized_body_is_413_without_reading_it) {
   BOOST_TEST(!response.keep_alive());
 }
 
+BOOST_AUTO_TEST_CASE(expect_continue_gets_100_before_the_body) {
+  asio::io_context io;
+  tcp::socket socket{io};
+  socket.connect(
+      {asio::ip::make_address("127.0.0.1"), server->internal_port()});
+  std::string body = R"({"status":"processing"})";
+  std::string head = "POST /api/v1/radius/batch/" + batch +
+                     "/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                     token + "\r\nExpect: 100-continue\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n";
+  asio::write(socket, asio::buffer(head));
+
+  beast::flat_buffer buffer;
+  http::response<http::empty_body> interim;
+  http::read(socket, buffer, interim);
+  BOOST_TEST(interim.result_int() == 100u);
+
+  asio::write(socket, asio::buffer(body));
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response);
+  BOOST_TEST(response.result_int() == 200u);
+}
+
 BOOST_AUTO_TEST_CASE(header_over_8_kib_is_refused) {
   auto answer = http_request("127.0.0.1", server->public_port(), "GET",
                              "/ws/radius/batch/" + batch + "/", {}, {},
