@@ -33,6 +33,14 @@ int run_fanout(run_context& context) {
                  opened, settings.connections);
   }
   context.pause(settings.settle_seconds);
+  // A watcher the server let go before the publish cannot get the message;
+  // say so, since the delivered count alone would not tell why.
+  auto waiting = watchers.still_connected();
+  if (waiting < opened)
+    std::fprintf(stderr,
+                 "loadgen: fanout: the server closed %zu of %zu watchers "
+                 "before the publish\n",
+                 opened - waiting, opened);
 
   // The client shares the cores with the server; its own CPU time over the
   // delivery says how much of the latency could be the client's.
@@ -56,15 +64,28 @@ int run_fanout(run_context& context) {
   auto server_after = sample_processes(settings.server_pids);
 
   std::vector<double> delivery, closing;
+  std::size_t silent = 0;  // ended without the message
+  const client_record* first_silent = nullptr;
   for (const auto& client : watchers.clients()) {
     const auto& r = client->record();
     if (!client->upgraded())
       continue;
-    if (r.got_message)
+    if (r.got_message) {
       delivery.push_back(milliseconds_between(published, r.message));
+    } else if (r.finished != clock_type::time_point{}) {
+      ++silent;
+      first_silent = first_silent ? first_silent : &r;
+    }
     if (r.finished != clock_type::time_point{})
       closing.push_back(milliseconds_between(published, r.finished));
   }
+  if (first_silent)
+    std::fprintf(stderr,
+                 "loadgen: fanout: %zu watchers ended without the message; "
+                 "one of them %s %.0f ms after the publish (%s)\n",
+                 silent, first_silent->closed_cleanly ? "was closed" : "failed",
+                 milliseconds_between(published, first_silent->finished),
+                 first_silent->error.c_str());
   print_figure(server, "fanout_publish_ack",
                milliseconds_between(published, records.front().acked), "ms",
                extra);
