@@ -41,7 +41,8 @@ void notify_members(self_ptr self, const std::string& message) {
   auto& st = self->state;
   if (st.members.empty())
     return;
-  log()->debug("notifying batch={} members={}", st.batch_id, st.members.size());
+  log()->info("delivering batch={} status={} watchers={}", st.batch_id,
+              storage::to_string(st.record->status), st.members.size());
   for (auto& [address, member] : st.members) {
     self->send(member, status_atom::value, message);
     self->demonitor(member);

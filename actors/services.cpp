@@ -109,6 +109,42 @@ void explain_refusal(caf::event_based_actor* self, const services& running,
           [reply](caf::error& err) { (*reply)(failure_of(err)); });
 }
 
+// The short-lived actors behind publish() and fetch(). Each ends once its
+// last request is answered (an event-based actor without a behavior lives
+// while it awaits responses). Their state travels as spawn arguments:
+// CAF 0.17 dereferences a null argument tuple for an actor spawned from a
+// function without arguments.
+void publish_job(caf::event_based_actor* self, const services& running,
+                 const publish_request& request, reply_ptr reply) {
+  if (!running.standalone || request.organization_id.empty()) {
+    store_record(self, running, request, reply);
+    return;
+  }
+  self->request(running.store, caf::infinite, ensure_batch_atom::value,
+                request.batch_id, request.organization_id)
+      .then(
+          [self, running, request, reply](bool added_or_present) {
+            if (added_or_present)
+              store_record(self, running, request, reply);
+            else
+              explain_refusal(self, running, request, reply);
+          },
+          [reply](caf::error& err) { (*reply)(failure_of(err)); });
+}
+
+void fetch_job(caf::event_based_actor* self, const caf::actor& store,
+               const std::string& batch_id, reply_ptr reply) {
+  self->request(store, caf::infinite, load_atom::value, batch_id)
+      .then(
+          [reply](std::vector<storage::batch_record>& found) {
+            if (found.empty())
+              (*reply)(api_failure::not_found);
+            else
+              (*reply)(std::move(found.front()));
+          },
+          [reply](caf::error& err) { (*reply)(failure_of(err)); });
+}
+
 // What the storage actor owns, opened on the caller's thread so that
 // start_services can fail with a message naming the file.
 struct opened_state {
@@ -255,41 +291,14 @@ const char* to_string(api_failure failure) {
 
 void publish(caf::actor_system& system, const services& running,
              publish_request request, api_callback done) {
-  auto reply = std::make_shared<once_callback>(std::move(done));
-  system.spawn([running, request = std::move(request),
-                reply](caf::event_based_actor* self) {
-    if (!running.standalone || request.organization_id.empty()) {
-      store_record(self, running, request, reply);
-      return;
-    }
-    self->request(running.store, caf::infinite, ensure_batch_atom::value,
-                  request.batch_id, request.organization_id)
-        .then(
-            [self, running, request, reply](bool added_or_present) {
-              if (added_or_present)
-                store_record(self, running, request, reply);
-              else
-                explain_refusal(self, running, request, reply);
-            },
-            [reply](caf::error& err) { (*reply)(failure_of(err)); });
-  });
+  system.spawn(publish_job, running, std::move(request),
+               std::make_shared<once_callback>(std::move(done)));
 }
 
 void fetch(caf::actor_system& system, const services& running,
            std::string batch_id, api_callback done) {
-  auto reply = std::make_shared<once_callback>(std::move(done));
-  system.spawn([store = running.store, batch_id = std::move(batch_id),
-                reply](caf::event_based_actor* self) {
-    self->request(store, caf::infinite, load_atom::value, batch_id)
-        .then(
-            [reply](std::vector<storage::batch_record>& found) {
-              if (found.empty())
-                (*reply)(api_failure::not_found);
-              else
-                (*reply)(std::move(found.front()));
-            },
-            [reply](caf::error& err) { (*reply)(failure_of(err)); });
-  });
+  system.spawn(fetch_job, running.store, std::move(batch_id),
+               std::make_shared<once_callback>(std::move(done)));
 }
 
 }  // namespace batchcast::actors

@@ -133,6 +133,31 @@ BOOST_AUTO_TEST_CASE(watchers_of_two_hundred_batches_each_get_one_message) {
     BOOST_TEST(got_exactly(w, completed));
 }
 
+BOOST_AUTO_TEST_CASE(joins_racing_publishes_never_miss_the_status) {
+  // Watchers that come and go keep groups being spawned and retired while
+  // the publishes and the real watchers arrive in any order: each real
+  // watcher still gets its one message, as a member or as a late joiner.
+  std::vector<std::string> batches;
+  for (int i = 0; i < 50; ++i)
+    batches.push_back(add_batch(org));
+
+  std::thread publisher{[&] {
+    for (const auto& each : batches)
+      publish(each, batch_status::completed);
+  }};
+  std::vector<watcher> watchers;
+  for (const auto& each : batches) {
+    auto passing = connect(admin_session, each, /*report_closed=*/false);
+    watchers.push_back(connect(admin_session, each));
+    batchcast::actors::socket_closed(passing.actor);
+  }
+  publisher.join();
+
+  for (auto& w : watchers)
+    BOOST_TEST(got_exactly(w, completed));
+  BOOST_TEST(eventually([&] { return group_count() == 0; }));
+}
+
 BOOST_AUTO_TEST_CASE(groups_and_actors_are_gone_once_every_socket_closed) {
   std::vector<std::string> batches{batch};
   for (int i = 0; i < 20; ++i)
