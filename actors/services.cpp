@@ -232,12 +232,12 @@ caf::expected<services> start_services(caf::actor_system& system,
 
 caf::expected<services> start_services(
     caf::actor_system& system, const runtime_settings& settings,
-    std::shared_ptr<storage::directory> directory) {
+    std::shared_ptr<storage::directory> directory, std::string description) {
   auto state = open_state(settings);
   if (!state)
     return std::move(state.error());
   return spawn_all(system, settings, std::move(*state), std::move(directory),
-                   "external directory");
+                   std::move(description));
 }
 
 void stop_services(caf::actor_system& system, const services& running) {

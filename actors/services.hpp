@@ -66,9 +66,12 @@ caf::expected<services> start_services(caf::actor_system& system,
 // database and, in standalone mode, the embedded directory's writer are
 // still opened from `settings`. The directory is used by one detached
 // actor from then on.
+// `description` names the directory in warnings an operator acts on (a
+// URL without credentials).
 caf::expected<services> start_services(
     caf::actor_system& system, const runtime_settings& settings,
-    std::shared_ptr<storage::directory> directory);
+    std::shared_ptr<storage::directory> directory,
+    std::string description = "external directory");
 
 // Waits until every acknowledged status is committed, then stops the
 // long-lived actors. Blocks the calling thread (not an actor's).

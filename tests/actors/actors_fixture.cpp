@@ -71,7 +71,8 @@ actors_fixture::actors_fixture()
   directory = std::make_shared<counting_directory>(
       std::make_unique<storage::sqlite_directory>(db_path, true,
                                                   settings.tables));
-  auto started = start_services(system, settings, directory);
+  auto started =
+      start_services(system, settings, directory, "counting:" + db_path);
   if (!started)
     throw std::runtime_error("services did not start: " +
                              actors::describe(started.error()));
