@@ -65,9 +65,8 @@ caf::expected<services> start_services(caf::actor_system& system,
 // instrumented one) instead of the SQLite file in `settings`. The state
 // database and, in standalone mode, the embedded directory's writer are
 // still opened from `settings`. The directory is used by one detached
-// actor from then on.
-// `description` names the directory in warnings an operator acts on (a
-// URL without credentials).
+// actor from then on. `description` names the directory in warnings an operator
+// acts on (a URL without credentials).
 caf::expected<services> start_services(
     caf::actor_system& system, const runtime_settings& settings,
     std::shared_ptr<storage::directory> directory,
@@ -76,12 +75,12 @@ caf::expected<services> start_services(
 // Waits until every acknowledged status is committed, then stops the
 // long-lived actors. Blocks the calling thread (not an actor's).
 //
-// Order: the registry first (its groups end after their saves in flight
-// are answered; connections still waiting see their group go and close
-// their socket with 1001), then a flush of the store, then session_auth,
-// the directory and the store. Publishes arriving later fail with
-// shutting_down. Connection actors end only on socket_closed, so the
-// network layer must report every socket gone before the actor system is
+// Order: the registry first, which quits only after all its groups ended,
+// each once its saves in flight were answered (connections still waiting
+// see their group go and close their socket with 1001); then a flush of the
+// store, then session_auth, the directory and the store. Publishes arriving
+// later fail with shutting_down. Connection actors end only on socket_closed,
+// so the network layer must report every socket gone before the actor system is
 // destroyed (its destructor waits for every actor).
 void stop_services(caf::actor_system& system, const services& running);
 
