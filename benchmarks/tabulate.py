@@ -90,11 +90,21 @@ def table_lines(table):
     return lines
 
 
+def find_row(table, figure, n):
+    """The row of `figure` at size `n`; any size when `n` is None."""
+    if n is not None:
+        return table.get((figure, n), {}), n
+    for (name, size), row in table.items():
+        if name == figure:
+            return row, size
+    return {}, None
+
+
 def target_lines(table):
     lines = ["| target | figure | batchcast | ratio | met |",
              "|---|---|---:|---:|---|"]
     for description, figure, n, test in TARGETS:
-        row = table.get((figure, n), {})
+        row, n = find_row(table, figure, n)
         ours, theirs = value_of(row, BATCHCAST), value_of(row, PEER)
         ratio = better_ratio(figure, ours, theirs)
         met = "not measured" if ours is None else (
