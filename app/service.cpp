@@ -60,7 +60,11 @@ void service::stop(std::chrono::milliseconds grace) {
   actors::stop_services(*system_, actors_);
   server_.reset();
   actors_ = {};
-  system_.reset();  // waits for every remaining actor
+  // The actor system's destructor waits for every actor; one still running
+  // here is a bug worth a line in the log if shutdown seems to hang.
+  if (auto left = system_->registry().running(); left > 0)
+    logger("app")->warn("waiting for {} actors to finish", left);
+  system_.reset();
   actor_config_.reset();
   logger("app")->info("stopped");
 }

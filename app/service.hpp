@@ -34,6 +34,9 @@ class service {
 
   // Stops accepting, closes open sockets with 1001 (waiting up to `grace`
   // for them), commits every acknowledged status and stops the actors.
+  // Call it from the thread that called start(): with CAF 0.17 a stop from
+  // another thread was seen to wait forever for the detached actors'
+  // threads in the actor system's destructor.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds{5});
 
   caf::actor_system& system();

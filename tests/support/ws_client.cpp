@@ -76,7 +76,11 @@ std::optional<std::string> ws_client::read_message(
   if (!state.read_done)
     return std::nullopt;  // still pending; the next call keeps waiting
   state.reading = false;
-  if (state.read_error == websocket::error::closed) {
+  // A close frame may arrive just before the TCP teardown fails (the
+  // server may drop the connection right after it), so the close code the
+  // server sent counts even when the read ends with a transport error.
+  if (state.read_error == websocket::error::closed ||
+      (state.read_error && state.ws.reason().code != 0)) {
     state.closed = true;
     state.close_code = state.ws.reason().code;
   }
