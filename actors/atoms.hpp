@@ -14,6 +14,7 @@ using load_atom = caf::atom_constant<caf::atom("load")>;
 using save_atom = caf::atom_constant<caf::atom("save")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using ensure_batch_atom = caf::atom_constant<caf::atom("ensure_bat")>;
+using changes_atom = caf::atom_constant<caf::atom("changes")>;
 
 // directory_reader
 using validate_atom = caf::atom_constant<caf::atom("validate")>;
@@ -28,6 +29,14 @@ using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
+// A status from a cluster peer: stored and delivered, never forwarded.
+using apply_atom = caf::atom_constant<caf::atom("apply")>;
+using attach_atom = caf::atom_constant<caf::atom("attach")>;
+
+// cluster (between nodes, and to itself)
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using replicate_atom = caf::atom_constant<caf::atom("replicate")>;
+using connect_peer_atom = caf::atom_constant<caf::atom("conn_peer")>;
 
 // connection
 using status_atom = caf::atom_constant<caf::atom("status")>;

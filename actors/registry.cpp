@@ -112,6 +112,29 @@ caf::response_promise route(self_ptr self, const std::string& batch_id,
   return promise;
 }
 
+// A local publish on a clustered node: the group's answer is awaited here
+// so the committed record can go to the peers once it is durable.
+caf::response_promise publish_and_forward(self_ptr self,
+                                          storage::batch_record& record) {
+  auto promise = self->make_response_promise();
+  if (self->state.stopping) {
+    promise.deliver(make_error(errc::shutting_down));
+    return promise;
+  }
+  auto& entry = group_for(self, record.batch_id);
+  self->request(entry.group, caf::infinite, publish_atom::value,
+                std::move(record))
+      .then(
+          [self, promise](storage::batch_record& stored) mutable {
+            promise.deliver(stored);
+            if (self->state.cluster)
+              self->send(self->state.cluster, replicate_atom::value,
+                         std::move(stored));
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
+  return promise;
+}
+
 }  // namespace
 
 caf::behavior registry(self_ptr self, caf::actor store) {
@@ -126,8 +149,17 @@ caf::behavior registry(self_ptr self, caf::actor store) {
         return route(self, batch_id, join, batch_id, connection);
       },
       [self](publish_atom publish, storage::batch_record& record) {
+        if (self->state.cluster)
+          return publish_and_forward(self, record);
         auto batch_id = record.batch_id;
         return route(self, batch_id, publish, std::move(record));
+      },
+      [self](apply_atom, storage::batch_record& record) {
+        auto batch_id = record.batch_id;
+        return route(self, batch_id, publish_atom::value, std::move(record));
+      },
+      [self](attach_atom, caf::actor& cluster) {
+        self->state.cluster = std::move(cluster);
       },
       [self](idle_atom, const std::string& batch_id, std::uint64_t handled) {
         on_idle(self, batch_id, handled);

@@ -8,6 +8,15 @@
 //       -> std::string, answered by the group (see batch_group.hpp).
 //   (publish_atom, storage::batch_record)
 //       -> storage::batch_record, answered by the group after the commit.
+//       With a cluster attached, the registry awaits the group's answer,
+//       replies it, and then hands the stored record to the cluster, which
+//       forwards it to the peers.
+//   (apply_atom, storage::batch_record) -> storage::batch_record
+//       A status from a cluster peer: routed to the group like a publish
+//       (stored newest-wins, delivered if terminal) but never forwarded, so
+//       statuses do not loop between nodes.
+//   (attach_atom, caf::actor cluster)
+//       Makes later local publishes go to `cluster` after their commit.
 //   (idle_atom, std::string batch_id, std::uint64_t handled)  from a group:
 //       retires it (erase, then retire_atom) when `handled` equals the
 //       number of messages routed to it; otherwise some are still on their
@@ -42,6 +51,7 @@ struct registry_state {
   };
 
   caf::actor store;
+  caf::actor cluster;  // null on a single node
   std::unordered_map<std::string, entry> groups;
   // Every group still running, retired or not, until its down message:
   // shutdown waits for them, and their linked exit messages are told apart

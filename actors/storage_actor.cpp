@@ -88,6 +88,19 @@ caf::behavior storage_actor(self_ptr self,
           return make_error(errc::storage_failed, e.what());
         }
       },
+      [self](changes_atom, std::int64_t since_ms, std::uint64_t limit)
+          -> caf::result<std::vector<storage::batch_record>> {
+        // A peer catching up must see every save received before it.
+        commit_pending(self);
+        try {
+          return self->state.store->changed_since(
+              since_ms, static_cast<std::size_t>(limit));
+        } catch (const std::exception& e) {
+          log()->error("changes failed since={} path={} error={}", since_ms,
+                       self->state.path, e.what());
+          return make_error(errc::storage_failed, e.what());
+        }
+      },
       [self](save_atom, storage::batch_record& record)
           -> caf::result<storage::batch_record> {
         auto& st = self->state;

@@ -13,6 +13,11 @@
 //       already there. Replied only once the commit is durable. Saves that
 //       arrive together commit in one transaction (group commit).
 //
+//   (changes_atom, std::int64_t since_ms, std::uint64_t limit)
+//       -> std::vector<storage::batch_record>
+//       Records with updated_at_ms >= since_ms, oldest first, at most
+//       `limit` (a cluster peer catching up, one bounded page at a time).
+//
 //   (flush_atom) -> caf::unit_t
 //       Once every save received before it is committed (shutdown).
 //

@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include "app/cluster_options.hpp"
 #include "app/service.hpp"
 #include "app/settings.hpp"
 #include "common/log.hpp"
@@ -41,6 +42,7 @@ struct serve_options {
   int idle_timeout_seconds = 60;
   int close_timeout_seconds = 5;
   int shutdown_grace_seconds = 10;
+  cluster_options cluster;
 };
 
 // A secret comes from its file flag when given on the command line, else
@@ -140,6 +142,7 @@ service_settings build_settings(const serve_options& options,
   network.close_timeout = std::chrono::seconds{options.close_timeout_seconds};
   network.io_threads = options.io_threads;
   settings.actor_threads = options.actor_threads;
+  settings.cluster = cluster_settings_from(options.cluster);
   return settings;
 }
 
@@ -270,6 +273,7 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
                    "Seconds SIGTERM waits for sockets to close")
       ->capture_default_str()
       ->check(CLI::Range(0, 3600));
+  add_cluster_options(*command, options->cluster);
   describe_environment(*command);
 
   command->callback([command, options, &exit_code] {

@@ -20,6 +20,8 @@ void service::start() {
   actors::register_message_types(*actor_config_);
   if (settings_.actor_threads > 0)
     actor_config_->set("scheduler.max-threads", settings_.actor_threads);
+  if (settings_.cluster.node_port != 0)
+    actors::configure_cluster(*actor_config_, settings_.cluster);
   system_ = std::make_unique<caf::actor_system>(*actor_config_);
 
   auto started = actors::start_services(*system_, settings_.runtime);
@@ -27,11 +29,21 @@ void service::start() {
     throw std::runtime_error(system_->render(started.error()));
   actors_ = *started;
 
+  if (settings_.cluster.node_port != 0) {
+    auto joined = actors::start_cluster(*system_, actors_, settings_.cluster);
+    if (!joined) {
+      actors::stop_services(*system_, actors_);
+      throw std::runtime_error(system_->render(joined.error()));
+    }
+    cluster_ = *joined;
+  }
+
   server_ = std::make_unique<net::server>(*system_, actors_, settings_.network);
   try {
     server_->start();
   } catch (...) {
     server_.reset();
+    actors::stop_cluster(*system_, cluster_);
     actors::stop_services(*system_, actors_);
     throw;
   }
@@ -57,6 +69,8 @@ void service::stop(std::chrono::milliseconds grace) {
   running_ = false;
   logger("app")->info("stopping: closing sockets, committing state");
   server_->stop(grace);
+  actors::stop_cluster(*system_, cluster_);
+  cluster_ = nullptr;
   actors::stop_services(*system_, actors_);
   server_.reset();
   actors_ = {};

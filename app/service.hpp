@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "actors/cluster.hpp"
 #include "actors/services.hpp"
 #include "net/server.hpp"
 
@@ -16,6 +17,9 @@ struct service_settings {
   actors::runtime_settings runtime;
   net::server_settings network;
   int actor_threads = 0;  // CAF scheduler threads; 0: one per core
+  // A node port of 0 (the default) runs a single node without CAF's
+  // middleman.
+  actors::cluster_settings cluster;
 };
 
 class service {
@@ -48,6 +52,7 @@ class service {
   std::unique_ptr<caf::actor_system_config> actor_config_;
   std::unique_ptr<caf::actor_system> system_;
   actors::services actors_;
+  caf::actor cluster_;  // null on a single node
   std::unique_ptr<net::server> server_;
   bool running_ = false;
 };

@@ -32,7 +32,8 @@ def ws_headers(session, origin="http://127.0.0.1", cookie_name="sessionid"):
 class Node:
     """One batchcast process. `serve_args` are extra flags for `serve`."""
 
-    def __init__(self, binary, workdir, secret_key, serve_args=(), env=None):
+    def __init__(self, binary, workdir, secret_key, serve_args=(), env=None,
+                 node_name="interop"):
         self.binary = binary
         self.workdir = workdir
         self.db = os.path.join(workdir, "state.db")
@@ -40,6 +41,7 @@ class Node:
         with open(self.secret_file, "w") as f:
             f.write(secret_key + "\n")
         self.serve_args = list(serve_args)
+        self.node_name = node_name
         self.env = dict(os.environ, BATCHCAST_PUBLISH_TOKEN=TOKEN, **(env or {}))
         self.process = None
         self.log = None
@@ -61,7 +63,7 @@ class Node:
              "--secret-key-file", self.secret_file,
              "--listen", f"127.0.0.1:{self.public_port}",
              "--internal-listen", f"127.0.0.1:{self.internal_port}",
-             "--node-name", "interop", *self.serve_args],
+             "--node-name", self.node_name, *self.serve_args],
             env=self.env, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -1,0 +1,38 @@
+#include "app/cluster_options.hpp"
+
+#include <stdexcept>
+
+#include "app/settings.hpp"
+
+namespace batchcast::app {
+
+void add_cluster_options(CLI::App& command, cluster_options& options) {
+  command
+      .add_option("--node-port", options.node_port,
+                  "Port other nodes of the cluster connect to (0: run a "
+                  "single node)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  command
+      .add_option("--node-host", options.node_host,
+                  "Address the node port listens on")
+      ->capture_default_str();
+  command.add_option("--peer", options.peers,
+                     "Another node's HOST:NODE_PORT; repeat for each peer "
+                     "(BATCHCAST_PEER: comma-separated)");
+}
+
+actors::cluster_settings cluster_settings_from(const cluster_options& options) {
+  actors::cluster_settings settings;
+  settings.node_port = static_cast<std::uint16_t>(options.node_port);
+  settings.node_host = options.node_host;
+  if (settings.node_port == 0 && !options.peers.empty())
+    throw std::invalid_argument("--peer needs --node-port");
+  for (const auto& text : options.peers) {
+    auto parsed = parse_host_port(text, "--peer");
+    settings.peers.push_back({parsed.host, parsed.port});
+  }
+  return settings;
+}
+
+}  // namespace batchcast::app
