@@ -13,6 +13,7 @@
 #include "app/service.hpp"
 #include "app/settings.hpp"
 #include "common/log.hpp"
+#include "storage/postgres_directory.hpp"
 #include "storage/session_validator.hpp"
 
 namespace batchcast::app {
@@ -80,10 +81,18 @@ std::vector<std::string> read_fallback_keys(bool file_on_command_line,
   return split_words(all);
 }
 
+bool is_postgres_url(const std::string& url) {
+  for (const char* scheme : {"postgresql://", "postgres://"})
+    if (url.rfind(scheme, 0) == 0)
+      return true;
+  return false;
+}
+
 // Chooses the directory from --directory: none means the embedded tables
 // in the state database.
 void configure_directory(const serve_options& options,
-                         actors::runtime_settings& runtime) {
+                         service_settings& settings) {
+  auto& runtime = settings.runtime;
   runtime.state_db_path = options.db;
   if (options.directory.empty()) {
     runtime.directory_path = options.db;
@@ -97,15 +106,27 @@ void configure_directory(const serve_options& options,
     runtime.standalone = false;
     return;
   }
-  throw std::runtime_error("--directory: unsupported directory `" +
-                           options.directory + "` (use sqlite:PATH)");
+  if (is_postgres_url(options.directory)) {
+    runtime.standalone = false;
+    settings.directory_description =
+        storage::postgres_directory::describe(options.directory);
+    settings.open_directory = [url = options.directory,
+                               tables = runtime.tables] {
+      return std::make_shared<storage::postgres_directory>(url, tables);
+    };
+    return;
+  }
+  // Not echoed: a mistyped URL may carry a password.
+  throw std::runtime_error(
+      "--directory: unsupported directory (use sqlite:PATH or "
+      "postgresql://USER@HOST:PORT/DBNAME)");
 }
 
 service_settings build_settings(const serve_options& options,
                                 const std::set<std::string>& on_command_line) {
   service_settings settings;
   auto& runtime = settings.runtime;
-  configure_directory(options, runtime);
+  configure_directory(options, settings);
   runtime.node_name =
       options.node_name.empty() ? default_node_name() : options.node_name;
   runtime.session_ttl = std::chrono::seconds{options.session_ttl_seconds};
@@ -195,8 +216,9 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
                    "--directory is given")
       ->capture_default_str();
   command->add_option("--directory", options->directory,
-                      "Django database to read users and sessions from: "
-                      "sqlite:PATH (opened read-only)");
+                      "Django database to read users and sessions from "
+                      "(read-only): sqlite:PATH or "
+                      "postgresql://USER@HOST:PORT/DBNAME");
   command->add_option("--secret-key-file", options->secret_key_file,
                       "File holding Django's SECRET_KEY (or set "
                       "BATCHCAST_SECRET_KEY)");

@@ -24,7 +24,7 @@ void service::start() {
     actors::configure_cluster(*actor_config_, settings_.cluster);
   system_ = std::make_unique<caf::actor_system>(*actor_config_);
 
-  auto started = actors::start_services(*system_, settings_.runtime);
+  auto started = open_services();
   if (!started)
     throw std::runtime_error(system_->render(started.error()));
   actors_ = *started;
@@ -53,6 +53,21 @@ void service::start() {
                       settings_.network.public_host, server_->public_port(),
                       settings_.network.internal_host, server_->internal_port(),
                       settings_.runtime.state_db_path);
+}
+
+caf::expected<actors::services> service::open_services() {
+  if (!settings_.open_directory)
+    return actors::start_services(*system_, settings_.runtime);
+  std::shared_ptr<storage::directory> directory;
+  try {
+    directory = settings_.open_directory();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot open directory " +
+                             settings_.directory_description + ": " + e.what());
+  }
+  return actors::start_services(*system_, settings_.runtime,
+                                std::move(directory),
+                                settings_.directory_description);
 }
 
 std::uint16_t service::public_port() const {

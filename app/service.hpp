@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "actors/cluster.hpp"
 #include "actors/services.hpp"
@@ -15,6 +17,12 @@ namespace batchcast::app {
 
 struct service_settings {
   actors::runtime_settings runtime;
+  // When set, start() reads the directory from what this opens (a
+  // PostgreSQL database) instead of runtime.directory_path. It may block
+  // and throw; `directory_description` names it in logs and errors, so it
+  // must hold no credentials.
+  std::function<std::shared_ptr<storage::directory>()> open_directory;
+  std::string directory_description;
   net::server_settings network;
   int actor_threads = 0;  // CAF scheduler threads; 0: one per core
   // A node port of 0 (the default) runs a single node without CAF's
@@ -48,6 +56,9 @@ class service {
   const net::server& network() const;
 
  private:
+  // start_services with the directory the settings ask for.
+  caf::expected<actors::services> open_services();
+
   service_settings settings_;
   std::unique_ptr<caf::actor_system_config> actor_config_;
   std::unique_ptr<caf::actor_system> system_;
