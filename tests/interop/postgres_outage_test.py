@@ -1,0 +1,106 @@
+"""batchcast with a PostgreSQL directory that goes away and comes back:
+watchers get 503 (not 403) while the database is unreachable, the service
+recovers by itself when it returns, and a server that cannot be reached at
+start is named in the error without the password.
+
+Usage: postgres_outage_test.py PATH_TO_BATCHCAST
+Run by postgres_directory_test.sh, which sets BATCHCAST_TEST_PG_* and the
+shell commands BATCHCAST_TEST_PG_STOP / BATCHCAST_TEST_PG_START.
+"""
+
+import itertools
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from batchcast_node import Node, free_port, run_tests  # noqa: E402
+
+SECRET = "outage-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+BATCH = "6f1c1b8e-3f0a-4c1e-9a55-2f7f3f9d0c11"
+PASSWORD = "outage-password-never-logged"
+# A fresh well-formed key per request, so no cached answer hides the
+# directory: every one is read from PostgreSQL.
+_keys = (f"nosuchsession{n:08d}" for n in itertools.count())
+
+
+def directory_url(port=None, password=None):
+    credentials = "postgres" + (f":{password}" if password else "")
+    return "postgresql://{}@{}:{}/{}".format(
+        credentials, os.environ["BATCHCAST_TEST_PG_HOST"],
+        port or os.environ["BATCHCAST_TEST_PG_PORT"],
+        os.environ["BATCHCAST_TEST_PG_NAME"])
+
+
+def server(command_variable):
+    subprocess.run(os.environ[command_variable], shell=True, check=True,
+                   timeout=40, stdout=subprocess.DEVNULL)
+
+
+def status_within(node, expected, seconds):
+    """The upgrade status, asked again until it is `expected` or time is up
+    (a reconnect may take a moment)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        got = node.upgrade_status(BATCH, next(_keys))
+        if got == expected or time.monotonic() > deadline:
+            return got
+        time.sleep(0.2)
+
+
+def test_outage_answers_503_and_recovers(root):
+    node = Node(os.path.abspath(sys.argv[1]), tempfile.mkdtemp(dir=root),
+                SECRET, serve_args=["--directory", directory_url()])
+    node.start()
+    stopped = False
+    try:
+        assert node.upgrade_status(BATCH, next(_keys)) == 403
+        server("BATCHCAST_TEST_PG_STOP")
+        stopped = True
+        got = node.upgrade_status(BATCH, next(_keys))
+        assert got == 503, f"database down: expected 503, got {got}"
+        server("BATCHCAST_TEST_PG_START")
+        stopped = False
+        got = status_within(node, 403, 15)
+        assert got == 403, f"database back: expected 403, got {got}"
+    finally:
+        if stopped:
+            server("BATCHCAST_TEST_PG_START")
+        node.stop()
+    log = node.read_log()
+    assert "directory unreadable" in log, log
+    assert "directory readable again" in log, log
+
+
+def test_unreachable_at_start_names_server_not_password(root):
+    port = free_port()  # nothing listens there
+    node = Node(os.path.abspath(sys.argv[1]), tempfile.mkdtemp(dir=root),
+                SECRET, serve_args=["--directory",
+                                    directory_url(port=port,
+                                                  password=PASSWORD)])
+    try:
+        node.start()
+        started = True
+    except RuntimeError:
+        started = False
+    code = node.stop()
+    assert not started, "serve started without its directory"
+    assert code == 2, f"expected exit code 2, got {code}"
+    log = node.read_log()
+    assert f"postgresql://127.0.0.1:{port}/" in log, log
+    assert PASSWORD not in log, log
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="batchcast-pg-outage-") as root:
+        return run_tests([test_outage_answers_503_and_recovers,
+                          test_unreachable_at_start_names_server_not_password],
+                         root)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
