@@ -145,6 +145,47 @@ void fetch_job(caf::event_based_actor* self, const caf::actor& store,
           [reply](caf::error& err) { (*reply)(failure_of(err)); });
 }
 
+// The authorize() counterpart of once_callback: a refusal that means "ask
+// again later" if the actor ends without an answer.
+class once_verdict {
+ public:
+  using callback = std::function<void(auth_verdict)>;
+
+  explicit once_verdict(callback done) : done_(std::move(done)) {}
+  once_verdict(const once_verdict&) = delete;
+  once_verdict& operator=(const once_verdict&) = delete;
+
+  ~once_verdict() {
+    if (done_)
+      (*this)(unavailable());
+  }
+
+  void operator()(auth_verdict verdict) {
+    auto done = std::move(done_);
+    done_ = nullptr;
+    if (done)
+      done(std::move(verdict));
+  }
+
+  static auth_verdict unavailable() {
+    auth_verdict verdict;
+    verdict.failure = storage::auth_failure::directory_failed;
+    return verdict;
+  }
+
+ private:
+  callback done_;
+};
+
+void authorize_job(caf::event_based_actor* self, const caf::actor& session_auth,
+                   const std::string& session_key, const std::string& batch_id,
+                   std::shared_ptr<once_verdict> reply) {
+  self->request(session_auth, caf::infinite, authorize_atom::value, session_key,
+                batch_id)
+      .then([reply](auth_verdict& verdict) { (*reply)(std::move(verdict)); },
+            [reply](caf::error&) { (*reply)(once_verdict::unavailable()); });
+}
+
 // What the storage actor owns, opened on the caller's thread so that
 // start_services can fail with a message naming the file.
 struct opened_state {
@@ -299,6 +340,14 @@ void fetch(caf::actor_system& system, const services& running,
            std::string batch_id, api_callback done) {
   system.spawn(fetch_job, running.store, std::move(batch_id),
                std::make_shared<once_callback>(std::move(done)));
+}
+
+void authorize(caf::actor_system& system, const services& running,
+               std::string session_key, std::string batch_id,
+               std::function<void(auth_verdict)> done) {
+  system.spawn(authorize_job, running.session_auth, std::move(session_key),
+               std::move(batch_id),
+               std::make_shared<once_verdict>(std::move(done)));
 }
 
 }  // namespace batchcast::actors

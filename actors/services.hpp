@@ -19,6 +19,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/client_socket.hpp"
+#include "actors/message_types.hpp"
 #include "storage/batch_status.hpp"
 #include "storage/directory.hpp"
 #include "storage/session_validator.hpp"
@@ -139,5 +140,15 @@ void publish(caf::actor_system& system, const services& running,
 // The stored record of one batch, or not_found. `done` as for publish.
 void fetch(caf::actor_system& system, const services& running,
            std::string batch_id, api_callback done);
+
+// Whether `session_key` may watch `batch_id`: the same session_auth
+// decision (and caches) as a WebSocket upgrade, for callers that are not
+// a socket, such as the status page. `done` is called exactly once, on a
+// CAF thread, with the verdict; when session_auth cannot answer (it is
+// gone, or the services are stopping) the verdict is a refusal with
+// directory_failed, which callers answer with 503 rather than 403.
+void authorize(caf::actor_system& system, const services& running,
+               std::string session_key, std::string batch_id,
+               std::function<void(auth_verdict)> done);
 
 }  // namespace batchcast::actors
