@@ -11,6 +11,8 @@
 #include "net/fail.hpp"
 #include "net/routes.hpp"
 #include "net/server_context.hpp"
+#include "net/status_page.hpp"
+#include "net/status_page_handler.hpp"
 #include "net/ws_session.hpp"
 
 namespace batchcast::net {
@@ -93,6 +95,12 @@ void http_session::route() {
     return respond(http::status::ok, R"({"status":"ok"})");
   }
 
+  if (auto page_batch_id = parse_status_page_route(target)) {
+    if (request.method() != http::verb::get)
+      return respond(http::status::method_not_allowed, "");
+    return show_status_page(std::move(*page_batch_id));
+  }
+
   auto batch_id = parse_watch_route(target);
   if (!batch_id) {
     log()->debug("conn={} peer={} 404 not a route", connection_id_, peer_);
@@ -128,15 +136,18 @@ void http_session::route() {
   upgrade(std::move(*batch_id));
 }
 
-void http_session::upgrade(std::string batch_id) {
+std::string http_session::session_cookie() const {
   const auto& request = parser_->get();
   std::vector<std::string_view> cookie_headers;
   auto cookies = request.equal_range(http::field::cookie);
   for (auto each = cookies.first; each != cookies.second; ++each)
     cookie_headers.push_back(each->value());
-  auto session_key =
-      find_cookie(cookie_headers, context_->settings.session_cookie_name)
-          .value_or("");
+  return find_cookie(cookie_headers, context_->settings.session_cookie_name)
+      .value_or("");
+}
+
+void http_session::upgrade(std::string batch_id) {
+  auto session_key = session_cookie();
 
   // From here the WebSocket stream keeps its own time; the decision
   // deadline is the rest of the upgrade deadline.
@@ -146,6 +157,37 @@ void http_session::upgrade(std::string batch_id) {
       stream_.release_socket(), parser_->release(), context_, std::move(who));
   parser_.reset();
   session->start(std::move(session_key), deadline_);
+}
+
+void http_session::show_status_page(std::string batch_id) {
+  const auto& request = parser_->get();
+  // One Host, and one Django would serve: a page that shows who may see
+  // what must not answer to a name an attacker's DNS points here.
+  auto hosts = request.equal_range(http::field::host);
+  if (std::distance(hosts.first, hosts.second) != 1 ||
+      !is_allowed_host(hosts.first->value(),
+                       context_->settings.allowed_hosts)) {
+    log()->info("conn={} batch={} peer={} page refused 400: host not allowed",
+                connection_id_, batch_id, peer_);
+    return respond(http::status::bad_request, "");
+  }
+
+  status_page_request page;
+  page.connection_id = connection_id_;
+  page.batch_id = std::move(batch_id);
+  page.session_key = session_cookie();
+  page.peer = peer_;
+  page.http_version = request.version() == 10 ? 10 : 11;
+  // The answer comes on a CAF thread; the stream is touched only on its
+  // strand. Until then no I/O is pending, and the upgrade deadline still
+  // bounds the write.
+  auto self = shared_from_this();
+  answer_status_page(context_, std::move(page), [self](page_response response) {
+    asio::post(self->stream_.get_executor(),
+               [self, response = std::move(response)]() mutable {
+                 self->send(std::move(response));
+               });
+  });
 }
 
 void http_session::respond(http::status status, std::string body) {
@@ -173,6 +215,12 @@ void http_session::respond(http::status status, std::string body) {
   if (status == http::status::upgrade_required)
     response_->set(http::field::connection, "Upgrade, close");
   response_->prepare_payload();
+  send(std::move(response_));
+}
+
+void http_session::send(
+    std::unique_ptr<http::response<http::string_body>> response) {
+  response_ = std::move(response);
   parser_.reset();
 
   http::async_write(

@@ -1,7 +1,8 @@
 // The first and only HTTP request on a public connection. It is either a
 // WebSocket upgrade to /ws/radius/batch/<uuid>/ that passes the Origin
-// check, and becomes a ws_session, or it gets a plain answer (404, 426,
-// 403, ...) and the connection closes. There is no keep-alive here:
+// check, and becomes a ws_session, or a GET of the status page
+// /batches/<uuid>/ (see status_page_handler.hpp), or it gets a plain answer
+// (404, 426, 403, ...) and the connection closes. There is no keep-alive here:
 // browsers open one connection per WebSocket.
 //
 // Owned by its pending handlers (shared_from_this); runs on the socket's
@@ -39,7 +40,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void on_read(error_code ec, std::size_t bytes);
   void route();
   void upgrade(std::string batch_id);
+  void show_status_page(std::string batch_id);
+  std::string session_cookie() const;
   void respond(http::status status, std::string body);
+  void send(std::unique_ptr<http::response<http::string_body>> response);
   void on_write(error_code ec, std::size_t bytes);
 
   beast::tcp_stream stream_;
