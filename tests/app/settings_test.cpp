@@ -1,0 +1,128 @@
+// Where settings come from: the command line beats BATCHCAST_* in the
+// environment, which beats the config file, which beats the default.
+#define BOOST_TEST_MODULE app_settings
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "app/settings.hpp"
+#include "app/url.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace batchcast::app;
+
+namespace {
+
+// A `serve`-like command with two options, parsed from `args`.
+struct parsed_command {
+  CLI::App app{"test"};
+  std::string listen = "default-listen";
+  std::string db = "default-db";
+
+  parsed_command(std::vector<std::string> args,
+                 const std::map<std::string, std::string>& config) {
+    app.add_option("--listen", listen);
+    app.add_option("--db", db);
+    std::vector<const char*> argv{"test"};
+    for (auto& arg : args)
+      argv.push_back(arg.c_str());
+    app.parse(static_cast<int>(argv.size()), argv.data());
+    apply_environment_and_config(app, config);
+  }
+};
+
+struct scoped_env {
+  std::string name;
+  scoped_env(std::string n, const char* value) : name(std::move(n)) {
+    ::setenv(name.c_str(), value, 1);
+  }
+  ~scoped_env() { ::unsetenv(name.c_str()); }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(defaults_stand_when_nothing_is_given) {
+  parsed_command command{{}, {}};
+  BOOST_CHECK_EQUAL(command.listen, "default-listen");
+}
+
+BOOST_AUTO_TEST_CASE(config_file_beats_default) {
+  parsed_command command{{}, {{"listen", "from-config"}}};
+  BOOST_CHECK_EQUAL(command.listen, "from-config");
+}
+
+BOOST_AUTO_TEST_CASE(environment_beats_config_file) {
+  scoped_env env{"BATCHCAST_LISTEN", "from-env"};
+  parsed_command command{{}, {{"listen", "from-config"}}};
+  BOOST_CHECK_EQUAL(command.listen, "from-env");
+}
+
+BOOST_AUTO_TEST_CASE(command_line_beats_environment) {
+  scoped_env env{"BATCHCAST_LISTEN", "from-env"};
+  parsed_command command{{"--listen", "from-flag"}, {{"listen", "x"}}};
+  BOOST_CHECK_EQUAL(command.listen, "from-flag");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_config_key_is_an_error) {
+  BOOST_CHECK_THROW((parsed_command{{}, {{"lisen", "typo"}}}),
+                    std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(config_file_reads_names_values_and_comments) {
+  batchcast::testing::temp_dir dir;
+  std::ofstream{dir.file("c.conf")}
+      << "# a comment\n\ninternal_listen = 127.0.0.1:9001\n"
+      << "allowed-hosts = \"a.example,b.example\"\n";
+  auto values = read_config_file(dir.file("c.conf"));
+  BOOST_CHECK_EQUAL(values.at("internal-listen"), "127.0.0.1:9001");
+  BOOST_CHECK_EQUAL(values.at("allowed-hosts"), "a.example,b.example");
+}
+
+BOOST_AUTO_TEST_CASE(config_line_without_equals_names_the_line) {
+  batchcast::testing::temp_dir dir;
+  std::ofstream{dir.file("c.conf")} << "listen = x\nbroken line\n";
+  try {
+    read_config_file(dir.file("c.conf"));
+    BOOST_FAIL("expected an error");
+  } catch (const std::runtime_error& e) {
+    BOOST_CHECK(std::string{e.what()}.find(":2:") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(host_port_accepts_ipv4_ipv6_and_names) {
+  BOOST_CHECK_EQUAL(parse_host_port("127.0.0.1:8000", "x").port, 8000);
+  BOOST_CHECK_EQUAL(parse_host_port("[::1]:0", "x").host, "::1");
+  BOOST_CHECK_EQUAL(parse_host_port("localhost:65535", "x").port, 65535);
+}
+
+BOOST_AUTO_TEST_CASE(host_port_refuses_garbage) {
+  for (auto bad :
+       {"", "8000", "host:", ":80", "host:65536", "host:8o", "host:123456"})
+    BOOST_CHECK_THROW(parse_host_port(bad, "--listen"), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(url_parsing_fills_defaults_and_strips_slashes) {
+  auto url = parse_url("WS://127.0.0.1:8000/", "--url");
+  BOOST_CHECK_EQUAL(url.scheme, "ws");
+  BOOST_CHECK_EQUAL(url.port, 8000);
+  BOOST_CHECK_EQUAL(url.path, "");
+  BOOST_CHECK_EQUAL(parse_url("http://h/prefix/", "x").path, "/prefix");
+  BOOST_CHECK_EQUAL(parse_url("https://h", "x").port, 443);
+  BOOST_CHECK_EQUAL(parse_url("ws://[::1]:9/", "x").authority(), "[::1]:9");
+}
+
+BOOST_AUTO_TEST_CASE(url_parsing_refuses_bad_urls) {
+  for (auto bad : {"127.0.0.1:8000", "ftp://h", "ws://", "ws://h:0",
+                   "ws://h:99999", "ws://[::1"})
+    BOOST_CHECK_THROW(parse_url(bad, "--url"), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(secret_file_gives_the_first_line_and_refuses_empty) {
+  batchcast::testing::temp_dir dir;
+  std::ofstream{dir.file("key")} << "s3cret\r\nignored\n";
+  BOOST_CHECK_EQUAL(read_secret_file(dir.file("key")), "s3cret");
+  std::ofstream{dir.file("empty")} << "\n";
+  BOOST_CHECK_THROW(read_secret_file(dir.file("empty")), std::runtime_error);
+  BOOST_CHECK_THROW(read_secret_file(dir.file("missing")), std::runtime_error);
+}
