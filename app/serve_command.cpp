@@ -1,12 +1,15 @@
 #include "app/serve_command.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <set>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "app/cluster_options.hpp"
@@ -167,6 +170,24 @@ service_settings build_settings(const serve_options& options,
   return settings;
 }
 
+// Raises the soft limit on open files to the hard limit: every watcher is
+// a descriptor, and running out on the public listener would also starve
+// the publish API of descriptors.
+void raise_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 ||
+      limit.rlim_cur >= limit.rlim_max)
+    return;
+  auto before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) == 0)
+    logger("app")->info("open file limit raised from {} to {}", before,
+                        limit.rlim_cur);
+  else
+    logger("app")->warn("open file limit stays at {}: {}", before,
+                        std::strerror(errno));
+}
+
 // Blocks SIGINT and SIGTERM in the calling thread, and so in every thread
 // it starts afterwards, so the only place they are taken is sigwait below.
 sigset_t block_stop_signals() {
@@ -184,6 +205,7 @@ int serve(const serve_options& options,
                                            ? log_format::json
                                            : log_format::text);
   auto settings = build_settings(options, on_command_line);
+  raise_file_limit();
   auto signals = block_stop_signals();
   service node{settings};
   node.start();

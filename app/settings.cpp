@@ -25,6 +25,17 @@ std::string unquote(const std::string& value) {
   return value;
 }
 
+// "value  # note" -> "value". A '#' starts a comment only after
+// whitespace and outside quotes, so "a#b" and "\"a # b\"" stay whole.
+std::string strip_comment(const std::string& value) {
+  if (!value.empty() && value.front() == '"')
+    return value;
+  for (std::size_t i = 1; i < value.size(); ++i)
+    if (value[i] == '#' && (value[i - 1] == ' ' || value[i - 1] == '\t'))
+      return trim(value.substr(0, i));
+  return value;
+}
+
 std::string config_key(std::string name) {
   std::replace(name.begin(), name.end(), '_', '-');
   std::transform(name.begin(), name.end(), name.begin(),
@@ -69,7 +80,7 @@ std::map<std::string, std::string> read_config_file(const std::string& path) {
     if (key.empty())
       throw std::runtime_error(path + ":" + std::to_string(number) +
                                ": missing a setting name before `=`");
-    values[key] = unquote(trim(text.substr(equals + 1)));
+    values[key] = unquote(strip_comment(trim(text.substr(equals + 1))));
   }
   return values;
 }

@@ -15,8 +15,9 @@ namespace batchcast::app {
 
 // A config file: one `name = value` per line, where name is a long flag
 // without its dashes (`listen`, `allowed-hosts`; underscores also work).
-// Blank lines and lines starting with '#' are ignored; values may be
-// quoted with "...". Throws std::runtime_error naming the file and line.
+// Blank lines and lines starting with '#' are ignored, and so is a '#'
+// comment after a value when whitespace precedes it; values may be quoted
+// with "...". Throws std::runtime_error naming the file and line.
 std::map<std::string, std::string> read_config_file(const std::string& path);
 
 // "internal-listen" -> "BATCHCAST_INTERNAL_LISTEN".

@@ -73,10 +73,14 @@ BOOST_AUTO_TEST_CASE(config_file_reads_names_values_and_comments) {
   batchcast::testing::temp_dir dir;
   std::ofstream{dir.file("c.conf")}
       << "# a comment\n\ninternal_listen = 127.0.0.1:9001\n"
-      << "allowed-hosts = \"a.example,b.example\"\n";
+      << "allowed-hosts = \"a.example,b.example\"\n"
+      << "listen = 127.0.0.1:9000   # the public side\n"
+      << "session-cookie-name = a#b\n";
   auto values = read_config_file(dir.file("c.conf"));
   BOOST_CHECK_EQUAL(values.at("internal-listen"), "127.0.0.1:9001");
   BOOST_CHECK_EQUAL(values.at("allowed-hosts"), "a.example,b.example");
+  BOOST_CHECK_EQUAL(values.at("listen"), "127.0.0.1:9000");
+  BOOST_CHECK_EQUAL(values.at("session-cookie-name"), "a#b");
 }
 
 BOOST_AUTO_TEST_CASE(config_line_without_equals_names_the_line) {
