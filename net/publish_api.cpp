@@ -61,23 +61,6 @@ failure_answer answer_for(actors::api_failure failure) {
   return {http::status::internal_server_error, "internal error"};
 }
 
-const char* failure_name(actors::api_failure failure) {
-  using actors::api_failure;
-  switch (failure) {
-    case api_failure::not_found:
-      return "not_found";
-    case api_failure::unknown_organization:
-      return "unknown_organization";
-    case api_failure::organization_mismatch:
-      return "organization_mismatch";
-    case api_failure::storage_failed:
-      return "storage_failed";
-    case api_failure::shutting_down:
-      return "shutting_down";
-  }
-  return "unknown";
-}
-
 // The body of a publish, or the reason it is not one.
 struct publish_body {
   std::optional<storage::batch_status> status;
@@ -250,7 +233,7 @@ void publish_api::handle_publish(const request& req, std::string batch_id,
         }
         auto failure = std::get<actors::api_failure>(result);
         log()->info("publish batch={} status={} peer={} outcome={}", batch_id,
-                    status_name, peer, failure_name(failure));
+                    status_name, peer, actors::to_string(failure));
         auto answer = answer_for(failure);
         respond(error(answer.status, answer.message, version, keep_alive));
       });
