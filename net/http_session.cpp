@@ -179,15 +179,23 @@ void http_session::show_status_page(std::string batch_id) {
   page.peer = peer_;
   page.http_version = request.version() == 10 ? 10 : 11;
   // The answer comes on a CAF thread; the stream is touched only on its
-  // strand. Until then no I/O is pending, and the upgrade deadline still
-  // bounds the write.
+  // strand, reached through the server's gate (see page_gate.hpp). Until
+  // then no I/O is pending, and the upgrade deadline still bounds the
+  // write.
   auto self = shared_from_this();
-  answer_status_page(context_, std::move(page), [self](page_response response) {
+  const void* key = this;
+  auto held = context_->pages.hold(key, [self](page_response response) {
     asio::post(self->stream_.get_executor(),
                [self, response = std::move(response)]() mutable {
                  self->send(std::move(response));
                });
   });
+  if (!held)
+    return;  // the server is stopping; the socket goes with it
+  answer_status_page(context_, std::move(page),
+                     [context = context_, key](page_response response) {
+                       context->pages.deliver(key, std::move(response));
+                     });
 }
 
 void http_session::respond(http::status status, std::string body) {

@@ -165,6 +165,7 @@ void server::stop(std::chrono::milliseconds grace) {
   state.context->sessions.release_all();
   state.context->services = {};
   state.gate->close();
+  state.context->pages.close();
   log()->info("stopped listening");
 }
 

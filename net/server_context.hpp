@@ -10,6 +10,7 @@
 
 #include "actors/services.hpp"
 #include "net/origin.hpp"
+#include "net/page_gate.hpp"
 #include "net/server.hpp"
 #include "net/session_tracker.hpp"
 
@@ -30,6 +31,7 @@ struct server_context {
   const server_settings settings;
   const origin_validator origins;
   session_tracker sessions;
+  page_gate pages;  // status page requests waiting for the actor side
 };
 
 }  // namespace batchcast::net

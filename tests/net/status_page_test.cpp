@@ -1,10 +1,12 @@
 #include "net/status_page.hpp"
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
 
+#include "net/page_gate.hpp"
 #include "net/status_page_handler.hpp"
 
 using namespace batchcast::net;
@@ -114,6 +116,33 @@ BOOST_AUTO_TEST_CASE(ipv6_and_wildcard) {
   BOOST_TEST(is_allowed_host("[::1]:8000", {"[::1]"}));
   BOOST_TEST(!is_allowed_host("[::1", {"[::1]"}));
   BOOST_TEST(is_allowed_host("anything.example", {"*"}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(page_gate_answers)
+
+BOOST_AUTO_TEST_CASE(answer_reaches_the_waiting_session_once) {
+  page_gate gate;
+  int posted = 0;
+  int key = 0;
+  BOOST_TEST(gate.hold(&key, [&](page_response) { ++posted; }));
+  gate.deliver(&key, nullptr);
+  gate.deliver(&key, nullptr);
+  BOOST_TEST(posted == 1);
+}
+
+BOOST_AUTO_TEST_CASE(closed_gate_drops_waiting_sessions_and_late_answers) {
+  page_gate gate;
+  int posted = 0;
+  int key = 0;
+  auto session = std::make_shared<int>(0);
+  BOOST_TEST(gate.hold(&key, [&, session](page_response) { ++posted; }));
+  gate.close();
+  BOOST_TEST(session.use_count() == 1);
+  gate.deliver(&key, nullptr);
+  BOOST_TEST(posted == 0);
+  BOOST_TEST(!gate.hold(&key, [&](page_response) { ++posted; }));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
