@@ -70,7 +70,8 @@ BOOST_AUTO_TEST_CASE(many_batches_published_at_once_reach_their_watchers) {
   BOOST_CHECK_EQUAL(acknowledged.load(), batches);
 
   for (int i = 0; i < batches; ++i) {
-    auto expected = i % 2 ? R"({"status":"failed"})" : R"({"status":"completed"})";
+    auto expected =
+        i % 2 ? R"({"status":"failed"})" : R"({"status":"completed"})";
     BOOST_CHECK_EQUAL(clients[i]->read_message(5s).value_or("<none>"),
                       expected);
     BOOST_CHECK(!clients[i]->read_message(2s));

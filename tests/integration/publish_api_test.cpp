@@ -87,11 +87,11 @@ BOOST_AUTO_TEST_CASE(bad_bodies_are_400_and_store_nothing) {
 }
 
 BOOST_AUTO_TEST_CASE(malformed_batch_id_is_400) {
-  for (const auto& id : {std::string{"nope"}, std::string{"1234"},
-                         std::string(36, 'z')}) {
-    auto reply = http_request("127.0.0.1", internal_port(), "POST",
-                              status_path(id), R"({"status":"completed"})",
-                              "Bearer " + fixture_token);
+  for (const auto& id :
+       {std::string{"nope"}, std::string{"1234"}, std::string(36, 'z')}) {
+    auto reply =
+        http_request("127.0.0.1", internal_port(), "POST", status_path(id),
+                     R"({"status":"completed"})", "Bearer " + fixture_token);
     BOOST_TEST_CONTEXT(id) {
       BOOST_CHECK_EQUAL(reply.status, 400);
       BOOST_CHECK(is_json_error(reply));
@@ -100,19 +100,19 @@ BOOST_AUTO_TEST_CASE(malformed_batch_id_is_400) {
 }
 
 BOOST_AUTO_TEST_CASE(oversized_body_is_413) {
-  std::string huge = R"({"status":"completed","pad":")" +
-                     std::string(1 << 20, 'x') + R"("})";
-  auto reply = http_request("127.0.0.1", internal_port(), "POST",
-                            status_path(batch_a), huge,
-                            "Bearer " + fixture_token);
+  std::string huge =
+      R"({"status":"completed","pad":")" + std::string(1 << 20, 'x') + R"("})";
+  auto reply =
+      http_request("127.0.0.1", internal_port(), "POST", status_path(batch_a),
+                   huge, "Bearer " + fixture_token);
   BOOST_CHECK_EQUAL(reply.status, 413);
   BOOST_CHECK_EQUAL(fetch(batch_a).status, 404);
 }
 
 BOOST_AUTO_TEST_CASE(other_paths_are_404) {
-  auto reply = http_request("127.0.0.1", internal_port(), "POST",
-                            "/api/v1/other", R"({"status":"completed"})",
-                            "Bearer " + fixture_token);
+  auto reply =
+      http_request("127.0.0.1", internal_port(), "POST", "/api/v1/other",
+                   R"({"status":"completed"})", "Bearer " + fixture_token);
   BOOST_CHECK_EQUAL(reply.status, 404);
   BOOST_CHECK(is_json_error(reply));
 }

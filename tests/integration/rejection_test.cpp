@@ -86,7 +86,9 @@ BOOST_AUTO_TEST_CASE(non_canonical_batch_ids_are_not_routes) {
     options.port = public_port();
     options.path = path;
     options.cookie = "sessionid=" + manager_of_a;
-    BOOST_TEST_CONTEXT(path) { BOOST_CHECK_EQUAL(client.connect(options), 404); }
+    BOOST_TEST_CONTEXT(path) {
+      BOOST_CHECK_EQUAL(client.connect(options), 404);
+    }
   }
 }
 

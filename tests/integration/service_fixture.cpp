@@ -35,8 +35,7 @@ void service_fixture::seed() {
   batch_a = directory.add_batch(org_a, "", "batch a");
   batch_b = directory.add_batch(org_b, "", "batch b");
 
-  auto add = [&](const std::string& name, bool staff, bool super,
-                 bool active) {
+  auto add = [&](const std::string& name, bool staff, bool super, bool active) {
     storage::new_user user;
     user.username = name;
     user.is_staff = staff;

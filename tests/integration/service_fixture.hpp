@@ -5,8 +5,8 @@
 
 #include <chrono>
 #include <memory>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "app/service.hpp"
 #include "tests/support/temp_dir.hpp"

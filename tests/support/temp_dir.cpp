@@ -8,8 +8,8 @@
 namespace batchcast::testing {
 
 temp_dir::temp_dir() {
-  auto pattern = (std::filesystem::temp_directory_path() / "batchcast-XXXXXX")
-                     .string();
+  auto pattern =
+      (std::filesystem::temp_directory_path() / "batchcast-XXXXXX").string();
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (::mkdtemp(buffer.data()) == nullptr)

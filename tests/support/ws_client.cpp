@@ -14,7 +14,6 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
-
 // Reads are asynchronous so a time limit can end the wait without
 // cancelling the read (which would break the stream): a read still pending
 // when its limit passes simply stays pending for the next call.
@@ -65,11 +64,11 @@ std::optional<std::string> ws_client::read_message(
     state.reading = true;
     state.read_done = false;
     state.buffer.clear();
-    state.ws.async_read(state.buffer, [&state](beast::error_code ec,
-                                               std::size_t) {
-      state.read_done = true;
-      state.read_error = ec;
-    });
+    state.ws.async_read(state.buffer,
+                        [&state](beast::error_code ec, std::size_t) {
+                          state.read_done = true;
+                          state.read_error = ec;
+                        });
   }
   state.io.restart();
   state.io.run_for(limit);
@@ -89,9 +88,13 @@ std::optional<std::string> ws_client::read_message(
   return beast::buffers_to_string(state.buffer.data());
 }
 
-std::uint16_t ws_client::close_code() const { return impl_->close_code; }
+std::uint16_t ws_client::close_code() const {
+  return impl_->close_code;
+}
 
-bool ws_client::closed() const { return impl_->closed; }
+bool ws_client::closed() const {
+  return impl_->closed;
+}
 
 bool ws_client::send_text(std::size_t size) {
   beast::error_code ec;
@@ -111,8 +114,8 @@ http_result http_request(const std::string& host, std::uint16_t port,
   tcp::resolver resolver{io};
   asio::connect(socket, resolver.resolve(host, std::to_string(port)));
 
-  http::request<http::string_body> request{http::string_to_verb(method),
-                                           target, 11};
+  http::request<http::string_body> request{http::string_to_verb(method), target,
+                                           11};
   request.set(http::field::host, host + ":" + std::to_string(port));
   if (!authorization.empty())
     request.set(http::field::authorization, authorization);

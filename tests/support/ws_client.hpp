@@ -14,8 +14,8 @@ namespace batchcast::testing {
 struct ws_client_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
-  std::string path;                 // e.g. /ws/radius/batch/<id>/
-  std::string cookie;               // full Cookie header value, or empty
+  std::string path;    // e.g. /ws/radius/batch/<id>/
+  std::string cookie;  // full Cookie header value, or empty
   std::string origin = "http://localhost";  // empty: no Origin header
 };
 
