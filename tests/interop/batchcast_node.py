@@ -153,3 +153,15 @@ def run_tests(tests, *args):
             traceback.print_exc()
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def run_tests_then_stop(node, tests, *args):
+    """run_tests, then stops `node`; prints its log when anything failed."""
+    code = 1
+    try:
+        code = run_tests(tests, *args)
+    finally:
+        node.stop()
+        if code:
+            print("--- server log ---\n" + node.read_log())
+    return code

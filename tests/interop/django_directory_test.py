@@ -119,7 +119,7 @@ def directory_url():
 
 
 def main():
-    from batchcast_node import Node, run_tests
+    from batchcast_node import Node, run_tests_then_stop
 
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="batchcast-django-") as workdir:
@@ -144,12 +144,7 @@ def main():
                     assert code == 1000
             check.__name__ = name.replace(" ", "_")
             tests.append(check)
-        try:
-            code = run_tests(tests)
-        finally:
-            node.stop()
-            if code:
-                print("--- server log ---\n" + node.read_log())
+        code = run_tests_then_stop(node, tests)
     return code
 
 

@@ -15,7 +15,7 @@ import tempfile
 
 import websockets
 
-from batchcast_node import Node, run_tests, ws_headers
+from batchcast_node import Node, run_tests_then_stop, ws_headers
 
 SECRET_KEY = "interop-secret-key-abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -87,12 +87,7 @@ def main():
         node = Node(binary, workdir, SECRET_KEY)
         cast = seed(node)
         node.start()
-        try:
-            code = run_tests(tests, node, cast)
-        finally:
-            node.stop()
-            if code:
-                print("--- server log ---\n" + node.read_log())
+        code = run_tests_then_stop(node, tests, node, cast)
     return code
 
 
