@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "storage/directory_admin.hpp"
 #include "tests/integration/service_fixture.hpp"
 
 using namespace batchcast::testing;
@@ -96,6 +97,40 @@ BOOST_AUTO_TEST_CASE(plain_get_without_upgrade_is_426) {
   auto reply = http_request("127.0.0.1", public_port(), "GET",
                             "/ws/radius/batch/" + batch_a + "/");
   BOOST_CHECK_EQUAL(reply.status, 426);
+}
+
+// Each change made in the directory after login ends the manager's access
+// once the node's session cache forgets the session.
+BOOST_AUTO_TEST_CASE(directory_changes_take_effect_within_the_session_ttl) {
+  session_ttl = std::chrono::milliseconds{500};
+  restart();
+  auto refused_eventually = [&](const std::string& session) {
+    return eventually(
+        [&] {
+          ws_client client;
+          return connect(client, batch_a, session) == 403;
+        },
+        5s);
+  };
+  batchcast::storage::directory_admin directory{dir.file("state.db")};
+
+  ws_client before;
+  BOOST_REQUIRE_EQUAL(connect(before, batch_a, manager_of_a), 101);
+  directory.set_user_flags("manager", true, false, false);  // not staff
+  BOOST_CHECK(refused_eventually(manager_of_a));
+
+  directory.set_user_flags("manager", true, true, false);  // staff again
+  BOOST_CHECK(eventually([&] {
+    ws_client client;
+    return connect(client, batch_a, manager_of_a) == 101;
+  }));
+  directory.set_password("manager", "a-new-password");
+  BOOST_CHECK(refused_eventually(manager_of_a));
+
+  ws_client other_before;
+  BOOST_REQUIRE_EQUAL(connect(other_before, batch_a, superuser), 101);
+  directory.set_user_flags("root", false, true, true);  // deactivated
+  BOOST_CHECK(refused_eventually(superuser));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

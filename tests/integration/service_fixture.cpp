@@ -70,6 +70,7 @@ void service_fixture::start() {
   settings.runtime.directory_path = dir.file("state.db");
   settings.runtime.standalone = true;
   settings.runtime.node_name = "test-node";
+  settings.runtime.session_ttl = session_ttl;
   settings.runtime.session.secret_keys = {fixture_secret_key};
   settings.runtime.session.auth_backends = storage::default_auth_backends();
   settings.network.public_port = 0;

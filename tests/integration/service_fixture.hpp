@@ -49,6 +49,10 @@ class service_fixture {
   std::uint16_t public_port() { return node_->public_port(); }
   std::uint16_t internal_port() { return node_->internal_port(); }
 
+  // How long the node trusts a validated session; takes effect at the
+  // next restart().
+  std::chrono::milliseconds session_ttl{std::chrono::seconds{30}};
+
   temp_dir dir;
   std::string org_a, org_b;
   std::string batch_a, batch_b;
