@@ -43,6 +43,13 @@ std::string canonical_or_throw(const std::string& text, const char* what) {
   return *canonical;
 }
 
+// Django forms refuse blank names; the command line does too.
+const std::string& non_blank(const std::string& value, const char* what) {
+  if (value.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw std::invalid_argument(std::string{what} + " must not be blank");
+  return value;
+}
+
 std::string secret_key_for(const admin_options& options) {
   if (!options.secret_key_file.empty())
     return read_secret_file(options.secret_key_file);
@@ -94,7 +101,8 @@ void add_admin_command(CLI::App& parent, int& exit_code) {
   auto* org_add = add_leaf(
       *org, "add", "Add an organization; prints its id", options,
       [](storage::directory_admin& directory, admin_options& o) {
-        return directory.add_organization(o.name, !o.inactive);
+        return directory.add_organization(non_blank(o.name, "NAME"),
+                                          !o.inactive);
       },
       exit_code);
   org_add->add_option("NAME", options->name, "Organization name")->required();
@@ -106,7 +114,7 @@ void add_admin_command(CLI::App& parent, int& exit_code) {
       *user, "add", "Add a user; prints its id", options,
       [](storage::directory_admin& directory, admin_options& o) {
         storage::new_user fresh;
-        fresh.username = o.username;
+        fresh.username = non_blank(o.username, "USERNAME");
         fresh.is_staff = o.staff;
         fresh.is_superuser = o.superuser;
         fresh.is_active = !o.inactive;
