@@ -46,6 +46,7 @@ struct serve_options {
   int idle_timeout_seconds = 60;
   int close_timeout_seconds = 5;
   int shutdown_grace_seconds = 10;
+  storage::directory_tables tables;  // for --directory; OpenWISP's names
   cluster_options cluster;
 };
 
@@ -102,6 +103,9 @@ void configure_directory(const serve_options& options,
     runtime.standalone = true;
     return;
   }
+  // A Django site may have renamed its tables; the embedded directory
+  // always has the names `batchcast admin` creates.
+  runtime.tables = options.tables;
   const std::string sqlite_prefix = "sqlite:";
   if (options.directory.rfind(sqlite_prefix, 0) == 0 &&
       options.directory.size() > sqlite_prefix.size()) {
@@ -241,6 +245,24 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
                       "Django database to read users and sessions from "
                       "(read-only): sqlite:PATH or "
                       "postgresql://USER@HOST:PORT/DBNAME");
+  auto& tables = options->tables;
+  command
+      ->add_option("--session-table", tables.session,
+                   "Django session table in --directory")
+      ->capture_default_str();
+  command->add_option("--user-table", tables.user, "User table in --directory")
+      ->capture_default_str();
+  command
+      ->add_option("--organization-table", tables.organization,
+                   "Organization table in --directory")
+      ->capture_default_str();
+  command
+      ->add_option("--organization-user-table", tables.organization_user,
+                   "Organization membership table in --directory")
+      ->capture_default_str();
+  command
+      ->add_option("--batch-table", tables.batch, "Batch table in --directory")
+      ->capture_default_str();
   command->add_option("--secret-key-file", options->secret_key_file,
                       "File holding Django's SECRET_KEY (or set "
                       "BATCHCAST_SECRET_KEY)");
