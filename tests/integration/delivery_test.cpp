@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(client_messages_are_read_and_discarded) {
 BOOST_AUTO_TEST_CASE(oversized_client_message_closes_with_1009) {
   ws_client watcher;
   BOOST_REQUIRE_EQUAL(connect(watcher, batch_a, manager_of_a), 101);
-  watcher.send_text(64 * 1024);
+  watcher.start_sending_text(64 * 1024);
   BOOST_CHECK(!watcher.read_message(5s));
   BOOST_CHECK(watcher.closed());
   BOOST_CHECK_EQUAL(watcher.close_code(), 1009);

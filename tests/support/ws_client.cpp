@@ -26,6 +26,7 @@ struct ws_client::impl {
   beast::error_code read_error;
   bool closed = false;
   std::uint16_t close_code = 0;
+  std::string outgoing;  // kept alive while an asynchronous write runs
 };
 
 ws_client::ws_client() : impl_(std::make_unique<impl>()) {}
@@ -101,6 +102,13 @@ bool ws_client::send_text(std::size_t size) {
   impl_->ws.text(true);
   impl_->ws.write(asio::buffer(std::string(size, 'x')), ec);
   return !ec;
+}
+
+void ws_client::start_sending_text(std::size_t size) {
+  impl_->outgoing.assign(size, 'x');
+  impl_->ws.text(true);
+  impl_->ws.async_write(asio::buffer(impl_->outgoing),
+                        [](beast::error_code, std::size_t) {});
 }
 
 http_result http_request(const std::string& host, std::uint16_t port,

@@ -42,6 +42,11 @@ class ws_client {
   // Sends a text message of `size` bytes.
   bool send_text(std::size_t size);
 
+  // Starts sending a text message of `size` bytes and returns at once; the
+  // write progresses while read_message runs, as in a browser, so a close
+  // frame the server sends mid-write is still read.
+  void start_sending_text(std::size_t size);
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
