@@ -16,6 +16,7 @@ namespace {
 struct admin_options {
   std::string db = "batchcast.db";
   std::string secret_key_file;
+  bool secret_key_file_on_command_line = false;
 
   std::string name;
   bool inactive = false;
@@ -51,12 +52,9 @@ const std::string& non_blank(const std::string& value, const char* what) {
 }
 
 std::string secret_key_for(const admin_options& options) {
-  if (!options.secret_key_file.empty())
-    return read_secret_file(options.secret_key_file);
-  if (auto key = environment_value("BATCHCAST_SECRET_KEY"))
-    return *key;
-  throw std::invalid_argument(
-      "a secret key is needed: --secret-key-file or BATCHCAST_SECRET_KEY");
+  return resolve_secret(options.secret_key_file_on_command_line,
+                        options.secret_key_file, "BATCHCAST_SECRET_KEY",
+                        "secret-key");
 }
 
 // One `admin <noun> <verb>` command: its own --db and --secret-key-file,
@@ -74,6 +72,8 @@ CLI::App* add_leaf(CLI::App& noun, const std::string& verb,
   describe_environment(*leaf);
   leaf->callback([leaf, options, action, &exit_code] {
     try {
+      options->secret_key_file_on_command_line =
+          leaf->get_option("--secret-key-file")->count() > 0;
       apply_environment_and_config(*leaf, {});
       storage::directory_admin directory{options->db};
       auto printed = action(directory, *options);

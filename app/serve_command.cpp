@@ -50,20 +50,6 @@ struct serve_options {
   cluster_options cluster;
 };
 
-// A secret comes from its file flag when given on the command line, else
-// from the environment variable holding the secret itself, else from the
-// file named by the environment or the config file.
-std::string resolve_secret(bool file_on_command_line, const std::string& file,
-                           const char* secret_variable, const char* what) {
-  if (!file_on_command_line)
-    if (auto value = environment_value(secret_variable))
-      return *value;
-  if (!file.empty())
-    return read_secret_file(file);
-  throw std::runtime_error(std::string{what} + " is not set: give --" + what +
-                           "-file or " + secret_variable);
-}
-
 std::string default_node_name() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')

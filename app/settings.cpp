@@ -153,6 +153,17 @@ std::string read_secret_file(const std::string& path) {
   return secret;
 }
 
+std::string resolve_secret(bool file_on_command_line, const std::string& file,
+                           const char* secret_variable, const char* what) {
+  if (!file_on_command_line)
+    if (auto value = environment_value(secret_variable))
+      return *value;
+  if (!file.empty())
+    return read_secret_file(file);
+  throw std::runtime_error(std::string{what} + " is not set: give --" + what +
+                           "-file or " + secret_variable);
+}
+
 std::vector<std::string> split_list(const std::string& text, char separator) {
   std::vector<std::string> items;
   std::stringstream in{text};

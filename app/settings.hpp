@@ -46,6 +46,15 @@ host_port parse_host_port(const std::string& text, const std::string& what);
 // empty; the secret itself never appears in a message.
 std::string read_secret_file(const std::string& path);
 
+// A secret (`what`, e.g. "secret-key") comes from its file flag when that
+// was given on the command line, else from the environment variable
+// `secret_variable` holding the secret itself, else from `file` as named by
+// the environment or the config file. Every command resolves secrets this
+// way, so `admin` signs sessions with the key `serve` verifies. Throws
+// std::runtime_error when none is set or the file cannot be read.
+std::string resolve_secret(bool file_on_command_line, const std::string& file,
+                           const char* secret_variable, const char* what);
+
 // Non-empty items of `text` split at `separator`, trimmed of spaces.
 std::vector<std::string> split_list(const std::string& text, char separator);
 

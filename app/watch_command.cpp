@@ -118,9 +118,9 @@ watch_outcome watch_batch(const watch_options& options) {
 
     // The server closes after its one message; answer its close frame.
     buffer.clear();
-    ec = read_within(ws, io, buffer, options.timeout_seconds > 0
-                                         ? options.timeout_seconds
-                                         : 10);
+    ec =
+        read_within(ws, io, buffer,
+                    options.timeout_seconds > 0 ? options.timeout_seconds : 10);
     if (ec == websocket::error::closed)
       outcome.close_code = ws.reason().code;
   } catch (const std::exception& e) {

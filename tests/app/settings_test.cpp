@@ -130,3 +130,27 @@ BOOST_AUTO_TEST_CASE(secret_file_gives_the_first_line_and_refuses_empty) {
   BOOST_CHECK_THROW(read_secret_file(dir.file("empty")), std::runtime_error);
   BOOST_CHECK_THROW(read_secret_file(dir.file("missing")), std::runtime_error);
 }
+
+BOOST_AUTO_TEST_CASE(secret_file_on_command_line_beats_secret_in_env) {
+  batchcast::testing::temp_dir dir;
+  std::ofstream{dir.file("key")} << "from-file\n";
+  scoped_env env{"BATCHCAST_TEST_SECRET", "from-env"};
+  BOOST_CHECK_EQUAL(
+      resolve_secret(true, dir.file("key"), "BATCHCAST_TEST_SECRET", "secret"),
+      "from-file");
+  // A file named only by the environment or config loses to the secret.
+  BOOST_CHECK_EQUAL(
+      resolve_secret(false, dir.file("key"), "BATCHCAST_TEST_SECRET", "secret"),
+      "from-env");
+}
+
+BOOST_AUTO_TEST_CASE(missing_secret_names_both_ways_to_give_it) {
+  try {
+    resolve_secret(false, "", "BATCHCAST_TEST_UNSET_SECRET", "secret-key");
+    BOOST_FAIL("expected an error");
+  } catch (const std::runtime_error& e) {
+    std::string what = e.what();
+    BOOST_CHECK(what.find("--secret-key-file") != std::string::npos);
+    BOOST_CHECK(what.find("BATCHCAST_TEST_UNSET_SECRET") != std::string::npos);
+  }
+}
