@@ -38,8 +38,9 @@ struct serve_options {
   std::string node_name;
   std::string log_level = "info";
   std::string log_format = "text";
-  int io_threads = 2;
+  int io_threads = 0;
   int actor_threads = 0;
+  std::string actor_scheduler = "sharing";
   int session_ttl_seconds = 30;
   std::size_t max_message_bytes = 4096;
   int upgrade_timeout_seconds = 10;
@@ -156,6 +157,7 @@ service_settings build_settings(const serve_options& options,
   network.close_timeout = std::chrono::seconds{options.close_timeout_seconds};
   network.io_threads = options.io_threads;
   settings.actor_threads = options.actor_threads;
+  settings.actor_scheduler = options.actor_scheduler;
   settings.cluster = cluster_settings_from(options.cluster);
   return settings;
 }
@@ -285,14 +287,20 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
       ->check(CLI::IsMember({"text", "json"}));
   command
       ->add_option("--io-threads", options->io_threads,
-                   "Threads serving sockets")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 64));
-  command
-      ->add_option("--actor-threads", options->actor_threads,
-                   "CAF scheduler threads (0: one per core)")
+                   "Threads serving sockets (0: half the cores)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
+  command
+      ->add_option("--actor-threads", options->actor_threads,
+                   "CAF scheduler threads (0: half the cores)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  command
+      ->add_option("--actor-scheduler", options->actor_scheduler,
+                   "CAF scheduler: sharing (idle workers sleep) or stealing "
+                   "(idle workers poll, then steal)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sharing", "stealing"}));
   command
       ->add_option("--session-ttl", options->session_ttl_seconds,
                    "Seconds a validated session is trusted before the "

@@ -3,7 +3,9 @@
 #include <stdexcept>
 
 #include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
 
+#include "app/thread_plan.hpp"
 #include "common/log.hpp"
 
 namespace batchcast::app {
@@ -18,8 +20,12 @@ service::~service() {
 void service::start() {
   actor_config_ = std::make_unique<caf::actor_system_config>();
   actors::register_message_types(*actor_config_);
-  if (settings_.actor_threads > 0)
-    actor_config_->set("scheduler.max-threads", settings_.actor_threads);
+  auto plan = plan_threads(settings_.network.io_threads,
+                           settings_.actor_threads, available_cores());
+  settings_.network.io_threads = plan.io_threads;
+  actor_config_->set("scheduler.max-threads", plan.actor_threads);
+  actor_config_->set("scheduler.policy",
+                     caf::atom_from_string(settings_.actor_scheduler));
   if (settings_.cluster.node_port != 0)
     actors::configure_cluster(*actor_config_, settings_.cluster);
   system_ = std::make_unique<caf::actor_system>(*actor_config_);

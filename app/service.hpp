@@ -23,8 +23,11 @@ struct service_settings {
   // must hold no credentials.
   std::function<std::shared_ptr<storage::directory>()> open_directory;
   std::string directory_description;
+  // network.io_threads and actor_threads of 0 take half the cores each
+  // (see app/thread_plan.hpp).
   net::server_settings network;
-  int actor_threads = 0;  // CAF scheduler threads; 0: one per core
+  int actor_threads = 0;
+  std::string actor_scheduler = "sharing";  // CAF: "sharing" or "stealing"
   // A node port of 0 (the default) runs a single node without CAF's
   // middleman.
   actors::cluster_settings cluster;
