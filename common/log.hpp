@@ -7,8 +7,10 @@
 // Secrets (session keys, tokens, SECRET_KEY) are never logged.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
@@ -23,5 +25,15 @@ void configure_logging(const std::string& level, log_format format);
 // The logger of one subsystem, created on first use with the current
 // settings. Thread-safe; the returned pointer stays valid for the process.
 std::shared_ptr<spdlog::logger> logger(const std::string& subsystem);
+
+// One log line in the JSON format, newline included:
+// {"time":"2026-12-04T15:41:40.123456Z","level":"info","subsystem":"app",
+//  "message":"..."}. Quotes, backslashes and control characters in the
+// message are escaped, and bytes that are not UTF-8 become U+FFFD, so every
+// line parses whatever an error message held. Also used for the lines a
+// command prints before (or instead of) its loggers.
+std::string json_log_line(std::chrono::system_clock::time_point time,
+                          std::string_view level, std::string_view subsystem,
+                          std::string_view message);
 
 }  // namespace batchcast
