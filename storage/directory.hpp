@@ -54,6 +54,14 @@ class directory {
   // unknown batch. `batch_id` is canonical.
   virtual std::optional<std::string> batch_organization(
       const std::string& batch_id) = 0;
+
+  // Whether the directory answers right now, for readiness probes: returns
+  // when it does, throws storage_error when it does not. The default asks
+  // for the organization of a batch that cannot exist, a real query that
+  // takes the same path as every lookup.
+  virtual void check() {
+    batch_organization("00000000-0000-0000-0000-000000000000");
+  }
 };
 
 }  // namespace batchcast::storage

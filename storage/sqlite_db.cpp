@@ -1,7 +1,10 @@
 #include "storage/sqlite_db.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <limits>
 
 #include "storage/storage_error.hpp"
@@ -55,6 +58,13 @@ sqlite_connection::sqlite_connection(const std::string& path, open_mode mode,
     throw storage_error(message, code & 0xff);
   }
   sqlite3_extended_result_codes(db_, 1);
+  struct stat opened {};
+  if (!path_.empty() && path_ != ":memory:" &&
+      ::stat(path_.c_str(), &opened) == 0) {
+    on_disk_ = true;
+    device_ = static_cast<std::uint64_t>(opened.st_dev);
+    inode_ = static_cast<std::uint64_t>(opened.st_ino);
+  }
   auto timeout = busy_timeout.count();
   if (timeout > std::numeric_limits<int>::max())
     timeout = std::numeric_limits<int>::max();
@@ -99,6 +109,20 @@ statement_use sqlite_connection::use(const std::string& sql) {
     found = cache_.emplace(sql, std::make_unique<sqlite_statement>(*this, sql))
                 .first;
   return statement_use(*found->second);
+}
+
+void sqlite_connection::check_file_in_place() const {
+  if (!on_disk_)
+    return;
+  struct stat now {};
+  if (::stat(path_.c_str(), &now) != 0)
+    throw storage_error("sqlite: " + path_ + ": the file is gone (" +
+                        std::strerror(errno) + "); restart to open it again");
+  if (static_cast<std::uint64_t>(now.st_dev) != device_ ||
+      static_cast<std::uint64_t>(now.st_ino) != inode_)
+    throw storage_error("sqlite: " + path_ +
+                        ": the file was replaced since it was opened; "
+                        "restart to open the new one");
 }
 
 std::int64_t sqlite_connection::last_insert_rowid() const {

@@ -104,6 +104,13 @@ class sqlite_connection {
   // The reference stays valid as long as the connection lives.
   statement_use use(const std::string& sql);
 
+  // Throws storage_error when the file this connection opened is no
+  // longer at its path: deleted, or replaced by another file (a restore
+  // done with `mv`). The connection would go on reading and writing the
+  // old file, which nobody else sees any more. Nothing is checked for an
+  // in-memory or temporary database.
+  void check_file_in_place() const;
+
   std::int64_t last_insert_rowid() const;
   // Rows changed by the most recent INSERT, UPDATE or DELETE.
   int changes() const;
@@ -117,6 +124,10 @@ class sqlite_connection {
  private:
   std::string path_;
   sqlite3* db_ = nullptr;
+  // Device and inode of the file at open, for check_file_in_place.
+  bool on_disk_ = false;
+  std::uint64_t device_ = 0;
+  std::uint64_t inode_ = 0;
   // Emptied before the close: SQLite cannot close a connection that still
   // has prepared statements.
   std::unordered_map<std::string, std::unique_ptr<sqlite_statement>> cache_;

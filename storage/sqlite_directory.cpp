@@ -133,4 +133,9 @@ std::optional<std::string> sqlite_directory::batch_organization(
   return spoken_key(query->column_text(0));
 }
 
+void sqlite_directory::check() {
+  impl_->db.check_file_in_place();
+  directory::check();
+}
+
 }  // namespace batchcast::storage

@@ -43,6 +43,9 @@ class sqlite_directory : public directory {
       const std::string& user_id) override;
   std::optional<std::string> batch_organization(
       const std::string& batch_id) override;
+  // Also fails when the file was deleted or replaced since it was opened
+  // (the connection would keep reading the old one).
+  void check() override;
 
  private:
   struct impl;

@@ -125,6 +125,11 @@ int state_store::schema_version() {
   return latest_version;
 }
 
+void state_store::check() {
+  impl_->db.check_file_in_place();
+  impl_->db.query_text("SELECT count(*) FROM sqlite_master");
+}
+
 std::optional<batch_record> state_store::load(const std::string& batch_id) {
   return impl_->load(batch_id);
 }

@@ -46,6 +46,11 @@ class state_store {
   std::vector<batch_record> changed_since(std::int64_t since_ms,
                                           std::size_t limit);
 
+  // A real read of the database, for readiness probes: the file must
+  // still be at its path (see sqlite_connection::check_file_in_place) and
+  // answer a query. Throws storage_error when it does not.
+  void check();
+
   // The schema version this build writes.
   static int schema_version();
 
