@@ -38,6 +38,11 @@ using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using replicate_atom = caf::atom_constant<caf::atom("replicate")>;
 using connect_peer_atom = caf::atom_constant<caf::atom("conn_peer")>;
 
+// readiness, and the probe it sends storage_actor and directory_reader
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
+using probe_deadline_atom = caf::atom_constant<caf::atom("probe_tmo")>;
+
 // connection
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using socket_closed_atom = caf::atom_constant<caf::atom("sock_closd")>;

@@ -95,6 +95,16 @@ caf::behavior directory_reader(self_ptr self,
           return make_error(errc::directory_failed, e.what());
         }
       },
+      [self](probe_atom) -> caf::result<bool> {
+        try {
+          self->state.directory->check();
+          note_success(self);
+          return true;
+        } catch (const std::exception& e) {
+          note_failure(self, "probe", e);
+          return make_error(errc::directory_failed, e.what());
+        }
+      },
   };
 }
 

@@ -14,6 +14,10 @@
 //       or none for an unknown batch. errc::directory_failed when the
 //       directory cannot be read.
 //
+//   (probe_atom) -> bool
+//       true once the directory answered a real query (readiness, see
+//       storage::directory::check); errc::directory_failed when it did not.
+//
 // Failures are logged as warnings naming the directory, at most once per
 // interval while they last, and the recovery at info.
 #pragma once

@@ -31,6 +31,7 @@ registry_state::entry& group_for(self_ptr self, const std::string& batch_id) {
         batch_group, batch_id, caf::actor_cast<caf::actor>(self), st.store);
     st.running.emplace(group.address(), batch_id);
     found = st.groups.emplace(batch_id, registry_state::entry{group}).first;
+    st.counters->batch_groups.set(static_cast<std::int64_t>(st.groups.size()));
     log()->debug("group started batch={} groups={}", batch_id,
                  st.groups.size());
   }
@@ -50,6 +51,7 @@ void on_idle(self_ptr self, const std::string& batch_id,
     return;
   self->send(found->second.group, retire_atom::value);
   st.groups.erase(found);
+  st.counters->batch_groups.set(static_cast<std::int64_t>(st.groups.size()));
   log()->debug("group retired batch={} groups={}", batch_id, st.groups.size());
 }
 
@@ -62,6 +64,7 @@ void begin_stopping(self_ptr self, caf::error reason) {
   st.stopping = true;
   st.stop_reason = std::move(reason);
   st.groups.clear();
+  st.counters->batch_groups.set(0);
   for (const auto& [address, batch_id] : st.running)
     self->send_exit(address, st.stop_reason);
 }
@@ -79,6 +82,7 @@ void on_group_down(self_ptr self, caf::down_msg& msg) {
     log()->warn("group ended unexpectedly batch={} reason={}", batch_id,
                 describe(msg.reason));
     st.groups.erase(entry);
+    st.counters->batch_groups.set(static_cast<std::int64_t>(st.groups.size()));
   }
   if (st.stopping && st.running.empty())
     self->quit(st.stop_reason);
@@ -137,8 +141,10 @@ caf::response_promise publish_and_forward(self_ptr self,
 
 }  // namespace
 
-caf::behavior registry(self_ptr self, caf::actor store) {
+caf::behavior registry(self_ptr self, caf::actor store,
+                       std::shared_ptr<metrics> counters) {
   self->state.store = std::move(store);
+  self->state.counters = std::move(counters);
   self->set_exit_handler([self](caf::exit_msg& msg) { on_exit(self, msg); });
   self->set_down_handler(
       [self](caf::down_msg& msg) { on_group_down(self, msg); });
@@ -170,8 +176,9 @@ caf::behavior registry(self_ptr self, caf::actor store) {
   };
 }
 
-caf::actor spawn_registry(caf::actor_system& system, caf::actor store) {
-  return system.spawn(registry, std::move(store));
+caf::actor spawn_registry(caf::actor_system& system, caf::actor store,
+                          std::shared_ptr<metrics> counters) {
+  return system.spawn(registry, std::move(store), std::move(counters));
 }
 
 }  // namespace batchcast::actors

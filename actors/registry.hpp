@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -41,6 +42,8 @@
 #include <caf/actor_system.hpp>
 #include <caf/error.hpp>
 #include <caf/stateful_actor.hpp>
+
+#include "common/metrics.hpp"
 
 namespace batchcast::actors {
 
@@ -51,7 +54,8 @@ struct registry_state {
   };
 
   caf::actor store;
-  caf::actor cluster;  // null on a single node
+  caf::actor cluster;                 // null on a single node
+  std::shared_ptr<metrics> counters;  // batch_groups follows groups.size()
   std::unordered_map<std::string, entry> groups;
   // Every group still running, retired or not, until its down message:
   // shutdown waits for them, and their linked exit messages are told apart
@@ -67,8 +71,9 @@ struct registry_state {
 };
 
 caf::behavior registry(caf::stateful_actor<registry_state>* self,
-                       caf::actor store);
+                       caf::actor store, std::shared_ptr<metrics> counters);
 
-caf::actor spawn_registry(caf::actor_system& system, caf::actor store);
+caf::actor spawn_registry(caf::actor_system& system, caf::actor store,
+                          std::shared_ptr<metrics> counters);
 
 }  // namespace batchcast::actors

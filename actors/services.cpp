@@ -89,9 +89,15 @@ void store_record(caf::event_based_actor* self, const services& running,
   record.origin = running.node_name;
   self->request(running.registry, caf::infinite, publish_atom::value,
                 std::move(record))
-      .then([reply](
-                storage::batch_record& stored) { (*reply)(std::move(stored)); },
-            [reply](caf::error& err) { (*reply)(failure_of(err)); });
+      .then(
+          // Counted by the status asked for: the reply may carry a newer
+          // record that was already stored.
+          [reply, counters = running.counters,
+           published = request.status](storage::batch_record& stored) {
+            counters->publishes.add(static_cast<std::size_t>(published));
+            (*reply)(std::move(stored));
+          },
+          [reply](caf::error& err) { (*reply)(failure_of(err)); });
 }
 
 // ensure_batch said no; the directory tells which of the two reasons.
@@ -186,6 +192,44 @@ void authorize_job(caf::event_based_actor* self, const caf::actor& session_auth,
             [reply](caf::error&) { (*reply)(once_verdict::unavailable()); });
 }
 
+// The check_ready() counterpart of once_callback: every dependency reads
+// as failed if the actor ends without an answer.
+class once_report {
+ public:
+  using callback = std::function<void(readiness_report)>;
+
+  explicit once_report(callback done) : done_(std::move(done)) {}
+  once_report(const once_report&) = delete;
+  once_report& operator=(const once_report&) = delete;
+
+  ~once_report() {
+    if (done_) {
+      readiness_report failed;
+      failed.state_store = probe_result::failed;
+      failed.directory = probe_result::failed;
+      (*this)(failed);
+    }
+  }
+
+  void operator()(readiness_report report) {
+    auto done = std::move(done_);
+    done_ = nullptr;
+    if (done)
+      done(report);
+  }
+
+ private:
+  callback done_;
+};
+
+void check_ready_job(caf::event_based_actor* self, const caf::actor& readiness,
+                     std::shared_ptr<once_report> reply) {
+  self->request(readiness, caf::infinite, ready_atom::value)
+      .then([reply](readiness_report& report) { (*reply)(report); },
+            // The destructor answers "failed" once the last copy goes.
+            [](caf::error&) {});
+}
+
 // What the storage actor owns, opened on the caller's thread so that
 // start_services can fail with a message naming the file.
 struct opened_state {
@@ -220,16 +264,20 @@ services spawn_all(caf::actor_system& system, const runtime_settings& settings,
   services running;
   running.node_name = settings.node_name;
   running.standalone = settings.standalone;
-  running.store =
-      spawn_storage_actor(system, std::move(state.store),
-                          std::move(state.admin), settings.state_db_path);
+  running.counters = std::make_shared<metrics>();
+  running.store = spawn_storage_actor(system, std::move(state.store),
+                                      std::move(state.admin),
+                                      settings.state_db_path, running.counters);
   running.directory = spawn_directory_reader(
       system, std::move(directory), settings.session, directory_description);
   auth_settings auth;
   auth.session_ttl = settings.session_ttl;
   auth.negative_ttl = settings.negative_ttl;
-  running.session_auth = spawn_session_auth(system, running.directory, auth);
-  running.registry = spawn_registry(system, running.store);
+  running.session_auth =
+      spawn_session_auth(system, running.directory, auth, running.counters);
+  running.registry = spawn_registry(system, running.store, running.counters);
+  running.readiness = spawn_readiness(system, running.store, running.directory,
+                                      settings.readiness);
   log()->info("services started state={} directory={} standalone={} node={}",
               settings.state_db_path, directory_description,
               settings.standalone, settings.node_name);
@@ -243,6 +291,7 @@ void register_message_types(caf::actor_system_config& config) {
   config.add_message_type<storage::principal>("batchcast::principal");
   config.add_message_type<session_lookup>("batchcast::session_lookup");
   config.add_message_type<auth_verdict>("batchcast::auth_verdict");
+  config.add_message_type<readiness_report>("batchcast::readiness_report");
   // CAF 0.17.6's add_error_category<T> does not compile (its renderer
   // lambda has the wrong signature), so the renderer is given directly.
   config.add_error_category(
@@ -295,10 +344,11 @@ void stop_services(caf::actor_system& system, const services& running) {
                               describe(err));
                });
 
-  for (const auto& each :
-       {running.session_auth, running.directory, running.store})
+  for (const auto& each : {running.readiness, running.session_auth,
+                           running.directory, running.store})
     self->send_exit(each, caf::exit_reason::user_shutdown);
-  self->wait_for(running.session_auth, running.directory, running.store);
+  self->wait_for(running.readiness, running.session_auth, running.directory,
+                 running.store);
   log()->info("services stopped");
 }
 
@@ -348,6 +398,12 @@ void authorize(caf::actor_system& system, const services& running,
   system.spawn(authorize_job, running.session_auth, std::move(session_key),
                std::move(batch_id),
                std::make_shared<once_verdict>(std::move(done)));
+}
+
+void check_ready(caf::actor_system& system, const services& running,
+                 std::function<void(readiness_report)> done) {
+  system.spawn(check_ready_job, running.readiness,
+               std::make_shared<once_report>(std::move(done)));
 }
 
 }  // namespace batchcast::actors

@@ -20,6 +20,8 @@
 
 #include "actors/client_socket.hpp"
 #include "actors/message_types.hpp"
+#include "actors/readiness.hpp"
+#include "common/metrics.hpp"
 #include "storage/batch_status.hpp"
 #include "storage/directory.hpp"
 #include "storage/session_validator.hpp"
@@ -38,6 +40,7 @@ struct runtime_settings {
   std::string node_name = "node";  // recorded as the origin of publishes
   std::chrono::milliseconds session_ttl{std::chrono::seconds{30}};
   std::chrono::milliseconds negative_ttl{std::chrono::seconds{2}};
+  readiness_settings readiness;
 };
 
 // The long-lived actors. Handles are cheap to copy.
@@ -46,6 +49,11 @@ struct services {
   caf::actor directory;     // detached; owns the directory reader
   caf::actor session_auth;  // cache in front of `directory`
   caf::actor registry;      // batch id -> batch_group
+  caf::actor readiness;     // probes store and directory for /readyz
+
+  // The node's counters, made by start_services and shared with every
+  // actor and session that counts into them; also read at each scrape.
+  std::shared_ptr<metrics> counters;
 
   // Copied from the settings for publish(): the origin it records, and
   // whether it may add unknown batches to the embedded directory.
@@ -72,6 +80,12 @@ caf::expected<services> start_services(
     caf::actor_system& system, const runtime_settings& settings,
     std::shared_ptr<storage::directory> directory,
     std::string description = "external directory");
+
+// Whether the node can serve: see readiness.hpp. `done` is called exactly
+// once, on a CAF thread; when the actor side cannot answer (it is
+// stopping), every dependency reads as failed.
+void check_ready(caf::actor_system& system, const services& running,
+                 std::function<void(readiness_report)> done);
 
 // Waits until every acknowledged status is committed, then stops the
 // long-lived actors. Blocks the calling thread (not an actor's).

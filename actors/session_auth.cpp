@@ -150,9 +150,11 @@ std::chrono::milliseconds sweep_interval(const auth_settings& settings) {
 }  // namespace
 
 caf::behavior session_auth(self_ptr self, caf::actor directory,
-                           auth_settings settings) {
+                           auth_settings settings,
+                           std::shared_ptr<metrics> counters) {
   self->state.directory = std::move(directory);
   self->state.settings = settings;
+  self->state.counters = std::move(counters);
   self->delayed_send(self, sweep_interval(settings), sweep_atom::value);
 
   return {
@@ -168,12 +170,14 @@ caf::behavior session_auth(self_ptr self, caf::actor directory,
         auto cached = st.sessions.find(session_key);
         if (cached != st.sessions.end()) {
           if (cached->second.expires > state::clock::now()) {
+            st.counters->session_cache_hits.add();
             continue_after_session(self, cached->second.answer,
                                    std::move(waiter));
             return promise;
           }
           st.sessions.erase(cached);
         }
+        st.counters->session_cache_misses.add();
 
         auto& waiters = st.session_misses[session_key];
         waiters.push_back(std::move(waiter));
@@ -204,8 +208,10 @@ caf::behavior session_auth(self_ptr self, caf::actor directory,
 }
 
 caf::actor spawn_session_auth(caf::actor_system& system, caf::actor directory,
-                              auth_settings settings) {
-  return system.spawn(session_auth, std::move(directory), settings);
+                              auth_settings settings,
+                              std::shared_ptr<metrics> counters) {
+  return system.spawn(session_auth, std::move(directory), settings,
+                      std::move(counters));
 }
 
 }  // namespace batchcast::actors

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -34,6 +35,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/message_types.hpp"
+#include "common/metrics.hpp"
 
 namespace batchcast::actors {
 
@@ -66,6 +68,7 @@ struct session_auth_state {
 
   caf::actor directory;
   auth_settings settings;
+  std::shared_ptr<metrics> counters;  // session cache hits and misses
 
   std::unordered_map<std::string, cached_session> sessions;
   std::unordered_map<std::string, std::vector<session_waiter>> session_misses;
@@ -76,9 +79,11 @@ struct session_auth_state {
 };
 
 caf::behavior session_auth(caf::stateful_actor<session_auth_state>* self,
-                           caf::actor directory, auth_settings settings);
+                           caf::actor directory, auth_settings settings,
+                           std::shared_ptr<metrics> counters);
 
 caf::actor spawn_session_auth(caf::actor_system& system, caf::actor directory,
-                              auth_settings settings);
+                              auth_settings settings,
+                              std::shared_ptr<metrics> counters);
 
 }  // namespace batchcast::actors

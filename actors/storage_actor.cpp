@@ -37,7 +37,10 @@ void commit_pending(self_ptr self) {
     records.push_back(each.record);
 
   try {
+    auto started = std::chrono::steady_clock::now();
     auto stored = st.store->save_all(records);
+    st.counters->commit_duration.observe(std::chrono::steady_clock::now() -
+                                         started);
     if (stored.size() != batch.size())
       throw storage::storage_error(
           "save_all returned " + std::to_string(stored.size()) +
@@ -50,6 +53,7 @@ void commit_pending(self_ptr self) {
     // actor lives on and no saver is left without an answer.
     log()->error("commit failed records={} path={} error={}", batch.size(),
                  st.path, e.what());
+    st.counters->commit_failures.add();
     auto err = make_error(errc::storage_failed, e.what());
     for (auto& each : batch)
       each.promise.deliver(err);
@@ -61,10 +65,12 @@ void commit_pending(self_ptr self) {
 caf::behavior storage_actor(self_ptr self,
                             std::shared_ptr<storage::state_store> store,
                             std::shared_ptr<storage::directory_admin> admin,
-                            std::string path) {
+                            std::string path,
+                            std::shared_ptr<metrics> counters) {
   self->state.store = std::move(store);
   self->state.admin = std::move(admin);
   self->state.path = std::move(path);
+  self->state.counters = std::move(counters);
 
   // Whatever was acknowledged as queued gets its commit before we go.
   self->set_exit_handler([self](caf::exit_msg& msg) {
@@ -119,6 +125,16 @@ caf::behavior storage_actor(self_ptr self,
         return promise;
       },
       [self](commit_atom) { commit_pending(self); },
+      [self](probe_atom) -> caf::result<bool> {
+        // Not logged here: readiness logs when the answer changes, which
+        // a probe every second would otherwise drown.
+        try {
+          self->state.store->check();
+          return true;
+        } catch (const std::exception& e) {
+          return make_error(errc::storage_failed, e.what());
+        }
+      },
       [self](flush_atom) -> caf::result<caf::unit_t> {
         // A failed commit answers its own savers with the error; the flush
         // only promises that nothing is left queued behind it.
@@ -144,9 +160,11 @@ caf::behavior storage_actor(self_ptr self,
 caf::actor spawn_storage_actor(caf::actor_system& system,
                                std::shared_ptr<storage::state_store> store,
                                std::shared_ptr<storage::directory_admin> admin,
-                               std::string path) {
+                               std::string path,
+                               std::shared_ptr<metrics> counters) {
   return system.spawn<caf::detached>(storage_actor, std::move(store),
-                                     std::move(admin), std::move(path));
+                                     std::move(admin), std::move(path),
+                                     std::move(counters));
 }
 
 }  // namespace batchcast::actors

@@ -21,6 +21,11 @@
 //   (flush_atom) -> caf::unit_t
 //       Once every save received before it is committed (shutdown).
 //
+//   (probe_atom) -> bool
+//       true once the state database answered a real read (readiness);
+//       errc::storage_failed when it did not. Queued behind any commit in
+//       progress, so a stuck disk shows as a probe that does not return.
+//
 //   (ensure_batch_atom, std::string batch_id, std::string organization_id)
 //       -> bool
 //       Adds the batch to the embedded directory unless it exists; false
@@ -41,6 +46,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "common/metrics.hpp"
 #include "storage/batch_status.hpp"
 #include "storage/directory_admin.hpp"
 #include "storage/state_store.hpp"
@@ -57,7 +63,8 @@ struct storage_state {
   std::shared_ptr<storage::state_store> store;
   // Writer of the embedded directory; null unless standalone.
   std::shared_ptr<storage::directory_admin> admin;
-  std::string path;  // of the state database, for logs
+  std::string path;                   // of the state database, for logs
+  std::shared_ptr<metrics> counters;  // commit durations and failures
 
   std::vector<pending_save> pending;
   bool commit_scheduled = false;
@@ -68,12 +75,14 @@ struct storage_state {
 caf::behavior storage_actor(caf::stateful_actor<storage_state>* self,
                             std::shared_ptr<storage::state_store> store,
                             std::shared_ptr<storage::directory_admin> admin,
-                            std::string path);
+                            std::string path,
+                            std::shared_ptr<metrics> counters);
 
 // Spawns storage_actor detached. `admin` may be null.
 caf::actor spawn_storage_actor(caf::actor_system& system,
                                std::shared_ptr<storage::state_store> store,
                                std::shared_ptr<storage::directory_admin> admin,
-                               std::string path);
+                               std::string path,
+                               std::shared_ptr<metrics> counters);
 
 }  // namespace batchcast::actors
