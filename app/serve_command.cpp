@@ -32,6 +32,7 @@ struct serve_options {
   std::string secret_key_file;
   std::string secret_key_fallbacks_file;
   std::string publish_token_file;
+  std::string metrics_token_file;
   std::string allowed_hosts = "localhost,127.0.0.1";
   std::string session_cookie_name = "sessionid";
   std::string auth_backends;
@@ -116,6 +117,18 @@ void configure_directory(const serve_options& options,
       "postgresql://USER@HOST:PORT/DBNAME)");
 }
 
+// A secret that may be left unset (then empty), resolved like the
+// required ones: a file named on the command line, else the variable
+// holding the secret itself, else a file named by the environment or the
+// config file.
+std::string optional_secret(bool file_on_command_line, const std::string& file,
+                            const char* secret_variable) {
+  if (!file_on_command_line)
+    if (auto value = environment_value(secret_variable))
+      return *value;
+  return file.empty() ? std::string{} : read_secret_file(file);
+}
+
 service_settings build_settings(const serve_options& options,
                                 const std::set<std::string>& on_command_line) {
   service_settings settings;
@@ -150,6 +163,9 @@ service_settings build_settings(const serve_options& options,
   network.publish_token = resolve_secret(
       on_command_line.count("publish-token-file") > 0,
       options.publish_token_file, "BATCHCAST_PUBLISH_TOKEN", "publish-token");
+  network.metrics_token =
+      optional_secret(on_command_line.count("metrics-token-file") > 0,
+                      options.metrics_token_file, "BATCHCAST_METRICS_TOKEN");
   network.max_client_message_bytes = options.max_message_bytes;
   network.upgrade_timeout =
       std::chrono::seconds{options.upgrade_timeout_seconds};
@@ -189,6 +205,18 @@ sigset_t block_stop_signals() {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
+}
+
+// Why serve could not start or run. With --log-format json it is one
+// more JSON line (even with --log-level off: it is the exit reason), so a
+// log collector parses every line of the run.
+void report_failure(const std::string& format, const std::string& what) {
+  if (format == "json")
+    std::cerr << json_log_line(std::chrono::system_clock::now(), "error", "app",
+                               "serve failed: " + what)
+              << std::flush;
+  else
+    std::cerr << "batchcast serve: " << what << "\n";
 }
 
 int serve(const serve_options& options,
@@ -261,6 +289,11 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
   command->add_option("--publish-token-file", options->publish_token_file,
                       "File holding the publish API bearer token (or set "
                       "BATCHCAST_PUBLISH_TOKEN)");
+  command->add_option("--metrics-token-file", options->metrics_token_file,
+                      "File holding a bearer token GET /metrics then "
+                      "requires (or set BATCHCAST_METRICS_TOKEN); without "
+                      "one, /metrics is open to whoever reaches the "
+                      "internal listener");
   command
       ->add_option("--allowed-hosts", options->allowed_hosts,
                    "Comma-separated hosts an Origin may name, Django "
@@ -353,7 +386,7 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
       apply_environment_and_config(*command, config);
       exit_code = serve(*options, on_command_line);
     } catch (const std::exception& e) {
-      std::cerr << "batchcast serve: " << e.what() << "\n";
+      report_failure(options->log_format, e.what());
       exit_code = 2;
     }
   });

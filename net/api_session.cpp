@@ -61,12 +61,14 @@ void reply_gate::close() {
 api_session::api_session(tcp::socket socket,
                          std::shared_ptr<const publish_api> api,
                          std::shared_ptr<reply_gate> gate, api_limits limits,
+                         std::shared_ptr<metrics> counters,
                          std::uint64_t connection_id, std::string peer)
     : executor_{socket.get_executor()},
       stream_{std::move(socket)},
       api_{std::move(api)},
       gate_{std::move(gate)},
       limits_{limits},
+      counters_{std::move(counters)},
       connection_id_{connection_id},
       peer_{std::move(peer)} {}
 
@@ -156,6 +158,7 @@ void api_session::answer_error(error_code ec) {
 }
 
 void api_session::write(publish_api::response answer) {
+  counters_->count_api_response(answer.result_int());
   response_.emplace(std::move(answer));
   stream_.expires_after(limits_.request_timeout);
   http::async_write(

@@ -18,6 +18,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "common/metrics.hpp"
 #include "net/asio.hpp"
 #include "net/publish_api.hpp"
 
@@ -51,7 +52,8 @@ class api_session : public std::enable_shared_from_this<api_session> {
  public:
   api_session(tcp::socket socket, std::shared_ptr<const publish_api> api,
               std::shared_ptr<reply_gate> gate, api_limits limits,
-              std::uint64_t connection_id, std::string peer);
+              std::shared_ptr<metrics> counters, std::uint64_t connection_id,
+              std::string peer);
 
   void start();
 
@@ -78,6 +80,7 @@ class api_session : public std::enable_shared_from_this<api_session> {
   std::shared_ptr<const publish_api> api_;
   std::shared_ptr<reply_gate> gate_;
   api_limits limits_;
+  std::shared_ptr<metrics> counters_;  // responses by status code
   std::uint64_t connection_id_;
   std::string peer_;
 };

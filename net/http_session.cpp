@@ -9,6 +9,7 @@
 #include "common/log.hpp"
 #include "net/cookies.hpp"
 #include "net/fail.hpp"
+#include "net/probes.hpp"
 #include "net/routes.hpp"
 #include "net/server_context.hpp"
 #include "net/status_page.hpp"
@@ -79,6 +80,8 @@ void http_session::on_read(error_code ec, std::size_t) {
     return;
   }
   if (ec) {
+    if (ec == beast::error::timeout)
+      context_->counters->count_handshake(handshake_outcome::timeout);
     fail(connection_id_, "reading upgrade request", ec);
     return;
   }
@@ -89,13 +92,17 @@ void http_session::route() {
   const auto& request = parser_->get();
   auto target = request.target();
 
-  if (is_health_route(target)) {
+  if (is_health_route(target) || is_ready_route(target)) {
+    counts_as_handshake_ = false;
     if (request.method() != http::verb::get)
       return respond(http::status::method_not_allowed, "");
+    if (is_ready_route(target))
+      return answer_readiness();
     return respond(http::status::ok, R"({"status":"ok"})");
   }
 
   if (auto page_batch_id = parse_status_page_route(target)) {
+    counts_as_handshake_ = false;
     if (request.method() != http::verb::get)
       return respond(http::status::method_not_allowed, "");
     return show_status_page(std::move(*page_batch_id));
@@ -198,7 +205,37 @@ void http_session::show_status_page(std::string batch_id) {
                      });
 }
 
+// Like the status page: the answer comes on a CAF thread and goes back to
+// the strand through the server's gate.
+void http_session::answer_readiness() {
+  unsigned version = parser_->get().version() == 10 ? 10 : 11;
+  auto self = shared_from_this();
+  const void* key = this;
+  auto held = context_->pages.hold(key, [self](page_response response) {
+    asio::post(self->stream_.get_executor(),
+               [self, response = std::move(response)]() mutable {
+                 self->send(std::move(response));
+               });
+  });
+  if (!held)
+    return;  // the server is stopping; the socket goes with it
+  check_readiness(
+      context_, [context = context_, key, version](probe_answer answer) {
+        auto response = std::make_unique<http::response<http::string_body>>(
+            answer.status, version);
+        response->set(http::field::server, "batchcast");
+        response->set(http::field::content_type, answer.content_type);
+        response->set(http::field::cache_control, "no-store");
+        response->body() = std::move(answer.body);
+        response->keep_alive(false);
+        response->prepare_payload();
+        context->pages.deliver(key, std::move(response));
+      });
+}
+
 void http_session::respond(http::status status, std::string body) {
+  if (counts_as_handshake_)
+    context_->counters->count_handshake(static_cast<unsigned>(status));
   unsigned version = parser_ ? parser_->get().version() : 11;
   if (version != 10 && version != 11)
     version = 11;

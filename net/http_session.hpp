@@ -41,6 +41,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void route();
   void upgrade(std::string batch_id);
   void show_status_page(std::string batch_id);
+  void answer_readiness();
   std::string session_cookie() const;
   void respond(http::status status, std::string body);
   void send(std::unique_ptr<http::response<http::string_body>> response);
@@ -54,6 +55,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   std::uint64_t connection_id_;
   std::string peer_;
   std::chrono::steady_clock::time_point deadline_;
+  // Answers to anything but probes and status pages count as handshakes.
+  bool counts_as_handshake_ = true;
 };
 
 }  // namespace batchcast::net

@@ -128,10 +128,14 @@ std::string format_utc_millis(std::int64_t unix_ms) {
 }
 
 publish_api::publish_api(status_backend backend, std::string_view token,
-                         std::size_t max_body_bytes)
+                         std::size_t max_body_bytes,
+                         std::string_view metrics_token)
     : backend_{std::move(backend)},
       token_{token},
-      max_body_bytes_{max_body_bytes} {}
+      max_body_bytes_{max_body_bytes} {
+  if (!metrics_token.empty())
+    metrics_token_.emplace(metrics_token);
+}
 
 publish_api::response publish_api::error(http::status status,
                                          std::string_view message,
@@ -155,16 +159,8 @@ void publish_api::handle(const request& req, const std::string& peer,
   auto version = req.version();
   bool keep_alive = req.keep_alive();
 
-  if (is_health_route(req.target())) {
-    if (req.method() != http::verb::get) {
-      auto answer = error(http::status::method_not_allowed,
-                          "method not allowed", version, keep_alive);
-      answer.set(http::field::allow, "GET");
-      return respond(std::move(answer));
-    }
-    return respond(json_response(http::status::ok, R"({"status":"ok"})",
-                                 version, keep_alive));
-  }
+  if (handle_probe(req, respond))
+    return;
 
   auto route = parse_api_route(req.target());
   if (route.kind == api_route::other)
@@ -196,6 +192,60 @@ void publish_api::handle(const request& req, const std::string& peer,
     handle_publish(req, std::move(route.batch_id), peer, std::move(respond));
   else
     handle_fetch(req, std::move(route.batch_id), std::move(respond));
+}
+
+bool publish_api::handle_probe(const request& req, responder& respond) const {
+  auto target = req.target();
+  bool health = is_health_route(target);
+  bool ready = !health && is_ready_route(target) && backend_.ready;
+  bool scrape =
+      !health && !ready && is_metrics_route(target) && backend_.metrics;
+  if (!health && !ready && !scrape)
+    return false;
+
+  auto version = req.version();
+  bool keep_alive = req.keep_alive();
+  if (req.method() != http::verb::get) {
+    auto answer = error(http::status::method_not_allowed, "method not allowed",
+                        version, keep_alive);
+    answer.set(http::field::allow, "GET");
+    respond(std::move(answer));
+    return true;
+  }
+  if (health) {
+    respond(json_response(http::status::ok, R"({"status":"ok"})", version,
+                          keep_alive));
+    return true;
+  }
+
+  auto as_response = [version, keep_alive](probe_answer answer) {
+    auto built = json_response(answer.status, std::move(answer.body), version,
+                               keep_alive);
+    built.set(http::field::content_type, answer.content_type);
+    return built;
+  };
+  if (ready) {
+    backend_.ready(
+        [respond = std::move(respond), as_response](probe_answer answer) {
+          respond(as_response(std::move(answer)));
+        });
+    return true;
+  }
+
+  if (metrics_token_) {
+    auto token = parse_bearer_token(req[http::field::authorization]);
+    if (!token || !metrics_token_->matches(*token)) {
+      log()->warn("refused 401 /metrics: {} bearer token",
+                  token ? "wrong" : "missing");
+      auto answer = error(http::status::unauthorized,
+                          "missing or wrong bearer token", version, keep_alive);
+      answer.set(http::field::www_authenticate, "Bearer");
+      respond(std::move(answer));
+      return true;
+    }
+  }
+  respond(as_response(backend_.metrics()));
+  return true;
 }
 
 void publish_api::handle_publish(const request& req, std::string batch_id,

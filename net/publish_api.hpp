@@ -4,8 +4,11 @@
 //                                             "organization": "<uuid>"?}
 //   GET  /api/v1/radius/batch/<uuid>/status  the stored record
 //   GET  /healthz                            {"status":"ok"}, no token
+//   GET  /readyz                             see probes.hpp, no token
+//   GET  /metrics                            Prometheus text; the metrics
+//                                            token when one is set
 //
-// Requests need "Authorization: Bearer <token>". Every answer is JSON;
+// Status requests need "Authorization: Bearer <token>". Every answer is JSON;
 // errors are {"error":"..."}. A publish is answered 200 only once the
 // actor side reports the status committed.
 //
@@ -25,6 +28,7 @@
 #include "actors/services.hpp"
 #include "net/asio.hpp"
 #include "net/bearer_token.hpp"
+#include "net/probes.hpp"
 
 namespace batchcast::net {
 
@@ -34,6 +38,10 @@ namespace batchcast::net {
 struct status_backend {
   std::function<void(actors::publish_request, actors::api_callback)> publish;
   std::function<void(std::string batch_id, actors::api_callback)> fetch;
+  // GET /readyz and GET /metrics; a route whose function is not set is a
+  // 404. `ready` calls back exactly once, on any thread.
+  std::function<void(std::function<void(probe_answer)>)> ready;
+  std::function<probe_answer()> metrics;
 };
 
 class publish_api {
@@ -43,8 +51,9 @@ class publish_api {
   // Receives the answer; may be called on a CAF thread.
   using responder = std::function<void(response)>;
 
+  // `metrics_token` empty: /metrics needs no token.
   publish_api(status_backend backend, std::string_view token,
-              std::size_t max_body_bytes);
+              std::size_t max_body_bytes, std::string_view metrics_token = {});
 
   // Decides from the header alone whether to read the body: a 413 when
   // the announced Content-Length (as the parser read it) is over the
@@ -66,9 +75,12 @@ class publish_api {
                       const std::string& peer, responder respond) const;
   void handle_fetch(const request& req, std::string batch_id,
                     responder respond) const;
+  // The probe routes; false when `req` is not one of them.
+  bool handle_probe(const request& req, responder& respond) const;
 
   status_backend backend_;
   bearer_token_check token_;
+  std::optional<bearer_token_check> metrics_token_;
   std::size_t max_body_bytes_;
 };
 

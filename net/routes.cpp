@@ -101,4 +101,14 @@ bool is_health_route(std::string_view target) {
   return path && *path == "/healthz";
 }
 
+bool is_ready_route(std::string_view target) {
+  auto path = request_path(target);
+  return path && *path == "/readyz";
+}
+
+bool is_metrics_route(std::string_view target) {
+  auto path = request_path(target);
+  return path && *path == "/metrics";
+}
+
 }  // namespace batchcast::net

@@ -35,4 +35,10 @@ api_route parse_api_route(std::string_view target);
 // True for the health check route /healthz (both listeners).
 bool is_health_route(std::string_view target);
 
+// True for the readiness route /readyz (both listeners).
+bool is_ready_route(std::string_view target);
+
+// True for the Prometheus scrape route /metrics (internal listener only).
+bool is_metrics_route(std::string_view target);
+
 }  // namespace batchcast::net

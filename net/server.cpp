@@ -10,6 +10,7 @@
 #include "net/api_session.hpp"
 #include "net/http_session.hpp"
 #include "net/listener.hpp"
+#include "net/probes.hpp"
 #include "net/publish_api.hpp"
 #include "net/server_context.hpp"
 
@@ -23,7 +24,8 @@ const std::shared_ptr<spdlog::logger>& log() {
 }
 
 status_backend actor_backend(caf::actor_system& system,
-                             const actors::services& running) {
+                             const actors::services& running,
+                             const std::shared_ptr<server_context>& context) {
   status_backend backend;
   backend.publish = [&system, running](actors::publish_request request,
                                        actors::api_callback done) {
@@ -32,6 +34,19 @@ status_backend actor_backend(caf::actor_system& system,
   backend.fetch = [&system, running](std::string batch_id,
                                      actors::api_callback done) {
     actors::fetch(system, running, std::move(batch_id), std::move(done));
+  };
+  // Weak: the server holds the context for as long as requests are
+  // served; the API need not keep it, or the actors it names, alive.
+  std::weak_ptr<server_context> weak = context;
+  backend.ready = [weak](std::function<void(probe_answer)> done) {
+    if (auto context = weak.lock())
+      return check_readiness(context, std::move(done));
+    done(shutting_down_answer());
+  };
+  backend.metrics = [weak] {
+    if (auto context = weak.lock())
+      return metrics_answer(*context);
+    return shutting_down_answer();
   };
   return backend;
 }
@@ -45,9 +60,9 @@ struct server::impl {
        server_settings settings)
       : io{settings.io_threads > 0 ? settings.io_threads : 1},
         context{std::make_shared<server_context>(system, running, settings)},
-        api{std::make_shared<publish_api>(actor_backend(system, running),
-                                          settings.publish_token,
-                                          settings.max_publish_body_bytes)},
+        api{std::make_shared<publish_api>(
+            actor_backend(system, running, context), settings.publish_token,
+            settings.max_publish_body_bytes, settings.metrics_token)},
         gate{std::make_shared<reply_gate>()} {}
 
   void run_io();
@@ -110,10 +125,11 @@ void server::start() {
   limits.request_timeout = settings.api_request_timeout;
   state.internal_listener = std::make_shared<listener>(
       state.io, settings.internal_host, settings.internal_port, "internal",
-      [api = state.api, gate = state.gate, limits](
-          tcp::socket socket, std::uint64_t id, std::string peer) {
-        std::make_shared<api_session>(std::move(socket), api, gate, limits, id,
-                                      std::move(peer))
+      [api = state.api, gate = state.gate, limits,
+       counters = state.context->counters](tcp::socket socket, std::uint64_t id,
+                                           std::string peer) {
+        std::make_shared<api_session>(std::move(socket), api, gate, limits,
+                                      counters, id, std::move(peer))
             ->start();
       });
 
@@ -147,12 +163,15 @@ void server::stop(std::chrono::milliseconds grace) {
     return;
   state.running = false;
 
+  state.context->stopping = true;
   state.public_listener->stop();
-  state.internal_listener->stop();
   state.context->sessions.close_all();
   if (!state.context->sessions.wait_until_idle(grace))
     log()->warn("{} WebSocket sessions still open after {} ms; dropping them",
                 state.context->sessions.open(), grace.count());
+  // Only now: until the sockets are gone, /readyz tells a load balancer
+  // that this node is leaving, and producers' publishes still commit.
+  state.internal_listener->stop();
 
   state.work.reset();
   state.io.stop();

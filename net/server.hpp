@@ -25,6 +25,10 @@ struct server_settings {
   std::vector<std::string> allowed_hosts = {"localhost", "127.0.0.1"};
   std::string session_cookie_name = "sessionid";
   std::string publish_token;  // required; compared in constant time
+  // When set, GET /metrics needs "Authorization: Bearer <metrics_token>";
+  // empty (the default) lets anyone who reaches the internal listener
+  // scrape it.
+  std::string metrics_token;
 
   std::size_t max_client_message_bytes = 4096;     // larger closes with 1009
   std::size_t max_publish_body_bytes = 16 * 1024;  // larger is 413
@@ -51,8 +55,11 @@ class server {
   std::uint16_t public_port() const;
   std::uint16_t internal_port() const;
 
-  // Stops accepting, closes every open WebSocket with 1001 (going away),
-  // waits up to `grace` for them to finish, then stops the I/O threads.
+  // Stops accepting on the public listener, closes every open WebSocket
+  // with 1001 (going away), waits up to `grace` for them to finish, then
+  // stops the internal listener and the I/O threads. During the wait the
+  // internal listener still serves: /readyz answers 503 shutting_down and
+  // publishes are still committed.
   // Sessions that a connection actor still holds afterwards are inert.
   // Call from a thread that is not one of the server's I/O threads.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds{5});

@@ -1,9 +1,10 @@
 // What every listener and session of one server shares: the settings, the
-// actor side, the Origin rules and the session tracker. Built once by the
-// server; sessions hold it by shared_ptr because connection actors may
-// keep a session alive after the server is gone.
+// actor side, the Origin rules, the session tracker and the counters. Built
+// once by the server; sessions hold it by shared_ptr because connection actors
+// may keep a session alive after the server is gone.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include <caf/actor_system.hpp>
@@ -22,7 +23,8 @@ struct server_context {
       : system{actor_system},
         services{std::move(running)},
         settings{std::move(config)},
-        origins{settings.allowed_hosts} {}
+        origins{settings.allowed_hosts},
+        counters{services.counters} {}
 
   caf::actor_system& system;
   // Cleared by the server once stopped: sessions held by actors must not
@@ -31,7 +33,12 @@ struct server_context {
   const server_settings settings;
   const origin_validator origins;
   session_tracker sessions;
-  page_gate pages;  // status page requests waiting for the actor side
+  page_gate pages;  // status page and /readyz requests waiting for actors
+  // Kept apart from `services`, which is cleared at stop, so a session
+  // finishing late still has somewhere to count.
+  const std::shared_ptr<metrics> counters;
+  // Set when stop() begins: /readyz answers 503 from then on.
+  std::atomic<bool> stopping{false};
 };
 
 }  // namespace batchcast::net

@@ -137,6 +137,7 @@ void ws_session::on_accept(error_code ec) {
 
   phase_ = phase::open;
   outcome_ = "accepted";
+  context_->counters->count_handshake(handshake_outcome::accepted);
   do_read();
   if (final_message_)
     do_write();
@@ -145,6 +146,7 @@ void ws_session::on_accept(error_code ec) {
 }
 
 void ws_session::do_reject(unsigned http_status) {
+  context_->counters->count_handshake(http_status);
   phase_ = phase::rejecting;
   final_message_.reset();
   request_.reset();
@@ -257,6 +259,7 @@ void ws_session::on_write(error_code ec, std::size_t) {
     return;
   }
   outcome_ = "delivered";
+  context_->counters->messages_sent.add();
   do_close(websocket::close_code::normal);
 }
 

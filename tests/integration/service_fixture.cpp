@@ -76,6 +76,7 @@ void service_fixture::start() {
   settings.network.public_port = 0;
   settings.network.internal_port = 0;
   settings.network.publish_token = fixture_token;
+  settings.network.metrics_token = metrics_token;
   settings.network.close_timeout = std::chrono::seconds{2};
   settings.actor_threads = 2;
   node_ = std::make_unique<app::service>(settings);

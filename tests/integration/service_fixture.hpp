@@ -52,6 +52,9 @@ class service_fixture {
   // How long the node trusts a validated session; takes effect at the
   // next restart().
   std::chrono::milliseconds session_ttl{std::chrono::seconds{30}};
+  // The token GET /metrics requires (empty: none); takes effect at the
+  // next restart().
+  std::string metrics_token;
 
   temp_dir dir;
   std::string org_a, org_b;
