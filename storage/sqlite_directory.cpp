@@ -135,6 +135,10 @@ std::optional<std::string> sqlite_directory::batch_organization(
 
 void sqlite_directory::check() {
   impl_->db.check_file_in_place();
+  // A fresh connection reads the file as it is now: the open one may keep
+  // answering from its page cache after the file was overwritten.
+  sqlite_connection fresh{impl_->db.path(), open_mode::read_only};
+  fresh.query_text("SELECT count(*) FROM sqlite_master");
   directory::check();
 }
 

@@ -44,7 +44,8 @@ class sqlite_directory : public directory {
   std::optional<std::string> batch_organization(
       const std::string& batch_id) override;
   // Also fails when the file was deleted or replaced since it was opened
-  // (the connection would keep reading the old one).
+  // (the connection would keep reading the old one), or when the file at
+  // the path no longer reads as a database.
   void check() override;
 
  private:
