@@ -1,7 +1,8 @@
 """batchcast with a PostgreSQL directory that goes away and comes back:
-watchers get 503 (not 403) while the database is unreachable, the service
-recovers by itself when it returns, and a server that cannot be reached at
-start is named in the error without the password.
+watchers get 503 (not 403) and /readyz names the directory while the
+database is unreachable, the service recovers by itself when it returns,
+and a server that cannot be reached at start is named in the error
+without the password.
 
 Usage: postgres_outage_test.py PATH_TO_BATCHCAST
 Run by postgres_directory_test.sh, which sets BATCHCAST_TEST_PG_* and the
@@ -9,11 +10,14 @@ shell commands BATCHCAST_TEST_PG_STOP / BATCHCAST_TEST_PG_START.
 """
 
 import itertools
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -52,6 +56,27 @@ def status_within(node, expected, seconds):
         time.sleep(0.2)
 
 
+def readiness(node):
+    """(status, parsed body) of GET /readyz on the internal listener."""
+    url = f"http://127.0.0.1:{node.internal_port}/readyz"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def readiness_within(node, expected, seconds):
+    """Asks again until /readyz answers `expected` (answers are cached for
+    a second) or time is up."""
+    deadline = time.monotonic() + seconds
+    while True:
+        got = readiness(node)
+        if got[0] == expected or time.monotonic() > deadline:
+            return got
+        time.sleep(0.2)
+
+
 def test_outage_answers_503_and_recovers(root):
     node = Node(os.path.abspath(sys.argv[1]), tempfile.mkdtemp(dir=root),
                 SECRET, serve_args=["--directory", directory_url()])
@@ -59,14 +84,20 @@ def test_outage_answers_503_and_recovers(root):
     stopped = False
     try:
         assert node.upgrade_status(BATCH, next(_keys)) == 403
+        assert readiness(node) == (200, {"status": "ready"})
         server("BATCHCAST_TEST_PG_STOP")
         stopped = True
         got = node.upgrade_status(BATCH, next(_keys))
         assert got == 503, f"database down: expected 503, got {got}"
+        got = readiness_within(node, 503, 15)
+        assert got[0] == 503 and got[1]["checks"]["directory"] != "ok" and \
+            got[1]["checks"]["state_store"] == "ok", got
         server("BATCHCAST_TEST_PG_START")
         stopped = False
         got = status_within(node, 403, 15)
         assert got == 403, f"database back: expected 403, got {got}"
+        got = readiness_within(node, 200, 15)
+        assert got == (200, {"status": "ready"}), got
     finally:
         if stopped:
             server("BATCHCAST_TEST_PG_START")

@@ -1,0 +1,271 @@
+"""What an operator's tools see of a real `batchcast serve` process:
+
+- /metrics read by Debian's prometheus_client parser (the library a
+  Python scraper or exporter would use) after real traffic;
+- /readyz going to 503 while the directory file is missing or unreadable,
+  and back to 200 once it returns;
+- /readyz answering 503 shutting_down during the SIGTERM grace, while
+  a client still holds its socket;
+- --log-format json: every line the process prints, on start, errors and
+  shutdown, and on a failed start, is one JSON object.
+
+Usage: operations_test.py PATH_TO_BATCHCAST
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from batchcast_node import Node, run_tests  # noqa: E402
+
+SECRET = "operations-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def get(port, path):
+    """(status, body text) of a GET on loopback."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
+                                    timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def status_within(port, path, expected, seconds=15):
+    """Asks again until the status is `expected` or time is up (readiness
+    answers are cached for a second)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        status, body = get(port, path)
+        if status == expected or time.monotonic() > deadline:
+            return status, body
+        time.sleep(0.2)
+
+
+def seed(node, db=None):
+    """An organization, a staff admin with a session, and a batch, in the
+    node's database or in `db` (a directory file of its own)."""
+    def admin(*args):
+        out = subprocess.run(
+            [node.binary, "admin", *args, "--db", db or node.db,
+             "--secret-key-file", node.secret_file],
+            check=True, capture_output=True, text=True, timeout=60)
+        return out.stdout.strip()
+    org = admin("org", "add", "Ops Org")
+    admin("user", "add", "operator", "--staff")
+    admin("member", "add", "operator", org, "--admin")
+    batch = admin("batch", "add", org)
+    return {"batch": batch, "session": admin("session", "issue", "operator")}
+
+
+def scrape(node):
+    status, text = get(node.internal_port, "/metrics")
+    assert status == 200, status
+    return {family.name: family
+            for family in text_string_to_metric_families(text)}
+
+
+def sample(families, family, labels=None):
+    for each in families[family].samples:
+        if labels is None or each.labels == labels:
+            if each.name.endswith("_created"):
+                continue
+            return each.value
+    raise KeyError((family, labels))
+
+
+def raw_upgrade(node, batch, session):
+    """An accepted WebSocket upgrade on a bare socket that will never read
+    or answer a close frame: it holds the server's shutdown grace open."""
+    sock = socket.create_connection(("127.0.0.1", node.public_port),
+                                    timeout=10)
+    request = (f"GET /ws/radius/batch/{batch}/ HTTP/1.1\r\n"
+               f"Host: 127.0.0.1:{node.public_port}\r\n"
+               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               "Sec-WebSocket-Version: 13\r\n"
+               "Origin: http://127.0.0.1\r\n"
+               f"Cookie: sessionid={session}\r\n\r\n")
+    sock.sendall(request.encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(4096)
+        assert chunk, "closed during the upgrade"
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def json_lines(text):
+    lines = text.splitlines()
+    assert lines, "nothing was logged"
+    for number, line in enumerate(lines, 1):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise AssertionError(f"line {number} is not JSON: {line!r}")
+        assert isinstance(record, dict), line
+        assert {"time", "level", "subsystem", "message"} <= record.keys(), line
+    return [json.loads(line) for line in lines]
+
+
+def test_metrics_parse_with_prometheus_client(root):
+    node = Node(os.path.abspath(sys.argv[1]), tempfile.mkdtemp(dir=root),
+                SECRET)
+    cast = seed(node)
+    node.start()
+    try:
+        assert node.upgrade_status(cast["batch"], cast["session"]) == 101
+        assert node.upgrade_status(cast["batch"], "nosuchsession") == 403
+        status, _ = node.publish(cast["batch"], "processing")
+        assert status == 200
+        families = scrape(node)
+    finally:
+        node.stop()
+
+    assert families["batchcast_handshakes"].type == "counter"
+    assert sample(families, "batchcast_handshakes",
+                  {"outcome": "accepted"}) == 1
+    assert sample(families, "batchcast_handshakes",
+                  {"outcome": "forbidden"}) == 1
+    assert sample(families, "batchcast_publishes",
+                  {"status": "processing"}) == 1
+    assert families["batchcast_storage_commit_duration_seconds"].type == \
+        "histogram"
+    assert sample(families, "batchcast_storage_commit_duration_seconds",
+                  {"le": "+Inf"}) == 1
+    assert families["process_resident_memory_bytes"].type == "gauge"
+    assert sample(families, "process_resident_memory_bytes") > 0
+    assert sample(families, "process_open_fds") > 0
+    assert families["batchcast_build_info"].type == "gauge"
+
+
+def test_missing_or_unreadable_directory_file_is_not_ready(root):
+    workdir = tempfile.mkdtemp(dir=root)
+    directory = os.path.join(workdir, "directory.db")
+    node = Node(os.path.abspath(sys.argv[1]), workdir, SECRET,
+                serve_args=["--directory", f"sqlite:{directory}"])
+    seed(node, db=directory)
+    node.start()
+    aside = directory + ".aside"
+    try:
+        assert get(node.internal_port, "/readyz") == \
+            (200, '{"status":"ready"}')
+
+        os.rename(directory, aside)
+        status, body = status_within(node.internal_port, "/readyz", 503)
+        assert status == 503, (status, body)
+        assert json.loads(body) == {
+            "status": "not_ready",
+            "checks": {"state_store": "ok", "directory": "failed"}}, body
+        assert directory not in body
+        os.rename(aside, directory)
+        assert status_within(node.internal_port, "/readyz", 200)[0] == 200
+
+        # Unreadable: the same file, its bytes no longer a database.
+        with open(directory, "rb") as f:
+            original = f.read()
+        with open(directory, "r+b") as f:
+            f.write(b"this is not an SQLite database " * 8)
+        status, body = status_within(node.internal_port, "/readyz", 503)
+        assert status == 503, (status, body)
+        assert json.loads(body)["checks"]["directory"] == "failed", body
+        with open(directory, "r+b") as f:
+            f.write(original)
+        assert status_within(node.internal_port, "/readyz", 200)[0] == 200
+    finally:
+        if os.path.exists(aside):
+            os.rename(aside, directory)
+        node.stop()
+    log = node.read_log()
+    assert "not ready" in log, log
+    assert "ready again" in log, log
+
+
+def test_not_ready_during_the_sigterm_grace(root):
+    node = Node(os.path.abspath(sys.argv[1]), tempfile.mkdtemp(dir=root),
+                SECRET, serve_args=["--shutdown-grace", "60",
+                                    "--close-timeout", "60"])
+    cast = seed(node)
+    node.start()
+    held = raw_upgrade(node, cast["batch"], cast["session"])
+    try:
+        assert get(node.internal_port, "/readyz")[0] == 200
+        node.process.send_signal(signal.SIGTERM)
+        status, body = status_within(node.internal_port, "/readyz", 503)
+        assert (status, json.loads(body)) == \
+            (503, {"status": "shutting_down"}), (status, body)
+        # Still alive, just leaving; and publishes still commit.
+        assert get(node.internal_port, "/healthz")[0] == 200
+        assert node.publish(cast["batch"], "completed")[0] == 200
+        assert node.process.poll() is None
+    finally:
+        held.close()
+    code = node.stop()
+    assert code == 0, code
+
+
+def test_json_logs_on_every_path(root):
+    binary = os.path.abspath(sys.argv[1])
+    node = Node(binary, tempfile.mkdtemp(dir=root), SECRET,
+                serve_args=["--log-format", "json", "--log-level", "debug"])
+    cast = seed(node)
+    node.start()
+    try:
+        assert node.upgrade_status(cast["batch"], cast["session"]) == 101
+        assert node.upgrade_status(cast["batch"], "nosuchsession") == 403
+        with socket.create_connection(("127.0.0.1", node.public_port),
+                                      timeout=10) as bad:
+            bad.sendall(b"NOT HTTP\r\n\r\n")
+            bad.recv(4096)
+        node.publish(cast["batch"], "completed")
+        get(node.internal_port, "/readyz")
+        get(node.internal_port, "/metrics")
+    finally:
+        assert node.stop() == 0
+    records = json_lines(node.read_log())
+    messages = " | ".join(r["message"] for r in records)
+    assert any(r["subsystem"] == "app" and "serving" in r["message"]
+               for r in records), messages
+    assert any("refused" in r["message"] or "rejected" in r["message"]
+               for r in records), messages
+    assert records[-1]["message"] == "stopped", records[-1]
+
+    # A start that fails: the reason is a JSON line too.
+    failing = Node(binary, tempfile.mkdtemp(dir=root), SECRET,
+                   serve_args=["--log-format", "json", "--directory",
+                               "sqlite:" + os.path.join(root, "absent.db")])
+    try:
+        failing.start()
+        started = True
+    except RuntimeError:
+        started = False
+    assert not started, "serve started without its directory"
+    assert failing.stop() == 2
+    records = json_lines(failing.read_log())
+    assert records[-1]["level"] == "error", records
+    assert "absent.db" in records[-1]["message"], records
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="batchcast-ops-") as root:
+        return run_tests([test_metrics_parse_with_prometheus_client,
+                          test_missing_or_unreadable_directory_file_is_not_ready,
+                          test_not_ready_during_the_sigterm_grace,
+                          test_json_logs_on_every_path], root)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
