@@ -1,7 +1,8 @@
 """What an operator's tools see of a real `batchcast serve` process:
 
 - /metrics read by Debian's prometheus_client parser (the library a
-  Python scraper or exporter would use) after real traffic;
+  Python scraper or exporter would use) after real traffic, and behind
+  the token --metrics-token-file or BATCHCAST_METRICS_TOKEN sets;
 - /readyz going to 503 while the directory file is missing or unreadable,
   and back to 200 once it returns;
 - /readyz answering 503 shutting_down during the SIGTERM grace, while
@@ -152,6 +153,41 @@ def test_metrics_parse_with_prometheus_client(root):
     assert families["batchcast_build_info"].type == "gauge"
 
 
+def get_with_token(port, path, token):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_metrics_token_from_file_or_environment(root):
+    binary = os.path.abspath(sys.argv[1])
+    workdir = tempfile.mkdtemp(dir=root)
+    token_file = os.path.join(workdir, "metrics_token")
+    with open(token_file, "w") as f:
+        f.write("from-the-file\n")
+    for serve_args, env, token in (
+            (["--metrics-token-file", token_file], {}, "from-the-file"),
+            ([], {"BATCHCAST_METRICS_TOKEN": "from-the-env"}, "from-the-env")):
+        node = Node(binary, tempfile.mkdtemp(dir=root), SECRET,
+                    serve_args=serve_args, env=env)
+        node.start()
+        try:
+            assert get(node.internal_port, "/metrics")[0] == 401
+            assert get_with_token(node.internal_port, "/metrics",
+                                  "wrong") == 401
+            assert get_with_token(node.internal_port, "/metrics",
+                                  token) == 200
+            assert get(node.internal_port, "/readyz")[0] == 200
+        finally:
+            node.stop()
+        assert token not in node.read_log()
+
+
 def test_missing_or_unreadable_directory_file_is_not_ready(root):
     workdir = tempfile.mkdtemp(dir=root)
     directory = os.path.join(workdir, "directory.db")
@@ -262,6 +298,7 @@ def test_json_logs_on_every_path(root):
 def main():
     with tempfile.TemporaryDirectory(prefix="batchcast-ops-") as root:
         return run_tests([test_metrics_parse_with_prometheus_client,
+                          test_metrics_token_from_file_or_environment,
                           test_missing_or_unreadable_directory_file_is_not_ready,
                           test_not_ready_during_the_sigterm_grace,
                           test_json_logs_on_every_path], root)
