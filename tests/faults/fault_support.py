@@ -1,0 +1,191 @@
+"""What the fault tests share: sizes an operator can raise from the
+environment, a seeded standalone directory, publishing over keep-alive HTTP
+connections, many WebSocket clients with their own deadlines, and reading
+a server process's memory and descriptors from /proc.
+
+Builds on tests/interop/batchcast_node.py (one real `batchcast serve`)."""
+
+import asyncio
+import http.client
+import json
+import os
+import resource
+import socket
+import sqlite3
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "interop"))
+
+import websockets  # noqa: E402
+
+from batchcast_node import (TOKEN, Node, free_port, run_tests,  # noqa: E402,F401
+                            ws_headers)
+
+SECRET_KEY = "faults-secret-key-abcdefghijklmnopqrstuvwxyz0123456789"
+API_PATH = "/api/v1/radius/batch/{}/status"
+
+
+def setting(name, default):
+    """An integer size from BATCHCAST_FAULTS_<NAME>, else `default`."""
+    value = os.environ.get("BATCHCAST_FAULTS_" + name)
+    return int(value) if value else default
+
+
+def raise_fd_limit():
+    """The test process opens thousands of sockets: use the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+class Cast:
+    """An organization, a staff user who administers it and a session."""
+
+    def __init__(self, node):
+        self.org = node.admin("org", "add", "Faults Org")
+        node.admin("user", "add", "staffer", "--staff")
+        node.admin("member", "add", "staffer", self.org, "--admin")
+        self.session = node.admin("session", "issue", "staffer",
+                                  "--ttl", "86400")
+
+
+class Publisher:
+    """One keep-alive HTTP connection to the publish API."""
+
+    def __init__(self, node, timeout=10):
+        self.node = node
+        self.timeout = timeout
+        self.connection = None
+
+    def _connect(self):
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(
+                "127.0.0.1", self.node.internal_port, timeout=self.timeout)
+        return self.connection
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def request(self, method, batch, body=None):
+        """(status, decoded JSON body). Raises OSError or
+        http.client.HTTPException when the connection fails; the
+        connection is then dropped and the next call opens a new one."""
+        connection = self._connect()
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            connection.request(method, API_PATH.format(batch), body=data,
+                               headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+        if response.will_close:
+            self.close()
+        try:
+            decoded = json.loads(payload) if payload else None
+        except ValueError:
+            decoded = payload
+        return response.status, decoded
+
+    def publish(self, batch, status, organization=None):
+        body = {"status": status}
+        if organization:
+            body["organization"] = organization
+        return self.request("POST", batch, body)
+
+    def fetch(self, batch):
+        return self.request("GET", batch)
+
+
+async def watch(node, batch, session, deadline=15):
+    """Connects as a browser would and returns (message or None, close code).
+    Raises on a refused upgrade or when `deadline` seconds pass."""
+    async def run():
+        async with websockets.connect(node.url(batch),
+                                      extra_headers=ws_headers(session),
+                                      open_timeout=deadline,
+                                      close_timeout=deadline) as ws:
+            try:
+                message = await ws.recv()
+            except websockets.ConnectionClosed:
+                return None, ws.close_code
+            try:
+                await ws.recv()
+            except websockets.ConnectionClosed:
+                pass
+            return message, ws.close_code
+    return await asyncio.wait_for(run(), timeout=deadline)
+
+
+async def watch_all(node, batches, session, concurrency=50, deadline=15):
+    """watch() for every batch, `concurrency` at a time. Returns
+    batch -> (message, close code) or the exception it raised."""
+    gate = asyncio.Semaphore(concurrency)
+    results = {}
+
+    async def one(batch):
+        async with gate:
+            try:
+                results[batch] = await watch(node, batch, session, deadline)
+            except Exception as e:  # reported by the caller, per batch
+                results[batch] = e
+    await asyncio.gather(*(one(batch) for batch in batches))
+    return results
+
+
+def integrity_check(path):
+    """SQLite's own verdict on the file: "ok" when it is sound."""
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        return db.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        db.close()
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def wait_until(predicate, seconds, step=0.05):
+    """Polls `predicate` until it is true or `seconds` pass; its last value."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(step)
+
+
+def source_addresses(count):
+    """127.0.0.2, 127.0.0.3, ...: each has its own ephemeral port range, so
+    tens of thousands of client sockets do not run out of ports."""
+    return [f"127.0.0.{2 + i}" for i in range(count)]
+
+
+def bound_socket(source):
+    """A TCP socket bound to `source` with the port left to connect()."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IP_BIND_ADDRESS_NO_PORT (24): pick the port at connect time, per
+    # destination, instead of reserving one per source address at bind.
+    s.setsockopt(socket.IPPROTO_IP, 24, 1)
+    s.bind((source, 0))
+    s.setblocking(False)
+    return s
