@@ -1,5 +1,8 @@
 #include "actors/storage_actor.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include <caf/all.hpp>
 
 #include "actors/atoms.hpp"
@@ -20,10 +23,62 @@ std::shared_ptr<spdlog::logger> log() {
   return instance;
 }
 
+// One commit attempt waits this long for a write lock another process
+// holds, and the next attempt comes this much later: loads and changes
+// queued behind a locked commit are barely delayed.
+constexpr std::chrono::milliseconds brief_lock_wait{20};
+constexpr std::chrono::milliseconds lock_retry_interval{30};
+
+enum class lock_wait {
+  brief,        // a lock held elsewhere keeps the saves queued for a retry
+  up_to_limit,  // wait as long as the oldest save may (shutdown: no retry)
+};
+
+using pending_saves = std::vector<storage_state::pending_save>;
+
+void refuse(pending_saves& saves, const caf::error& err) {
+  for (auto& each : saves)
+    each.promise.deliver(err);
+}
+
+// The write lock stayed taken for a whole brief attempt: saves past
+// lock_wait_limit are refused, the others go back to the queue (before
+// anything newer) and a retry is scheduled.
+void wait_for_lock(self_ptr self, pending_saves batch, const char* why) {
+  auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
+  pending_saves expired;
+  pending_saves waiting;
+  for (auto& each : batch)
+    (now - each.received >= lock_wait_limit ? expired : waiting)
+        .push_back(std::move(each));
+  std::move(st.pending.begin(), st.pending.end(), std::back_inserter(waiting));
+  st.pending = std::move(waiting);
+
+  if (!st.waiting_for_lock)
+    log()->warn(
+        "state database locked by another connection path={}; saves wait up "
+        "to {} ms for it",
+        st.path, lock_wait_limit.count());
+  if (!expired.empty()) {
+    log()->error(
+        "commit failed records={} path={} error=write lock still held by "
+        "another connection after {} ms ({})",
+        expired.size(), st.path, lock_wait_limit.count(), why);
+    st.counters->commit_failures.add();
+    refuse(expired, make_error(errc::storage_failed, why));
+  }
+  st.waiting_for_lock = !st.pending.empty();
+  if (st.waiting_for_lock) {
+    st.commit_scheduled = true;
+    self->delayed_send(self, lock_retry_interval, commit_atom::value);
+  }
+}
+
 // Commits every queued save in one transaction and answers each request:
 // with the stored record after the commit, or with the error when the
 // transaction failed (then none of them was acknowledged).
-void commit_pending(self_ptr self) {
+void commit_pending(self_ptr self, lock_wait how) {
   auto& st = self->state;
   st.commit_scheduled = false;
   if (st.pending.empty())
@@ -36,9 +91,16 @@ void commit_pending(self_ptr self) {
   for (auto& each : batch)
     records.push_back(each.record);
 
+  auto wait = std::chrono::milliseconds{brief_lock_wait};
+  if (how == lock_wait::up_to_limit) {
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - batch.front().received);
+    wait = std::max(lock_wait_limit - waited, brief_lock_wait);
+  }
+
   try {
     auto started = std::chrono::steady_clock::now();
-    auto stored = st.store->save_all(records);
+    auto stored = st.store->save_all(records, wait);
     st.counters->commit_duration.observe(std::chrono::steady_clock::now() -
                                          started);
     if (stored.size() != batch.size())
@@ -47,17 +109,35 @@ void commit_pending(self_ptr self) {
           " records for " + std::to_string(batch.size()));
     for (std::size_t i = 0; i < batch.size(); ++i)
       batch[i].promise.deliver(std::move(stored[i]));
+    if (st.waiting_for_lock)
+      log()->info("state database writable again path={}", st.path);
+    st.waiting_for_lock = false;
     log()->debug("committed records={} path={}", batch.size(), st.path);
-  } catch (const std::exception& e) {
-    // storage throws storage_error; anything else is treated alike, so the
-    // actor lives on and no saver is left without an answer.
+  } catch (const storage::storage_error& e) {
+    if (e.lock_timed_out() && how == lock_wait::brief)
+      return wait_for_lock(self, std::move(batch), e.what());
     log()->error("commit failed records={} path={} error={}", batch.size(),
                  st.path, e.what());
     st.counters->commit_failures.add();
-    auto err = make_error(errc::storage_failed, e.what());
-    for (auto& each : batch)
-      each.promise.deliver(err);
+    st.waiting_for_lock = false;
+    refuse(batch, make_error(errc::storage_failed, e.what()));
+  } catch (const std::exception& e) {
+    // Anything else is treated alike, so the actor lives on and no saver
+    // is left without an answer.
+    log()->error("commit failed records={} path={} error={}", batch.size(),
+                 st.path, e.what());
+    st.counters->commit_failures.add();
+    st.waiting_for_lock = false;
+    refuse(batch, make_error(errc::storage_failed, e.what()));
   }
+}
+
+// Read-your-writes for loads and changes, unless the last commit found
+// the lock taken: then the read goes ahead without the queued saves (none
+// of them was acknowledged yet) instead of waiting for the lock.
+void commit_before_read(self_ptr self) {
+  if (!self->state.waiting_for_lock)
+    commit_pending(self, lock_wait::brief);
 }
 
 }  // namespace
@@ -74,7 +154,7 @@ caf::behavior storage_actor(self_ptr self,
 
   // Whatever was acknowledged as queued gets its commit before we go.
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    commit_pending(self);
+    commit_pending(self, lock_wait::up_to_limit);
     self->quit(msg.reason);
   });
 
@@ -82,7 +162,7 @@ caf::behavior storage_actor(self_ptr self,
       [self](load_atom, const std::string& batch_id)
           -> caf::result<std::vector<storage::batch_record>> {
         // Read-your-writes: a save received earlier is committed first.
-        commit_pending(self);
+        commit_before_read(self);
         try {
           std::vector<storage::batch_record> found;
           if (auto record = self->state.store->load(batch_id))
@@ -97,7 +177,7 @@ caf::behavior storage_actor(self_ptr self,
       [self](changes_atom, std::int64_t since_ms, std::uint64_t limit)
           -> caf::result<std::vector<storage::batch_record>> {
         // A peer catching up must see every save received before it.
-        commit_pending(self);
+        commit_before_read(self);
         try {
           return self->state.store->changed_since(
               since_ms, static_cast<std::size_t>(limit));
@@ -115,7 +195,8 @@ caf::behavior storage_actor(self_ptr self,
         if (!storage::is_canonical_uuid(record.batch_id))
           return make_error(errc::invalid_batch_id, record.batch_id);
         auto promise = self->make_response_promise<storage::batch_record>();
-        st.pending.push_back({std::move(record), promise});
+        st.pending.push_back(
+            {std::move(record), promise, std::chrono::steady_clock::now()});
         // The commit message lands behind everything already in the mailbox,
         // so saves that arrived together share one transaction and fsync.
         if (!st.commit_scheduled) {
@@ -124,7 +205,7 @@ caf::behavior storage_actor(self_ptr self,
         }
         return promise;
       },
-      [self](commit_atom) { commit_pending(self); },
+      [self](commit_atom) { commit_pending(self, lock_wait::brief); },
       [self](probe_atom) -> caf::result<bool> {
         // Not logged here: readiness logs when the answer changes, which
         // a probe every second would otherwise drown.
@@ -138,7 +219,7 @@ caf::behavior storage_actor(self_ptr self,
       [self](flush_atom) -> caf::result<caf::unit_t> {
         // A failed commit answers its own savers with the error; the flush
         // only promises that nothing is left queued behind it.
-        commit_pending(self);
+        commit_pending(self, lock_wait::up_to_limit);
         return caf::unit;
       },
       [self](ensure_batch_atom, const std::string& batch_id,

@@ -35,8 +35,18 @@
 // Every failure replies errc::storage_failed with SQLite's message, to each
 // waiting request: nothing is acknowledged that was not committed. An exit
 // message commits what is queued before the actor quits.
+//
+// Another process holding the state database's write lock does not stall
+// the actor: a commit that finds the lock taken keeps its saves queued and
+// tries again shortly, serving loads and changes in between (in WAL mode
+// reads need no lock), so handshakes go on. A save still uncommitted
+// `lock_wait_limit` after it arrived is answered storage_failed. Known
+// shortcoming: ensure_batch for a batch the directory does not have yet
+// waits for the lock in place (up to the connection's busy timeout), and
+// everything behind it in the mailbox waits with it.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,15 +59,22 @@
 #include "common/metrics.hpp"
 #include "storage/batch_status.hpp"
 #include "storage/directory_admin.hpp"
+#include "storage/sqlite_db.hpp"
 #include "storage/state_store.hpp"
 
 namespace batchcast::actors {
+
+// How long a save may wait for another process's write lock before its
+// publisher is answered storage_failed: the same as SQLite's busy timeout.
+inline constexpr std::chrono::milliseconds lock_wait_limit =
+    storage::default_busy_timeout;
 
 struct storage_state {
   // A save waiting for the next commit, with the request it answers.
   struct pending_save {
     storage::batch_record record;
     caf::typed_response_promise<storage::batch_record> promise;
+    std::chrono::steady_clock::time_point received;
   };
 
   std::shared_ptr<storage::state_store> store;
@@ -66,8 +83,10 @@ struct storage_state {
   std::string path;                   // of the state database, for logs
   std::shared_ptr<metrics> counters;  // commit durations and failures
 
-  std::vector<pending_save> pending;
+  std::vector<pending_save> pending;  // oldest first
   bool commit_scheduled = false;
+  // The last commit found the write lock taken; a retry is on its way.
+  bool waiting_for_lock = false;
 
   const char* name = "batchcast.storage";
 };

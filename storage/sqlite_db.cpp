@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -65,10 +66,14 @@ sqlite_connection::sqlite_connection(const std::string& path, open_mode mode,
     device_ = static_cast<std::uint64_t>(opened.st_dev);
     inode_ = static_cast<std::uint64_t>(opened.st_ino);
   }
-  auto timeout = busy_timeout.count();
-  if (timeout > std::numeric_limits<int>::max())
-    timeout = std::numeric_limits<int>::max();
-  sqlite3_busy_timeout(db_, static_cast<int>(timeout));
+  set_busy_timeout(busy_timeout);
+}
+
+void sqlite_connection::set_busy_timeout(std::chrono::milliseconds timeout) {
+  auto millis = std::max<std::int64_t>(timeout.count(), 0);
+  if (millis > std::numeric_limits<int>::max())
+    millis = std::numeric_limits<int>::max();
+  sqlite3_busy_timeout(db_, static_cast<int>(millis));
 }
 
 sqlite_connection::~sqlite_connection() {

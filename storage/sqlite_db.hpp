@@ -111,6 +111,9 @@ class sqlite_connection {
   // in-memory or temporary database.
   void check_file_in_place() const;
 
+  // How long statements wait on another connection's lock from now on.
+  void set_busy_timeout(std::chrono::milliseconds timeout);
+
   std::int64_t last_insert_rowid() const;
   // Rows changed by the most recent INSERT, UPDATE or DELETE.
   int changes() const;

@@ -135,7 +135,8 @@ std::optional<batch_record> state_store::load(const std::string& batch_id) {
 }
 
 std::vector<batch_record> state_store::save_all(
-    const std::vector<batch_record>& records) {
+    const std::vector<batch_record>& records,
+    std::chrono::milliseconds lock_wait) {
   for (const auto& record : records)
     if (!is_canonical_uuid(record.batch_id))
       throw storage_error("state store: not a canonical batch id: \"" +
@@ -144,7 +145,18 @@ std::vector<batch_record> state_store::save_all(
   // What each batch holds as the transaction goes on, so that several
   // records for one batch in the same group compare with each other too.
   std::unordered_map<std::string, batch_record> current;
-  sqlite_transaction tx(impl_->db);
+  // Only BEGIN IMMEDIATE waits for the write lock (in WAL mode the rest of
+  // the transaction takes no other lock), so only it gets `lock_wait`.
+  impl_->db.set_busy_timeout(lock_wait);
+  std::optional<sqlite_transaction> begun;
+  try {
+    begun.emplace(impl_->db);
+  } catch (...) {
+    impl_->db.set_busy_timeout(default_busy_timeout);
+    throw;
+  }
+  impl_->db.set_busy_timeout(default_busy_timeout);
+  auto& tx = *begun;
   for (const auto& record : records) {
     auto found = current.find(record.batch_id);
     if (found == current.end()) {

@@ -12,6 +12,7 @@
 // storage_error; "not found" is an empty optional.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "storage/batch_status.hpp"
+#include "storage/sqlite_db.hpp"
 
 namespace batchcast::storage {
 
@@ -39,8 +41,11 @@ class state_store {
   // holds once the transaction has committed: the input itself, or a newer
   // one already stored or given in the same call. Throws storage_error,
   // with nothing applied, when the commit fails or a batch_id is not
-  // canonical.
-  std::vector<batch_record> save_all(const std::vector<batch_record>& records);
+  // canonical; its sqlite_code() is SQLITE_BUSY when another connection
+  // held the write lock for all of `lock_wait`.
+  std::vector<batch_record> save_all(
+      const std::vector<batch_record>& records,
+      std::chrono::milliseconds lock_wait = default_busy_timeout);
 
   // Records with updated_at_ms >= since_ms, oldest first, at most `limit`.
   std::vector<batch_record> changed_since(std::int64_t since_ms,

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <sqlite3.h>
+
 namespace batchcast::storage {
 
 class storage_error : public std::runtime_error {
@@ -20,6 +22,10 @@ class storage_error : public std::runtime_error {
       : std::runtime_error(what), sqlite_code_(sqlite_code) {}
 
   int sqlite_code() const noexcept { return sqlite_code_; }
+
+  // True when another connection held a lock this one needed for the
+  // whole busy timeout: the same call may well succeed later.
+  bool lock_timed_out() const noexcept { return sqlite_code_ == SQLITE_BUSY; }
 
  private:
   int sqlite_code_;
