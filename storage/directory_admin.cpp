@@ -230,10 +230,19 @@ bool directory_admin::ensure_batch(const std::string& batch_id,
   if (!canonical)
     return false;
   auto batch_key = uuid_hex32(*canonical);
-  // One write transaction, so two publishers racing for the same new batch
-  // cannot both insert it.
-  sqlite_transaction tx(impl_->db);
+  // A batch that exists (the usual case: producers name the organization
+  // in every publish) is answered by a read, which takes no write lock and
+  // so does not wait for another process's write transaction.
   auto organization = impl_->organization_key(organization_id);
+  if (!organization)
+    return false;
+  if (auto owner = impl_->batch_owner(batch_key))
+    return *owner == *organization;
+
+  // One write transaction, so two publishers racing for the same new batch
+  // cannot both insert it: both questions are asked again under the lock.
+  sqlite_transaction tx(impl_->db);
+  organization = impl_->organization_key(organization_id);
   if (!organization)
     return false;
   if (auto owner = impl_->batch_owner(batch_key))

@@ -45,6 +45,7 @@ class directory_admin {
   // is unknown, the batch exists under another organization, or either id
   // is not a uuid. True means the batch now belongs to that organization.
   // Safe against a concurrent call for the same batch (one transaction).
+  // Takes the write lock only to add a batch; an existing one is a read.
   bool ensure_batch(const std::string& batch_id,
                     const std::string& organization_id);
 
