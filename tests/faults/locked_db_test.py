@@ -1,0 +1,216 @@
+"""Another process holds the state database's write lock for seconds.
+
+While a second process sits in `BEGIN IMMEDIATE` on the state database:
+open sockets keep answering pings, new WebSocket handshakes complete,
+and publishes are answered within the producer's deadline: 200 once the
+lock clears in time, else 503 (then nothing was stored and the producer
+retries). Once the lock clears, every watcher gets its status.
+
+What a publish does while the lock is held: it waits for the lock, and is
+answered 200 as soon as its commit goes through; a publish that has waited
+5 s (the store's lock wait limit) without the lock is answered 503
+"storage failed" and nothing of it is stored. Two cases: a 3 s lock (every
+publish waits, then 200) and a 12 s lock, longer than two limits (503s,
+each within 5 s and a little; the producer retries after the lock).
+
+Usage: locked_db_test.py PATH_TO_BATCHCAST
+Sizes: BATCHCAST_FAULTS_LOCK_WATCHERS (40 open sockets, and as many new
+handshakes and publishes during the lock).
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import websockets
+
+from fault_support import (Cast, Node, Publisher, SECRET_KEY, run_tests,
+                           setting, ws_headers)
+
+WATCHERS = setting("LOCK_WATCHERS", 40)
+# A publish waits this long for another process's lock (storage_actor.hpp).
+LOCK_WAIT_LIMIT = 5.0
+# The clients' own timeouts are well above what the server may take, so a
+# slow answer is measured rather than cut off.
+PUBLISH_DEADLINE = 10.0
+# A ping is answered within this while the database is locked.
+PING_DEADLINE = 2.0
+# A new handshake completes within this while the database is locked.
+HANDSHAKE_DEADLINE = 3.0
+COMPLETED = '{"status":"completed"}'
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+db.execute("ROLLBACK")
+print("released", flush=True)
+"""
+
+
+class LockHolder:
+    """A separate process holding the write lock for `seconds`."""
+
+    def __init__(self, db, seconds):
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", HOLD_LOCK, db, str(seconds)],
+            stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline().strip()
+        assert line == "locked", f"lock holder said {line!r}"
+        self.locked_at = time.monotonic()
+
+    def wait_released(self):
+        line = self.process.stdout.readline().strip()
+        assert self.process.wait(timeout=60) == 0 and line == "released"
+        return time.monotonic()
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+async def open_watcher(node, batch, session):
+    return await websockets.connect(node.url(batch),
+                                    extra_headers=ws_headers(session),
+                                    open_timeout=20, ping_interval=None)
+
+
+async def pings_answered(sockets, until):
+    """Pings every socket once a second until `until`; the slowest pong."""
+    slowest = 0.0
+    while time.monotonic() < until:
+        started = time.monotonic()
+        waiters = [await ws.ping() for ws in sockets]
+        await asyncio.wait_for(asyncio.gather(*waiters), PING_DEADLINE)
+        slowest = max(slowest, time.monotonic() - started)
+        await asyncio.sleep(1)
+    return slowest
+
+
+async def timed_handshake(node, batch, session):
+    started = time.monotonic()
+    ws = await asyncio.wait_for(open_watcher(node, batch, session),
+                                PUBLISH_DEADLINE * 2)
+    return ws, time.monotonic() - started
+
+
+def timed_publish(node, batch, organization=None):
+    publisher = Publisher(node, timeout=PUBLISH_DEADLINE * 3)
+    started = time.monotonic()
+    try:
+        code, _ = publisher.publish(batch, "completed", organization)
+    finally:
+        publisher.close()
+    return code, time.monotonic() - started
+
+
+async def run_case(node, cast, hold_seconds):
+    """Returns (publish answers [(code, seconds)], handshake seconds,
+    slowest pong)."""
+    loop = asyncio.get_running_loop()
+    # Every publish in flight at once, each on its own connection.
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=WATCHERS))
+    publisher = Publisher(node)
+    watched = [str(uuid.uuid4()) for _ in range(WATCHERS)]
+    fresh = [str(uuid.uuid4()) for _ in range(WATCHERS)]
+    for batch in watched + fresh:
+        code, _ = publisher.publish(batch, "processing", cast.org)
+        assert code == 200, code
+    publisher.close()
+    sockets = [await open_watcher(node, b, cast.session) for b in watched]
+
+    holder = LockHolder(node.db, hold_seconds)
+    try:
+        # Half name the organization, as a producer that creates its
+        # batches on the fly does with every publish.
+        publishes = [loop.run_in_executor(None, timed_publish, node, b,
+                                          cast.org if i % 2 else None)
+                     for i, b in enumerate(watched)]
+        handshakes = [timed_handshake(node, b, cast.session) for b in fresh]
+        slowest_pong, opened = await asyncio.gather(
+            pings_answered(sockets, holder.locked_at + hold_seconds - 0.5),
+            asyncio.gather(*handshakes))
+        answers = await asyncio.gather(*publishes)
+        released_at = await loop.run_in_executor(None, holder.wait_released)
+    finally:
+        holder.kill()
+    sockets += [ws for ws, _ in opened]
+
+    # The producer's retry for what was refused, now that the lock is gone.
+    retry = [b for b, (code, _) in zip(watched, answers) if code != 200]
+    for batch in retry + fresh:
+        code, _ = await loop.run_in_executor(None, timed_publish, node, batch)
+        assert code == 200, f"publish after the lock cleared: {code}"
+    messages = await asyncio.wait_for(
+        asyncio.gather(*(ws.recv() for ws in sockets)), 20)
+    delivered_in = time.monotonic() - released_at
+    for ws in sockets:
+        await ws.close()
+    assert all(m == COMPLETED for m in messages), messages
+    print(f"  lock {hold_seconds} s: publishes {summary(answers)}; "
+          f"handshakes max {max(s for _, s in opened):.2f} s; slowest "
+          f"pong {slowest_pong:.2f} s; all {len(sockets)} watchers had "
+          f"their status {delivered_in:.2f} s after the lock cleared",
+          flush=True)
+    return answers, [s for _, s in opened], slowest_pong
+
+
+def summary(answers):
+    codes = {}
+    for code, _ in answers:
+        codes[code] = codes.get(code, 0) + 1
+    return (", ".join(f"{n} x {c}" for c, n in sorted(codes.items())) +
+            f", slowest answer {max(s for _, s in answers):.2f} s")
+
+
+def check_common(answers, handshakes):
+    assert all(code in (200, 503) for code, _ in answers), answers
+    slowest = max(seconds for _, seconds in answers)
+    assert slowest <= LOCK_WAIT_LIMIT + 2, \
+        f"a publish took {slowest:.2f} s to be answered"
+    assert max(handshakes) <= HANDSHAKE_DEADLINE, \
+        f"a handshake took {max(handshakes):.2f} s while the lock was held"
+
+
+def test_short_lock_publishes_wait_and_succeed(node, cast):
+    hold = LOCK_WAIT_LIMIT - 2
+    answers, handshakes, _ = asyncio.run(run_case(node, cast, hold))
+    check_common(answers, handshakes)
+    assert all(code == 200 for code, _ in answers), summary(answers)
+
+
+def test_long_lock_publishes_answer_503_in_time(node, cast):
+    hold = 2 * LOCK_WAIT_LIMIT + 2
+    answers, handshakes, _ = asyncio.run(run_case(node, cast, hold))
+    check_common(answers, handshakes)
+    assert any(code == 503 for code, _ in answers), summary(answers)
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    tests = [test_short_lock_publishes_wait_and_succeed,
+             test_long_lock_publishes_answer_503_in_time]
+    with tempfile.TemporaryDirectory(prefix="batchcast-locked-") as workdir:
+        node = Node(binary, workdir, SECRET_KEY)
+        cast = Cast(node)
+        node.start()
+        try:
+            code = run_tests(tests, node, cast)
+        finally:
+            node.stop(signal.SIGKILL)
+        if code:
+            print("--- server log (tail) ---\n" + node.read_log()[-20000:])
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
