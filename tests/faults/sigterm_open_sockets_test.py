@@ -1,0 +1,156 @@
+"""SIGTERM with thousands of open sockets and publishes in flight.
+
+Thousands of watchers wait on batches that are still processing while
+producers publish over keep-alive connections. On SIGTERM every watcher
+must see close code 1001, the process must exit 0 within the configured
+--shutdown-grace (plus a little for committing and stopping the actors),
+and every publish answered 200 must be stored after a restart.
+
+Usage: sigterm_open_sockets_test.py PATH_TO_BATCHCAST
+Sizes: BATCHCAST_FAULTS_SIGTERM_SOCKETS (2000), BATCHCAST_FAULTS_SIGTERM_GRACE
+(10 seconds, passed as --shutdown-grace).
+"""
+
+import asyncio
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import websockets
+
+from fault_support import (Cast, Node, Publisher, SECRET_KEY,
+                           raise_fd_limit, run_tests, setting,
+                           source_addresses, ws_headers)
+
+SOCKETS = setting("SIGTERM_SOCKETS", 2000)
+GRACE = setting("SIGTERM_GRACE", 10)
+# Beyond the grace: committing what is queued and stopping the actors.
+EXIT_SLACK = 5
+BATCHES = 20
+PRODUCERS = 4
+
+
+async def open_watchers(node, batches, session, count):
+    """`count` accepted sockets spread over `batches` and source addresses."""
+    gate = asyncio.Semaphore(100)
+    sources = source_addresses(max(1, count // 5000 + 1))
+
+    async def one(i):
+        async with gate:
+            return await websockets.connect(
+                node.url(batches[i % len(batches)]),
+                extra_headers=ws_headers(session), open_timeout=60,
+                ping_interval=None, close_timeout=30,
+                local_addr=(sources[i % len(sources)], 0))
+    return await asyncio.gather(*(one(i) for i in range(count)))
+
+
+async def close_code(ws, deadline):
+    try:
+        message = await asyncio.wait_for(ws.recv(), deadline)
+        return f"message {message}"
+    except websockets.ConnectionClosed:
+        return ws.close_code
+    except asyncio.TimeoutError:
+        return "no close"
+
+
+def produce(node, acknowledged, stop):
+    publisher = Publisher(node)
+    try:
+        while not stop.is_set():
+            batch = str(uuid.uuid4())
+            try:
+                code, _ = publisher.publish(batch, "completed")
+            except Exception:
+                return  # the server went away
+            if code == 200:
+                acknowledged.append(batch)
+    finally:
+        publisher.close()
+
+
+def test_sigterm_closes_every_socket_with_1001_and_exits_zero(node, cast):
+    acknowledged = []
+    stop = threading.Event()
+
+    async def scenario():
+        batches = []
+        publisher = Publisher(node)
+        for _ in range(BATCHES):
+            batch = str(uuid.uuid4())
+            assert publisher.publish(batch, "processing", cast.org)[0] == 200
+            batches.append(batch)
+        publisher.close()
+        started = time.monotonic()
+        sockets = await open_watchers(node, batches, cast.session, SOCKETS)
+        print(f"  {len(sockets)} watchers open in "
+              f"{time.monotonic() - started:.1f} s", flush=True)
+
+        producers = [threading.Thread(target=produce,
+                                      args=(node, acknowledged, stop))
+                     for _ in range(PRODUCERS)]
+        for thread in producers:
+            thread.start()
+        await asyncio.sleep(0.5)
+        signalled = time.monotonic()
+        node.process.send_signal(signal.SIGTERM)
+        codes = await asyncio.gather(
+            *(close_code(ws, GRACE + EXIT_SLACK) for ws in sockets))
+        closed_in = time.monotonic() - signalled
+        loop = asyncio.get_running_loop()
+        exit_code = await loop.run_in_executor(
+            None, node.process.wait, GRACE + EXIT_SLACK + 30)
+        exited_in = time.monotonic() - signalled
+        stop.set()
+        for thread in producers:
+            thread.join(timeout=30)
+        return codes, closed_in, exit_code, exited_in
+
+    codes, closed_in, exit_code, exited_in = asyncio.run(scenario())
+    tally = {}
+    for code in codes:
+        tally[code] = tally.get(code, 0) + 1
+    print(f"  SIGTERM: close codes {tally}, all closed after "
+          f"{closed_in:.2f} s, exit {exit_code} after {exited_in:.2f} s; "
+          f"{len(acknowledged)} publishes acknowledged", flush=True)
+    assert tally == {1001: SOCKETS}, tally
+    assert exit_code == 0, exit_code
+    assert exited_in <= GRACE + EXIT_SLACK, f"exited after {exited_in:.1f} s"
+    node.stop()
+
+    node.start()
+    publisher = Publisher(node)
+    try:
+        missing = [b for b in acknowledged
+                   if publisher.fetch(b)[0] != 200]
+    finally:
+        publisher.close()
+    assert not missing, f"{len(missing)} acknowledged publishes lost"
+
+
+def main():
+    raise_fd_limit()
+    binary = os.path.abspath(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix="batchcast-sigterm-") as workdir:
+        node = Node(binary, workdir, SECRET_KEY, serve_args=[
+            "--shutdown-grace", str(GRACE), "--log-level", "warn"])
+        cast = Cast(node)
+        node.start()
+        try:
+            code = run_tests(
+                [test_sigterm_closes_every_socket_with_1001_and_exits_zero],
+                node, cast)
+        finally:
+            node.stop(signal.SIGKILL)
+        if code:
+            print("--- server log (tail) ---\n" + node.read_log()[-20000:])
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
