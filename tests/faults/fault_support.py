@@ -6,6 +6,8 @@ a server process's memory and descriptors from /proc.
 Builds on tests/interop/batchcast_node.py (one real `batchcast serve`)."""
 
 import asyncio
+import base64
+import hashlib
 import http.client
 import json
 import os
@@ -189,3 +191,58 @@ def bound_socket(source):
     s.bind((source, 0))
     s.setblocking(False)
     return s
+
+
+def upgrade_request(node, batch, session, origin="http://127.0.0.1"):
+    """The bytes of a browser's upgrade request for `batch`."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    cookie = f"Cookie: sessionid={session}\r\n" if session else ""
+    return (f"GET /ws/radius/batch/{batch}/ HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{node.public_port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Origin: {origin}\r\n{cookie}\r\n").encode(), key
+
+
+def accept_value(key):
+    digest = hashlib.sha1(
+        (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()
+    return base64.b64encode(digest).decode()
+
+
+async def raw_upgrade(node, batch, session, source="127.0.0.1"):
+    """A minimal WebSocket client, much cheaper than `websockets` when
+    thousands connect at once: sends the upgrade request and reads the
+    answer's header. Returns (HTTP status, reader, writer); a 101 has its
+    Sec-WebSocket-Accept checked."""
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", node.public_port, local_addr=(source, 0))
+    request, key = upgrade_request(node, batch, session)
+    writer.write(request)
+    header = await reader.readuntil(b"\r\n\r\n")
+    lines = header.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    if status == 101:
+        fields = dict(line.split(": ", 1) for line in lines[1:] if line)
+        accept = {k.lower(): v for k, v in fields.items()}.get(
+            "sec-websocket-accept")
+        if accept != accept_value(key):
+            raise RuntimeError(f"bad Sec-WebSocket-Accept {accept!r}")
+    return status, reader, writer
+
+
+def close_frame(code=1000):
+    """A masked client close frame (mask of zeros: the payload as is)."""
+    payload = code.to_bytes(2, "big")
+    return bytes([0x88, 0x80 | len(payload)]) + b"\0\0\0\0" + payload
+
+
+async def read_frame(reader):
+    """(opcode, payload) of one unmasked server frame."""
+    first, second = await reader.readexactly(2)
+    length = second & 0x7F
+    if length == 126:
+        length = int.from_bytes(await reader.readexactly(2), "big")
+    elif length == 127:
+        length = int.from_bytes(await reader.readexactly(8), "big")
+    return first & 0x0F, await reader.readexactly(length)
