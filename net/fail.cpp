@@ -13,7 +13,10 @@ bool is_normal_ending(const error_code& ec) {
          ec == asio::error::connection_reset ||
          ec == asio::error::broken_pipe || ec == asio::error::not_connected ||
          ec == websocket::error::closed || ec == http::error::end_of_stream ||
-         ec == beast::error::timeout;
+         ec == beast::error::timeout ||
+         // The client hung up halfway through its request: a tab closed
+         // during the handshake, a port scanner. Nothing to act on.
+         ec == http::error::partial_message;
 }
 
 void fail(std::uint64_t connection_id, const char* what, const error_code& ec) {
