@@ -23,7 +23,7 @@ typename Inspector::result_type inspect(Inspector& f, batch_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, principal& x) {
   return f(caf::meta::type_name("principal"), x.user_id, x.is_superuser,
-           x.managed_organizations);
+           x.managed_organizations, x.session_expires_unix_ms);
 }
 
 }  // namespace batchcast::storage

@@ -1,6 +1,8 @@
 #include "actors/session_auth.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 
 #include <caf/all.hpp>
 
@@ -19,6 +21,14 @@ using storage::auth_failure;
 std::shared_ptr<spdlog::logger> log() {
   static auto instance = batchcast::logger("auth");
   return instance;
+}
+
+// How long until `unix_ms` on the wall clock; zero once it has passed.
+std::chrono::milliseconds time_left(std::int64_t unix_ms) {
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  return std::chrono::milliseconds{std::max<std::int64_t>(0, unix_ms - now)};
 }
 
 auth_verdict refused(auth_failure why) {
@@ -113,6 +123,9 @@ void on_session_lookup(self_ptr self, const std::string& session_key,
   // directory_failed says nothing about the session: asking again at the
   // next connection is the whole point.
   auto ttl = answer.valid ? st.settings.session_ttl : st.settings.negative_ttl;
+  // Nor may a valid session outlive its own expire_date in the cache.
+  if (answer.valid)
+    ttl = std::min(ttl, time_left(answer.who.session_expires_unix_ms));
   if (answer.failure != auth_failure::directory_failed || answer.valid) {
     if (ttl.count() > 0) {
       make_room(st.sessions, st.settings.max_entries);

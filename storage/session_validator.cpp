@@ -140,6 +140,7 @@ session_verdict validate_session(directory& dir,
   principal who;
   who.user_id = *user_id;
   who.is_superuser = user->is_superuser;
+  who.session_expires_unix_ms = row->expire_unix_ms;
   // A superuser may watch everything; the lookup would only cost a query.
   if (!who.is_superuser)
     who.managed_organizations = dir.managed_organizations(*user_id);

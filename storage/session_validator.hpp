@@ -45,6 +45,9 @@ struct principal {
   // Canonical uuids of the active organizations the user administers.
   // Left empty for a superuser, who may watch any batch anyway.
   std::vector<std::string> managed_organizations;
+  // The session's expire_date (unix ms): a cache must not trust the
+  // principal past it.
+  std::int64_t session_expires_unix_ms = 0;
 };
 
 // With no secret key every session is a bad_signature; with no backend

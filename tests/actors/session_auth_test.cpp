@@ -2,6 +2,8 @@
 // remembered, counted where they reach the directory.
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "tests/actors/actors_fixture.hpp"
@@ -50,6 +52,20 @@ BOOST_AUTO_TEST_CASE(each_session_is_looked_up_once_for_many_batches) {
   }
   BOOST_TEST(directory->session_lookups.load() == 1);
   BOOST_TEST(directory->batch_lookups.load() == 5);
+}
+
+BOOST_AUTO_TEST_CASE(cached_session_is_not_trusted_past_its_expiry) {
+  // Valid for two seconds, far less than the cache's 30 s: the cache must
+  // not keep accepting it once Django would have refused it.
+  auto short_session = admin.issue_session(
+      "admin", secret_key, batchcast::storage::default_auth_backends().front(),
+      2);
+  auto first = connect(short_session, batch);
+  BOOST_REQUIRE(first.socket->wait_for_accept());
+  std::this_thread::sleep_for(std::chrono::milliseconds{2500});
+  auto late = connect(short_session, batch);
+  BOOST_TEST(late.socket->wait_for_rejection());
+  BOOST_TEST(directory->session_lookups.load() == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
