@@ -153,6 +153,31 @@ def test_metrics_parse_with_prometheus_client(root):
     assert families["batchcast_build_info"].type == "gauge"
 
 
+def test_database_files_are_private(root):
+    # The embedded directory holds live session keys and password hashes:
+    # no other local user may read the database, its WAL or its index,
+    # whatever umask the operator's shell had.
+    node = Node(os.path.abspath(sys.argv[1]), tempfile.mkdtemp(dir=root),
+                SECRET)
+    old_umask = os.umask(0o022)
+    try:
+        cast = seed(node)
+        node.start()
+        try:
+            status, _ = node.publish(cast["batch"], "completed")
+            assert status == 200
+            files = [f for f in os.listdir(node.workdir)
+                     if f.startswith(os.path.basename(node.db))]
+            assert len(files) >= 2, files  # the database and its WAL
+            for name in files:
+                mode = os.stat(os.path.join(node.workdir, name)).st_mode
+                assert mode & 0o077 == 0, (name, oct(mode))
+        finally:
+            node.stop()
+    finally:
+        os.umask(old_umask)
+
+
 def get_with_token(port, path, token):
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",
@@ -301,7 +326,8 @@ def main():
                           test_metrics_token_from_file_or_environment,
                           test_missing_or_unreadable_directory_file_is_not_ready,
                           test_not_ready_during_the_sigterm_grace,
-                          test_json_logs_on_every_path], root)
+                          test_json_logs_on_every_path,
+                          test_database_files_are_private], root)
 
 
 if __name__ == "__main__":
