@@ -148,16 +148,21 @@ std::string read_secret_file(const std::string& path) {
   std::getline(in, secret);
   if (!secret.empty() && secret.back() == '\r')
     secret.pop_back();
-  if (secret.empty())
-    throw std::runtime_error("secret file " + path + " is empty");
+  // A blank secret would be a key anyone can guess, or a token no client
+  // can send: refuse it at start rather than fail every request later.
+  if (trim(secret).empty())
+    throw std::runtime_error("secret file " + path + " is empty or blank");
   return secret;
 }
 
 std::string resolve_secret(bool file_on_command_line, const std::string& file,
                            const char* secret_variable, const char* what) {
   if (!file_on_command_line)
-    if (auto value = environment_value(secret_variable))
+    if (auto value = environment_value(secret_variable)) {
+      if (trim(*value).empty())
+        throw std::runtime_error(std::string{secret_variable} + " is blank");
       return *value;
+    }
   if (!file.empty())
     return read_secret_file(file);
   throw std::runtime_error(std::string{what} + " is not set: give --" + what +

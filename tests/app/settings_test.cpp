@@ -128,6 +128,8 @@ BOOST_AUTO_TEST_CASE(secret_file_gives_the_first_line_and_refuses_empty) {
   BOOST_CHECK_EQUAL(read_secret_file(dir.file("key")), "s3cret");
   std::ofstream{dir.file("empty")} << "\n";
   BOOST_CHECK_THROW(read_secret_file(dir.file("empty")), std::runtime_error);
+  std::ofstream{dir.file("blank")} << "  \t \n";
+  BOOST_CHECK_THROW(read_secret_file(dir.file("blank")), std::runtime_error);
   BOOST_CHECK_THROW(read_secret_file(dir.file("missing")), std::runtime_error);
 }
 
@@ -142,6 +144,13 @@ BOOST_AUTO_TEST_CASE(secret_file_on_command_line_beats_secret_in_env) {
   BOOST_CHECK_EQUAL(
       resolve_secret(false, dir.file("key"), "BATCHCAST_TEST_SECRET", "secret"),
       "from-env");
+}
+
+BOOST_AUTO_TEST_CASE(blank_secret_in_the_environment_is_refused) {
+  scoped_env blank{"BATCHCAST_TEST_BLANK_SECRET", "   "};
+  BOOST_CHECK_THROW(
+      resolve_secret(false, "", "BATCHCAST_TEST_BLANK_SECRET", "secret"),
+      std::runtime_error);
 }
 
 BOOST_AUTO_TEST_CASE(missing_secret_names_both_ways_to_give_it) {
