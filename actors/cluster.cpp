@@ -385,7 +385,8 @@ void send_page(self_ptr self, link& l, records page) {
           },
           [self, address, serial, oldest_ms](caf::error& err) {
             auto* l = find_link(self, address, serial);
-            if (l == nullptr)
+            // A peer that went away: its down message closes the link.
+            if (l == nullptr || is_receiver_gone(err))
               return;
             if (err == caf::sec::request_timeout) {
               log()->warn(
