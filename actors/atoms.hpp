@@ -36,7 +36,11 @@ using attach_atom = caf::atom_constant<caf::atom("attach")>;
 // cluster (between nodes, and to itself)
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using replicate_atom = caf::atom_constant<caf::atom("replicate")>;
+using apply_page_atom = caf::atom_constant<caf::atom("apply_page")>;
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
 using connect_peer_atom = caf::atom_constant<caf::atom("conn_peer")>;
+using liveness_atom = caf::atom_constant<caf::atom("liveness")>;
+using report_atom = caf::atom_constant<caf::atom("report")>;
 
 // readiness, and the probe it sends storage_actor and directory_reader
 using ready_atom = caf::atom_constant<caf::atom("ready")>;

@@ -1,8 +1,11 @@
 #include "actors/cluster.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <set>
+#include <tuple>
+#include <utility>
 
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
@@ -18,10 +21,20 @@ namespace {
 
 using self_ptr = caf::stateful_actor<cluster_state>*;
 using peer = cluster_state::peer;
+using link = cluster_state::link;
+using phase = cluster_state::peer::phase;
+using steady = cluster_state::clock;
+using records = std::vector<storage::batch_record>;
+
+// Bumped whenever the messages between nodes change meaning: nodes with
+// different numbers refuse to link up rather than misread each other.
+constexpr std::uint32_t protocol_version = 2;
 
 // How long a connect or a hello may take before it counts as failed: a
 // stopped process accepts TCP connections but never answers.
 constexpr auto handshake_timeout = std::chrono::seconds{5};
+// A catch-up page or a relayed page not answered within this is taken
+// for a stuck peer.
 constexpr auto page_timeout = std::chrono::seconds{30};
 constexpr auto max_backoff = std::chrono::milliseconds{5000};
 constexpr auto min_backoff = std::chrono::milliseconds{250};
@@ -34,23 +47,183 @@ std::shared_ptr<spdlog::logger> log() {
   return instance;
 }
 
-std::string label(const peer& p) {
-  auto where = p.address.host + ":" + std::to_string(p.address.port);
-  return p.name.empty() ? where : p.name + "@" + where;
+std::int64_t unix_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count();
 }
 
-peer* peer_of(self_ptr self, const caf::actor_addr& source) {
+const char* to_string(phase state) {
+  switch (state) {
+    case phase::down:
+      return "down";
+    case phase::connecting:
+      return "connecting";
+    case phase::up:
+      return "up";
+  }
+  return "down";
+}
+
+std::string address_of(const peer& p) {
+  return p.address.host + ":" + std::to_string(p.address.port);
+}
+
+std::string label(const peer& p) {
+  return p.name.empty() ? address_of(p) : p.name + "@" + address_of(p);
+}
+
+std::string label(const link& l) {
+  return l.name.empty() ? std::string{"(unnamed)"} : l.name;
+}
+
+void set_phase(peer& p, phase next) {
+  p.state = next;
+  p.state_since_ms = unix_now_ms();
+}
+
+link* find_link(self_ptr self, const caf::actor_addr& address) {
+  auto found = self->state.links.find(address);
+  return found == self->state.links.end() ? nullptr : &found->second;
+}
+
+// The link, unless it was closed (and maybe opened again) since `serial`
+// was taken: answers meant for an earlier link are dropped.
+link* find_link(self_ptr self, const caf::actor_addr& address,
+                std::uint64_t serial) {
+  auto* found = find_link(self, address);
+  return found && found->serial == serial ? found : nullptr;
+}
+
+// The configured peer whose connection is up through `address`.
+peer* peer_of(self_ptr self, const caf::actor_addr& address) {
   for (auto& p : self->state.peers)
-    if (p.remote && p.remote.address() == source)
+    if (p.remote && p.remote.address() == address)
       return &p;
   return nullptr;
 }
+
+caf::actor_addr sender_of(self_ptr self) {
+  auto source = self->current_sender();
+  return source ? source->address() : caf::actor_addr{};
+}
+
+// Something arrived from `address`: it is alive.
+void heard_from(self_ptr self, const caf::actor_addr& address) {
+  if (!address)
+    return;
+  auto* l = find_link(self, address);
+  if (l == nullptr)
+    return;
+  l->heard = steady::now();
+  auto now_ms = unix_now_ms();
+  for (auto& p : self->state.peers)
+    if ((p.remote && p.remote.address() == address) ||
+        (!l->name.empty() && p.name == l->name))
+      p.last_heard_ms = now_ms;
+}
+
+// ---- connecting to configured peers -----------------------------------
 
 void schedule_connect(self_ptr self, std::size_t index) {
   auto& p = self->state.peers[index];
   self->delayed_send(self, p.backoff, connect_peer_atom::value, index);
   p.backoff = std::min(p.backoff * 2, max_backoff);
 }
+
+void peer_down(self_ptr self, std::size_t index, const std::string& reason) {
+  auto& p = self->state.peers[index];
+  log()->info("peer down peer={} reason={}", label(p), reason);
+  p.remote = nullptr;
+  set_phase(p, phase::down);
+  p.catching_up = false;
+  ++p.generation;
+  schedule_connect(self, index);
+}
+
+// Forgets the link to `address` (its queued statuses are left to the
+// peer's catch-up); a configured peer reached through it goes down.
+void close_link(self_ptr self, const caf::actor_addr& address,
+                const std::string& reason) {
+  auto& st = self->state;
+  bool was_peer = false;
+  for (std::size_t index = 0; index < st.peers.size(); ++index) {
+    if (st.peers[index].remote && st.peers[index].remote.address() == address) {
+      was_peer = true;
+      peer_down(self, index, reason);
+    }
+  }
+  auto found = st.links.find(address);
+  if (found == st.links.end())
+    return;
+  if (!was_peer)
+    log()->info("link closed peer={} reason={}", label(found->second), reason);
+  self->demonitor(found->second.remote);
+  st.links.erase(found);
+}
+
+link& open_link(self_ptr self, const caf::actor& remote,
+                const std::string& name) {
+  auto& st = self->state;
+  auto found = st.links.find(remote.address());
+  if (found == st.links.end()) {
+    found =
+        st.links
+            .emplace(std::piecewise_construct,
+                     std::forward_as_tuple(remote.address()),
+                     std::forward_as_tuple(remote, name, st.next_link_serial++,
+                                           st.relay, st.node_name))
+            .first;
+    found->second.heard = steady::now();
+    self->monitor(remote);
+  } else if (!name.empty()) {
+    found->second.name = name;
+  }
+  return found->second;
+}
+
+// ---- applying a peer's records ----------------------------------------
+
+// Hands `batch` to the local registry's apply path (stored newest-wins,
+// delivered if terminal); `done(ok, newest_ms)` runs once every record is
+// committed or failed.
+void apply_records(self_ptr self, records batch,
+                   std::function<void(bool, std::int64_t)> done) {
+  struct progress {
+    std::size_t waiting = 0;
+    std::int64_t newest_ms = 0;
+    bool failed = false;  // also: the first failure was logged
+  };
+  if (batch.empty()) {
+    done(true, 0);
+    return;
+  }
+  auto state = std::make_shared<progress>();
+  state->waiting = batch.size();
+  for (const auto& record : batch)
+    state->newest_ms = std::max(state->newest_ms, record.updated_at_ms);
+  auto finish_one = [state, done = std::move(done)] {
+    if (--state->waiting == 0)
+      done(!state->failed, state->newest_ms);
+  };
+  for (auto& record : batch) {
+    auto batch_id = record.batch_id;
+    self->request(self->state.registry, caf::infinite, apply_atom::value,
+                  std::move(record))
+        .then([finish_one](storage::batch_record&) { finish_one(); },
+              [state, finish_one, batch_id](caf::error& err) {
+                // One line per batch of records: a failing store fails
+                // them all, for the same reason.
+                if (!state->failed)
+                  log()->warn("status from peer not stored batch={} error={}",
+                              batch_id, describe(err));
+                state->failed = true;
+                finish_one();
+              });
+  }
+}
+
+// ---- catching up from a configured peer -------------------------------
 
 void catch_up(self_ptr self, std::size_t index, std::int64_t since_ms);
 
@@ -80,52 +253,29 @@ void page_applied(self_ptr self, std::size_t index, std::uint64_t generation,
   catch_up(self, index, newest_ms > since_ms ? newest_ms : since_ms + 1);
 }
 
-void apply_page(self_ptr self, std::size_t index, std::uint64_t generation,
-                std::int64_t since_ms,
-                std::vector<storage::batch_record>& records) {
-  struct progress {
-    std::size_t waiting = 0;
-    std::int64_t newest_ms = 0;
-    std::size_t count = 0;
-    bool failed = false;
-  };
-  auto state = std::make_shared<progress>();
-  state->waiting = records.size();
-  state->count = records.size();
-  for (const auto& record : records)
-    state->newest_ms = std::max(state->newest_ms, record.updated_at_ms);
-  if (records.empty()) {
-    page_applied(self, index, generation, since_ms, since_ms, 0, false);
-    return;
-  }
-  auto finish_one = [self, index, generation, since_ms, state](bool ok) {
-    state->failed = state->failed || !ok;
-    if (--state->waiting == 0)
-      page_applied(self, index, generation, since_ms, state->newest_ms,
-                   state->count, state->failed);
-  };
-  for (auto& record : records)
-    self->request(self->state.registry, caf::infinite, apply_atom::value,
-                  std::move(record))
-        .then([finish_one](storage::batch_record&) { finish_one(true); },
-              [finish_one](caf::error&) { finish_one(false); });
-}
-
 // Pulls one page of the peer's changes since `since_ms`.
 void catch_up(self_ptr self, std::size_t index, std::int64_t since_ms) {
   auto& p = self->state.peers[index];
   auto generation = p.generation;
+  auto address = p.remote.address();
   self->request(p.remote, page_timeout, changes_atom::value, since_ms,
                 static_cast<std::uint64_t>(self->state.catch_up_page))
       .then(
-          [self, index, generation,
-           since_ms](std::vector<storage::batch_record>& records) {
+          [self, index, generation, since_ms, address](records& page) {
             if (self->state.peers[index].generation != generation)
               return;
+            heard_from(self, address);
             log()->debug("catch-up page peer={} since={} records={}",
                          label(self->state.peers[index]), since_ms,
-                         records.size());
-            apply_page(self, index, generation, since_ms, records);
+                         page.size());
+            auto count = page.size();
+            apply_records(self, std::move(page),
+                          [self, index, generation, since_ms, count](
+                              bool ok, std::int64_t newest_ms) {
+                            page_applied(self, index, generation, since_ms,
+                                         std::max(since_ms, newest_ms), count,
+                                         !ok);
+                          });
           },
           [self, index, generation](caf::error& err) {
             auto& p = self->state.peers[index];
@@ -140,11 +290,12 @@ void catch_up(self_ptr self, std::size_t index, std::int64_t since_ms) {
 void peer_up(self_ptr self, std::size_t index, caf::actor remote,
              std::string name) {
   auto& p = self->state.peers[index];
-  p.connecting = false;
+  set_phase(p, phase::up);
   p.backoff = min_backoff;
   p.name = std::move(name);
-  p.remote = std::move(remote);
-  self->monitor(p.remote);
+  p.remote = remote;
+  open_link(self, remote, p.name);
+  heard_from(self, remote.address());
   log()->info("peer up peer={}", label(p));
   p.catching_up = true;
   catch_up(self, index,
@@ -153,17 +304,38 @@ void peer_up(self_ptr self, std::size_t index, caf::actor remote,
 
 void connect_failed(self_ptr self, std::size_t index, const caf::error& err) {
   auto& p = self->state.peers[index];
-  p.connecting = false;
-  log()->debug("connect failed peer={} retry_in={}ms error={}", label(p),
-               p.backoff.count(), describe(err));
+  set_phase(p, phase::down);
+  if (err == caf::sec::unexpected_message)
+    log()->warn(
+        "peer={} did not understand this node's hello; is it running the "
+        "same batchcast version? retry_in={}ms",
+        label(p), p.backoff.count());
+  else
+    log()->debug("connect failed peer={} retry_in={}ms error={}", label(p),
+                 p.backoff.count(), describe(err));
   schedule_connect(self, index);
 }
 
 void say_hello(self_ptr self, std::size_t index, caf::actor remote) {
+  if (remote.address() == self->address()) {
+    set_phase(self->state.peers[index], phase::down);
+    log()->warn("peer={} is this node itself; not connecting to it",
+                label(self->state.peers[index]));
+    return;
+  }
   self->request(remote, handshake_timeout, hello_atom::value,
-                self->state.node_name)
+                self->state.node_name, protocol_version)
       .then(
-          [self, index, remote](std::string& name) {
+          [self, index, remote](std::string& name, std::uint32_t protocol) {
+            if (protocol != protocol_version) {
+              log()->warn(
+                  "peer={} speaks cluster protocol {}, this node {}: not "
+                  "linking; run the same batchcast version on every node",
+                  name, protocol, protocol_version);
+              connect_failed(self, index,
+                             caf::make_error(caf::sec::runtime_error));
+              return;
+            }
             peer_up(self, index, remote, std::move(name));
           },
           [self, index](caf::error& err) { connect_failed(self, index, err); });
@@ -171,9 +343,9 @@ void say_hello(self_ptr self, std::size_t index, caf::actor remote) {
 
 void connect(self_ptr self, std::size_t index) {
   auto& p = self->state.peers[index];
-  if (p.remote || p.connecting)
+  if (p.state != phase::down)
     return;
-  p.connecting = true;
+  set_phase(p, phase::connecting);
   auto middleman = self->system().middleman().actor_handle();
   self->request(middleman, handshake_timeout, caf::connect_atom::value,
                 p.address.host, p.address.port)
@@ -191,75 +363,244 @@ void connect(self_ptr self, std::size_t index) {
           [self, index](caf::error& err) { connect_failed(self, index, err); });
 }
 
-void on_down(self_ptr self, caf::down_msg& msg) {
-  self->state.listeners.erase(msg.source);
-  auto& peers = self->state.peers;
-  for (std::size_t index = 0; index < peers.size(); ++index) {
-    auto& p = peers[index];
-    if (!p.remote || p.remote.address() != msg.source)
-      continue;
-    log()->info("peer down peer={} reason={}", label(p), describe(msg.reason));
-    p.remote = nullptr;
-    p.catching_up = false;
-    ++p.generation;
-    schedule_connect(self, index);
-  }
-}
+// ---- relaying this node's statuses ------------------------------------
 
-// To every peer once: a peer reached both ways is one actor, one address.
-void forward(self_ptr self, const storage::batch_record& record) {
-  auto& st = self->state;
-  for (auto& [address, listener] : st.listeners)
-    self->send(listener, apply_atom::value, record);
-  for (auto& p : st.peers)
-    if (p.remote && st.listeners.count(p.remote.address()) == 0)
-      self->send(p.remote, apply_atom::value, record);
-}
+void pump(self_ptr self, link& l);
 
-std::string on_hello(self_ptr self, const std::string& peer_name) {
-  auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-  if (sender && self->state.listeners.count(sender.address()) == 0) {
-    self->monitor(sender);
-    self->state.listeners.emplace(sender.address(), sender);
-    log()->debug("hello from peer={}", peer_name);
-  }
-  return self->state.node_name;
-}
-
-// A peer's live status: applied locally, never forwarded. Once the peer's
-// catch-up is done its live statuses also move the catch-up mark.
-void apply_from_peer(self_ptr self, storage::batch_record& record) {
-  auto source = self->current_sender();
-  auto sender = source ? source->address() : caf::actor_addr{};
-  auto updated_at = record.updated_at_ms;
-  auto batch_id = record.batch_id;
-  self->request(self->state.registry, caf::infinite, apply_atom::value,
-                std::move(record))
+void send_page(self_ptr self, link& l, records page) {
+  auto oldest_ms = page.front().updated_at_ms;
+  for (const auto& record : page)
+    oldest_ms = std::min(oldest_ms, record.updated_at_ms);
+  auto address = l.remote.address();
+  auto serial = l.serial;
+  self->request(l.remote, page_timeout, apply_page_atom::value, std::move(page))
       .then(
-          [self, sender, updated_at](storage::batch_record&) {
-            if (auto* p = peer_of(self, sender); p && !p->catching_up)
-              p->heard_up_to_ms = std::max(p->heard_up_to_ms, updated_at);
+          [self, address, serial](std::uint64_t) {
+            auto* l = find_link(self, address, serial);
+            if (l == nullptr)
+              return;
+            heard_from(self, address);
+            l->relay.page_committed();
+            pump(self, *l);
           },
-          [batch_id](caf::error& err) {
-            log()->warn("status from peer not stored batch={} error={}",
-                        batch_id, describe(err));
+          [self, address, serial, oldest_ms](caf::error& err) {
+            auto* l = find_link(self, address, serial);
+            // A peer that went away: its down message closes the link.
+            if (l == nullptr || is_receiver_gone(err))
+              return;
+            if (err == caf::sec::request_timeout) {
+              log()->warn(
+                  "peer={} left a page of statuses unanswered for {} s; "
+                  "dropping the link (it catches up when it reconnects)",
+                  label(*l), page_timeout.count());
+              close_link(self, address, "page unanswered");
+              return;
+            }
+            log()->warn(
+                "peer={} did not store a page of statuses error={}; sending "
+                "them again from the store",
+                label(*l), describe(err));
+            l->relay.page_failed(oldest_ms);
+            pump(self, *l);
           });
 }
 
-caf::result<std::vector<storage::batch_record>> serve_changes(
-    self_ptr self, std::int64_t since_ms, std::uint64_t limit) {
-  auto promise =
-      self->make_response_promise<std::vector<storage::batch_record>>();
+void read_store(self_ptr self, link& l, std::int64_t since_ms) {
+  auto address = l.remote.address();
+  auto serial = l.serial;
+  self->request(self->state.store, caf::infinite, changes_atom::value, since_ms,
+                static_cast<std::uint64_t>(self->state.relay.page_size))
+      .then(
+          [self, address, serial](records& read) {
+            auto* l = find_link(self, address, serial);
+            if (l == nullptr)
+              return;
+            auto own = l->relay.store_read_done(read);
+            if (!own.empty())
+              send_page(self, *l, std::move(own));
+            if (l->relay.take_caught_up())
+              log()->debug("relay to peer={} caught up; statuses go live again",
+                           label(*l));
+            pump(self, *l);
+          },
+          [self, address, serial](caf::error& err) {
+            auto* l = find_link(self, address, serial);
+            if (l == nullptr)
+              return;
+            // Retried on the next liveness round, not at once: the store
+            // is failing and a tight loop would not help it.
+            l->relay.store_read_failed();
+            log()->warn("relay to peer={} cannot read the store error={}",
+                        label(*l), describe(err));
+          });
+}
+
+// Sends what the relay allows now: live pages, or the next read from the
+// store when the peer fell behind.
+void pump(self_ptr self, link& l) {
+  if (l.relay.times_fell_behind() != l.fell_behind_seen) {
+    // A peer slower than the publishes falls behind again and again; one
+    // line a minute says so without flooding the log.
+    l.fell_behind_seen = l.relay.times_fell_behind();
+    auto now = steady::now();
+    auto level = spdlog::level::debug;
+    if (now - l.fell_behind_logged_at > std::chrono::minutes{1}) {
+      level = spdlog::level::info;
+      l.fell_behind_logged_at = now;
+    }
+    log()->log(level,
+               "relay to peer={} fell behind (its queue of {} statuses "
+               "filled; {} times since linked); sending from the store until "
+               "it catches up",
+               label(l), self->state.relay.queued_records, l.fell_behind_seen);
+  }
+  while (auto page = l.relay.next_live_page())
+    send_page(self, l, std::move(*page));
+  if (auto since_ms = l.relay.next_store_read())
+    read_store(self, l, *since_ms);
+}
+
+void forward(self_ptr self, const storage::batch_record& record) {
+  for (auto& [address, l] : self->state.links) {
+    l.relay.push(record);
+    pump(self, l);
+  }
+}
+
+// ---- liveness -----------------------------------------------------------
+
+void check_liveness(self_ptr self) {
+  auto& st = self->state;
+  auto now = steady::now();
+  auto late = now - st.next_liveness_check;
+  if (late > st.heartbeat) {
+    // This node was not running (stopped, or starved of CPU): the peers'
+    // messages are still in the mailbox, so their silence means nothing.
+    log()->warn(
+        "cluster checks ran {} ms late (this process was stopped or "
+        "starved of CPU); not judging peers' silence this round",
+        std::chrono::duration_cast<std::chrono::milliseconds>(late).count());
+    for (auto& [address, l] : st.links)
+      l.heard = now;
+  }
+  std::vector<std::pair<caf::actor_addr, std::string>> silent;
+  for (auto& [address, l] : st.links) {
+    auto quiet =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - l.heard);
+    if (quiet > st.silence_limit) {
+      silent.emplace_back(
+          address, "silent for " + std::to_string(quiet.count()) + " ms");
+      continue;
+    }
+    self->send(l.remote, heartbeat_atom::value);
+    pump(self, l);  // retries a failed read from the store
+  }
+  for (const auto& [address, reason] : silent)
+    close_link(self, address, reason);
+  st.next_liveness_check = now + st.heartbeat;
+  self->delayed_send(self, st.heartbeat, liveness_atom::value);
+}
+
+// ---- answering peers and operators ------------------------------------
+
+caf::result<std::string, std::uint32_t> on_hello(self_ptr self,
+                                                 const std::string& peer_name,
+                                                 std::uint32_t protocol) {
+  auto& st = self->state;
+  auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+  if (protocol != protocol_version) {
+    log()->warn(
+        "hello from node={} with cluster protocol {}, this node {}: not "
+        "linking; run the same batchcast version on every node",
+        peer_name, protocol, protocol_version);
+    return {st.node_name, protocol_version};
+  }
+  if (sender && sender.address() != self->address()) {
+    auto& l = open_link(self, sender, peer_name);
+    if (!l.subscribed) {
+      l.subscribed = true;
+      log()->debug("hello from peer={}", peer_name);
+    }
+    heard_from(self, sender.address());
+    // A node saying hello may have just started: try the configured peers
+    // that wait for their next attempt now rather than after the backoff.
+    for (std::size_t index = 0; index < st.peers.size(); ++index) {
+      if (st.peers[index].state == phase::down) {
+        st.peers[index].backoff = min_backoff;
+        self->send(self, connect_peer_atom::value, index);
+      }
+    }
+  }
+  return {st.node_name, protocol_version};
+}
+
+// A page of a peer's statuses: applied here, never forwarded. Once the
+// peer's catch-up is done its pages also move the catch-up mark.
+caf::result<std::uint64_t> on_apply_page(self_ptr self, records& page) {
+  // Before the promise: making it takes the sender out of the message.
+  auto sender = sender_of(self);
+  heard_from(self, sender);
+  auto promise = self->make_response_promise<std::uint64_t>();
+  auto count = static_cast<std::uint64_t>(page.size());
+  apply_records(
+      self, std::move(page),
+      [self, promise, sender, count](bool ok, std::int64_t newest_ms) mutable {
+        if (!ok) {
+          promise.deliver(make_error(errc::storage_failed));
+          return;
+        }
+        if (auto* p = peer_of(self, sender); p && !p->catching_up)
+          p->heard_up_to_ms = std::max(p->heard_up_to_ms, newest_ms);
+        promise.deliver(count);
+      });
+  return promise;
+}
+
+caf::result<records> serve_changes(self_ptr self, std::int64_t since_ms,
+                                   std::uint64_t limit) {
+  heard_from(self, sender_of(self));  // before the promise takes the sender
+  auto promise = self->make_response_promise<records>();
   // Bounded by our page size whatever a peer asks for.
   limit = std::min<std::uint64_t>(limit, self->state.catch_up_page);
   self->request(self->state.store, caf::infinite, changes_atom::value, since_ms,
                 limit)
-      .then(
-          [promise](std::vector<storage::batch_record>& records) mutable {
-            promise.deliver(std::move(records));
-          },
-          [promise](caf::error& err) mutable { promise.deliver(err); });
+      .then([promise](records& found) mutable { promise.deliver(found); },
+            [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;
+}
+
+cluster_report make_report(self_ptr self) {
+  const auto& st = self->state;
+  cluster_report report;
+  report.node = st.node_name;
+  report.clustered = true;
+  for (const auto& p : st.peers) {
+    peer_report entry;
+    entry.address = address_of(p);
+    entry.name = p.name;
+    entry.state = to_string(p.state);
+    entry.state_since_ms = p.state_since_ms;
+    entry.last_heard_ms = p.last_heard_ms;
+    entry.catching_up = p.catching_up;
+    // Its link: through this node's connection, or its own hello.
+    const link* l = nullptr;
+    for (const auto& [address, candidate] : st.links) {
+      if ((p.remote && address == p.remote.address()) ||
+          (!p.name.empty() && candidate.name == p.name)) {
+        l = &candidate;
+        break;
+      }
+    }
+    if (l != nullptr) {
+      entry.subscribed = l->subscribed;
+      entry.relay_queued = l->relay.queued();
+      entry.relay_pages_in_flight = l->relay.pages_in_flight();
+      entry.relay_from_store = l->relay.reading_store();
+      entry.relay_fell_behind = l->relay.times_fell_behind();
+    }
+    report.peers.push_back(std::move(entry));
+  }
+  return report;
 }
 
 }  // namespace
@@ -271,32 +612,44 @@ caf::behavior cluster(self_ptr self, services running,
   st.registry = running.registry;
   st.store = running.store;
   st.catch_up_page = std::max<std::size_t>(1, settings.catch_up_page);
+  st.heartbeat = settings.heartbeat;
+  st.silence_limit = settings.silence_limit;
+  st.relay = settings.relay;
+  auto now_ms = unix_now_ms();
   for (auto& address : settings.peers) {
     cluster_state::peer p;
     p.address = address;
+    p.state_since_ms = now_ms;
     st.peers.push_back(std::move(p));
   }
-  self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
+  self->set_down_handler([self](caf::down_msg& msg) {
+    close_link(self, msg.source, describe(msg.reason));
+  });
   for (std::size_t index = 0; index < st.peers.size(); ++index)
     self->send(self, connect_peer_atom::value, index);
+  st.next_liveness_check = steady::now() + st.heartbeat;
+  self->delayed_send(self, st.heartbeat, liveness_atom::value);
 
   return {
       [self](replicate_atom, const storage::batch_record& record) {
         forward(self, record);
       },
-      [self](apply_atom, storage::batch_record& record) {
-        apply_from_peer(self, record);
+      [self](hello_atom, const std::string& peer_name, std::uint32_t protocol) {
+        return on_hello(self, peer_name, protocol);
       },
-      [self](hello_atom, const std::string& peer_name) {
-        return on_hello(self, peer_name);
+      [self](apply_page_atom, records& page) {
+        return on_apply_page(self, page);
       },
       [self](changes_atom, std::int64_t since_ms, std::uint64_t limit) {
         return serve_changes(self, since_ms, limit);
       },
+      [self](heartbeat_atom) { heard_from(self, sender_of(self)); },
+      [self](report_atom) { return make_report(self); },
       [self](connect_peer_atom, std::size_t index) {
         if (index < self->state.peers.size())
           connect(self, index);
       },
+      [self](liveness_atom) { check_liveness(self); },
   };
 }
 

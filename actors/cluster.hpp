@@ -6,20 +6,44 @@
 // Messages and replies (from the local registry, from peers, to itself):
 //
 //   (replicate_atom, storage::batch_record)  from the registry, after the
-//       local commit of a local publish: sent to every connected peer as
-//       apply_atom.
-//   (apply_atom, storage::batch_record)  from a peer: handed to the local
-//       registry's apply path (stored newest-wins, delivered to local
-//       watchers if terminal) and never forwarded again, so nothing loops.
-//   (hello_atom, std::string node_name) -> std::string
+//       local commit of a local publish: relayed to every linked peer.
+//   (hello_atom, std::string node_name, std::uint32_t protocol)
+//       -> std::tuple<std::string, std::uint32_t>
 //       A peer introducing itself after connecting, before it catches up
-//       from here; the answer is this node's name. From then on, live
-//       statuses go to it as well.
+//       from here; the answer is this node's name and protocol. From then
+//       on this node's statuses go to it (it is "subscribed"). Nodes only
+//       link up when their protocol numbers match.
+//   (apply_page_atom, std::vector<storage::batch_record>) -> std::uint64_t
+//       A page of a peer's statuses, relayed live or read back from its
+//       store: handed to the local registry's apply path (stored
+//       newest-wins, delivered to local watchers if terminal), never
+//       forwarded again, so nothing loops. Answered with the number of
+//       records once all are committed, or errc::storage_failed.
 //   (changes_atom, std::int64_t since_ms, std::uint64_t limit)
 //       -> std::vector<storage::batch_record>
 //       One page of this node's records changed since `since_ms` (a peer
 //       catching up).
-//   (connect_peer_atom, std::size_t peer)  to itself: (re)connect.
+//   (heartbeat_atom)  from a peer, every heartbeat interval.
+//   (report_atom) -> cluster_report  this node's view of its peers.
+//   (connect_peer_atom, std::size_t peer), (liveness_atom)  to itself.
+//
+// Links: a link is one peer's cluster actor this node talks to, opened
+// when this node's hello to a configured peer is answered or when a peer's
+// hello arrives. Every link gets this node's statuses (see peer_relay.hpp:
+// pages with a credit of a few pages in flight, and a fall back to the
+// store when the peer is slower than this node publishes) and a heartbeat
+// every interval. A link closes when CAF reports the peer's actor gone
+// (connection closed, or CAF's own connection timeout), when the peer has
+// been silent longer than the silence limit, or when a page stays
+// unanswered for 30 s. A configured peer whose link closes is down: it is
+// reconnected with backoff from 250 ms to 5 s, for as long as the node
+// runs, and immediately when some node says hello (it may have restarted).
+//
+// Liveness does not rest on CAF's heartbeats alone: a peer is judged by
+// what this actor hears from it, so a peer whose process is frozen, or
+// whose messages stop for any other reason, is let go within the silence
+// limit plus one interval. Should this node itself run late (frozen, or
+// starved of CPU) by more than an interval, it judges no one that round.
 //
 // Catch-up: on every (re)connect a node pulls from the peer, page by page,
 // the records changed since the newest one it has taken from that peer
@@ -27,10 +51,6 @@
 // the next page only once the previous one is committed, so memory stays
 // bounded by one page. Duplicates and reordering are harmless: the store
 // keeps the newest (updated_at_ms, origin).
-//
-// A peer counts as down when its proxy goes down: the connection closed,
-// or CAF's heartbeat timeout declared it dead. Reconnects back off
-// exponentially from 250 ms to 5 s and go on while the node runs.
 #pragma once
 
 #include <chrono>
@@ -45,6 +65,8 @@
 #include <caf/expected.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/cluster_report.hpp"
+#include "actors/peer_relay.hpp"
 #include "actors/services.hpp"
 
 namespace batchcast::actors {
@@ -58,20 +80,47 @@ struct cluster_settings {
   std::uint16_t node_port = 0;  // 0: a single node, no middleman
   std::string node_host = "127.0.0.1";
   std::vector<peer_address> peers;
-  // Heartbeats between nodes, and the silence after which CAF drops a
-  // peer's connection: a lost peer is noticed within `silence_limit` plus
-  // one interval.
+  // Heartbeats between nodes (CAF's and this actor's), and the silence
+  // after which a peer is let go: a lost peer is noticed within
+  // `silence_limit` plus one interval.
   std::chrono::milliseconds heartbeat{std::chrono::seconds{1}};
   std::chrono::milliseconds silence_limit{std::chrono::seconds{5}};
   std::size_t catch_up_page = 1000;  // records per catch-up message
+  relay_limits relay;                // per linked peer
 };
 
 struct cluster_state {
+  using clock = std::chrono::steady_clock;
+
+  // One peer's cluster actor this node exchanges messages with.
+  struct link {
+    link(caf::actor actor, std::string peer_name, std::uint64_t link_serial,
+         relay_limits limits, std::string own_name)
+        : remote{std::move(actor)},
+          name{std::move(peer_name)},
+          serial{link_serial},
+          relay{limits, std::move(own_name)} {}
+
+    caf::actor remote;
+    std::string name;
+    std::uint64_t serial;     // tells this link from a later one
+    bool subscribed = false;  // it said hello to this node
+    clock::time_point heard;  // its last message
+    peer_relay relay;         // this node's statuses on their way to it
+    std::uint64_t fell_behind_seen = 0;
+    clock::time_point fell_behind_logged_at{};  // at most one line a minute
+  };
+
+  // A configured peer (--peer): this node's own connection to it.
   struct peer {
+    enum class phase { down, connecting, up };
+
     peer_address address;
-    std::string name;   // from its hello; empty until the first one
-    caf::actor remote;  // its cluster actor; null while down
-    bool connecting = false;
+    std::string name;  // from its hello; empty until the first one
+    phase state = phase::down;
+    caf::actor remote;  // its cluster actor; null unless up
+    std::int64_t state_since_ms = 0;
+    std::int64_t last_heard_ms = 0;
     std::chrono::milliseconds backoff{250};
     // updated_at_ms of the newest record taken from it; catch-up resumes
     // here (minus a margin for clock skew between nodes).
@@ -86,12 +135,14 @@ struct cluster_state {
   caf::actor registry;
   caf::actor store;
   std::size_t catch_up_page = 1000;
+  std::chrono::milliseconds heartbeat{1000};
+  std::chrono::milliseconds silence_limit{5000};
+  relay_limits relay;
+
   std::vector<peer> peers;
-  // Peers' cluster actors that said hello to this node, whether or not
-  // this node's own connection to them is up yet: live statuses go to
-  // them too, so a status published here right after a peer caught up
-  // from here is never missed.
-  std::unordered_map<caf::actor_addr, caf::actor> listeners;
+  std::unordered_map<caf::actor_addr, link> links;
+  std::uint64_t next_link_serial = 1;
+  clock::time_point next_liveness_check;
 
   const char* name = "batchcast.cluster";
 };

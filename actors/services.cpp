@@ -230,6 +230,39 @@ void check_ready_job(caf::event_based_actor* self, const caf::actor& readiness,
             [](caf::error&) {});
 }
 
+// The cluster_status() counterpart: nothing, should the actor end without
+// an answer.
+class once_cluster_report {
+ public:
+  using callback = std::function<void(std::optional<cluster_report>)>;
+
+  explicit once_cluster_report(callback done) : done_(std::move(done)) {}
+  once_cluster_report(const once_cluster_report&) = delete;
+  once_cluster_report& operator=(const once_cluster_report&) = delete;
+
+  ~once_cluster_report() {
+    if (done_)
+      (*this)(std::nullopt);
+  }
+
+  void operator()(std::optional<cluster_report> report) {
+    auto done = std::move(done_);
+    done_ = nullptr;
+    if (done)
+      done(std::move(report));
+  }
+
+ private:
+  callback done_;
+};
+
+void cluster_report_job(caf::event_based_actor* self, const caf::actor& cluster,
+                        std::shared_ptr<once_cluster_report> reply) {
+  self->request(cluster, std::chrono::seconds{5}, report_atom::value)
+      .then([reply](cluster_report& report) { (*reply)(std::move(report)); },
+            [reply](caf::error&) { (*reply)(std::nullopt); });
+}
+
 // What the storage actor owns, opened on the caller's thread so that
 // start_services can fail with a message naming the file.
 struct opened_state {
@@ -390,6 +423,18 @@ void fetch(caf::actor_system& system, const services& running,
            std::string batch_id, api_callback done) {
   system.spawn(fetch_job, running.store, std::move(batch_id),
                std::make_shared<once_callback>(std::move(done)));
+}
+
+void cluster_status(caf::actor_system& system, const services& running,
+                    std::function<void(std::optional<cluster_report>)> done) {
+  if (!running.cluster) {
+    cluster_report single;
+    single.node = running.node_name;
+    done(std::move(single));
+    return;
+  }
+  system.spawn(cluster_report_job, running.cluster,
+               std::make_shared<once_cluster_report>(std::move(done)));
 }
 
 void authorize(caf::actor_system& system, const services& running,

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -19,6 +20,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/client_socket.hpp"
+#include "actors/cluster_report.hpp"
 #include "actors/message_types.hpp"
 #include "actors/readiness.hpp"
 #include "common/metrics.hpp"
@@ -49,6 +51,7 @@ struct services {
   caf::actor directory;     // detached; owns the directory reader
   caf::actor session_auth;  // cache in front of `directory`
   caf::actor registry;      // batch id -> batch_group
+  caf::actor cluster;       // null on a single node (see cluster.hpp)
   caf::actor readiness;     // probes store and directory for /readyz
 
   // The node's counters, made by start_services and shared with every
@@ -154,6 +157,13 @@ void publish(caf::actor_system& system, const services& running,
 // The stored record of one batch, or not_found. `done` as for publish.
 void fetch(caf::actor_system& system, const services& running,
            std::string batch_id, api_callback done);
+
+// This node's view of its cluster peers (for GET /cluster and metrics).
+// On a single node the report says so and lists no peers. `done` is
+// called exactly once, on a CAF thread; with nothing when the cluster
+// actor cannot answer within a few seconds (it is stopping).
+void cluster_status(caf::actor_system& system, const services& running,
+                    std::function<void(std::optional<cluster_report>)> done);
 
 // Whether `session_key` may watch `batch_id`: the same session_auth
 // decision (and caches) as a WebSocket upgrade, for callers that are not

@@ -42,6 +42,7 @@ void service::start() {
       throw std::runtime_error(system_->render(joined.error()));
     }
     cluster_ = *joined;
+    actors_.cluster = cluster_;
   }
 
   server_ = std::make_unique<net::server>(*system_, actors_, settings_.network);

@@ -116,22 +116,53 @@ def target_lines(table):
     return lines
 
 
+def cluster_lines(table):
+    """The cluster fan-out (benchmarks/cluster_scenario) beside the
+    single-node fan-out of the same size: what spreading the watchers over
+    three nodes costs."""
+    sizes = [n for (figure, n) in table
+             if figure == "cluster_fanout_delivery_p99" and n]
+    if not sizes:
+        return []
+    lines = [
+        "| watchers | delivered | cluster p50 | cluster p99 | "
+        "single-node p50 | single-node p99 | p99 cost |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n in sorted(sizes, key=int):
+        def ours(figure):
+            return value_of(table.get((figure, n), {}), BATCHCAST)
+        cluster_p99 = ours("cluster_fanout_delivery_p99")
+        single_p99 = ours("fanout_delivery_p99")
+        cost = (f"{cluster_p99 / single_p99:.2f}x"
+                if cluster_p99 and single_p99 else "–")
+        lines.append(
+            f"| {int(n):,} | {number(ours('cluster_fanout_delivered'))} | "
+            f"{number(ours('cluster_fanout_delivery_p50'))} | "
+            f"{number(cluster_p99)} | "
+            f"{number(ours('fanout_delivery_p50'))} | {number(single_p99)} | "
+            f"{cost} |")
+    return lines
+
+
 def plot_fanout(table, out_dir):
     """fanout_latency.png: p50 and p99 of delivery against watchers."""
     series = {}
+    kinds = (("fanout_delivery_", ""), ("cluster_fanout_delivery_", " cluster"))
     for (figure, n), row in table.items():
-        if n is None or not figure.startswith("fanout_delivery_"):
-            continue
-        for server, (value, _) in row.items():
-            series.setdefault((server, figure[len("fanout_delivery_"):]),
-                              []).append((int(n), value))
+        for prefix, label in kinds:
+            if n is None or not figure.startswith(prefix):
+                continue
+            for server, (value, _) in row.items():
+                series.setdefault((server + label, figure[len(prefix):]),
+                                  []).append((int(n), value))
     if not series:
         return None
     data_files = []
     for (server, stat), points in sorted(series.items()):
         if stat == "max":
             continue
-        path = out_dir / f"fanout_{server}_{stat}.dat.tmp"
+        path = out_dir / f"fanout_{server.replace(' ', '_')}_{stat}.dat.tmp"
         path.write_text("".join(f"{n} {v}\n" for n, v in sorted(points)))
         data_files.append((path, f"{server} {stat}"))
     png = out_dir / "fanout_latency.png"
@@ -185,6 +216,14 @@ def main():
         *table_lines(table),
         "",
     ]
+    cluster = cluster_lines(table)
+    if cluster:
+        text += ["## Fan-out across a three-node cluster", "",
+                 "Watchers spread evenly over three nodes on this machine, "
+                 "one publish on the first node; latency in ms from the "
+                 "publish request to each message. *p99 cost* is the "
+                 "cluster's p99 over the single-node p99 at the same size.",
+                 "", *cluster, ""]
     if plot:
         text += ["## Fan-out latency against watchers", "",
                  f"![fan-out latency]({plot})", ""]

@@ -1,10 +1,12 @@
 #include "net/publish_api.hpp"
 
+#include <chrono>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
+#include "net/cluster_view.hpp"
 #include "net/routes.hpp"
 #include "storage/uuid.hpp"
 
@@ -163,7 +165,8 @@ void publish_api::handle(const request& req, const std::string& peer,
     return;
 
   auto route = parse_api_route(req.target());
-  if (route.kind == api_route::other)
+  bool cluster = is_cluster_route(req.target());
+  if (route.kind == api_route::other && !cluster)
     return respond(
         error(http::status::not_found, "not found", version, keep_alive));
 
@@ -176,6 +179,9 @@ void publish_api::handle(const request& req, const std::string& peer,
     answer.set(http::field::www_authenticate, "Bearer");
     return respond(std::move(answer));
   }
+
+  if (cluster)
+    return handle_cluster(req, std::move(respond));
 
   if (req.method() != http::verb::get && req.method() != http::verb::post) {
     auto answer = error(http::status::method_not_allowed, "method not allowed",
@@ -302,6 +308,32 @@ void publish_api::handle_fetch(const request& req, std::string batch_id,
         auto answer = answer_for(std::get<actors::api_failure>(result));
         respond(error(answer.status, answer.message, version, keep_alive));
       });
+}
+
+void publish_api::handle_cluster(const request& req, responder respond) const {
+  auto version = req.version();
+  bool keep_alive = req.keep_alive();
+  if (req.method() != http::verb::get) {
+    auto answer = error(http::status::method_not_allowed, "method not allowed",
+                        version, keep_alive);
+    answer.set(http::field::allow, "GET");
+    return respond(std::move(answer));
+  }
+  if (!backend_.cluster)
+    return respond(
+        error(http::status::not_found, "not found", version, keep_alive));
+  backend_.cluster([version, keep_alive, respond = std::move(respond)](
+                       std::optional<actors::cluster_report> report) {
+    if (!report)
+      return respond(error(http::status::service_unavailable,
+                           "the cluster did not answer", version, keep_alive));
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    respond(json_response(http::status::ok,
+                          cluster_report_json(*report, now_ms), version,
+                          keep_alive));
+  });
 }
 
 }  // namespace batchcast::net

@@ -3,6 +3,8 @@
 //   POST /api/v1/radius/batch/<uuid>/status  {"status": "...",
 //                                             "organization": "<uuid>"?}
 //   GET  /api/v1/radius/batch/<uuid>/status  the stored record
+//   GET  /cluster                            the node's view of its peers
+//                                            (see cluster_view.hpp)
 //   GET  /healthz                            {"status":"ok"}, no token
 //   GET  /readyz                             see probes.hpp, no token
 //   GET  /metrics                            Prometheus text; the metrics
@@ -33,15 +35,20 @@
 namespace batchcast::net {
 
 // What the API asks of the actor side. The server binds these to
-// actors::publish and actors::fetch; tests bind them to fakes. Each takes
-// a callback that may run on any thread, exactly once.
+// actors::publish, actors::fetch and actors::cluster_status; tests bind
+// them to fakes. Each takes a callback that may run on any thread,
+// exactly once. Without `cluster`, GET /cluster is 404.
 struct status_backend {
+  using cluster_callback =
+      std::function<void(std::optional<actors::cluster_report>)>;
+
   std::function<void(actors::publish_request, actors::api_callback)> publish;
   std::function<void(std::string batch_id, actors::api_callback)> fetch;
   // GET /readyz and GET /metrics; a route whose function is not set is a
   // 404. `ready` calls back exactly once, on any thread.
   std::function<void(std::function<void(probe_answer)>)> ready;
   std::function<probe_answer()> metrics;
+  std::function<void(cluster_callback)> cluster;
 };
 
 class publish_api {
@@ -77,6 +84,7 @@ class publish_api {
                     responder respond) const;
   // The probe routes; false when `req` is not one of them.
   bool handle_probe(const request& req, responder& respond) const;
+  void handle_cluster(const request& req, responder respond) const;
 
   status_backend backend_;
   bearer_token_check token_;

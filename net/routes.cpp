@@ -111,4 +111,9 @@ bool is_metrics_route(std::string_view target) {
   return path && *path == "/metrics";
 }
 
+bool is_cluster_route(std::string_view target) {
+  auto path = request_path(target);
+  return path && *path == "/cluster";
+}
+
 }  // namespace batchcast::net

@@ -41,4 +41,8 @@ bool is_ready_route(std::string_view target);
 // True for the Prometheus scrape route /metrics (internal listener only).
 bool is_metrics_route(std::string_view target);
 
+// True for /cluster, the node's view of its cluster peers (internal
+// listener).
+bool is_cluster_route(std::string_view target);
+
 }  // namespace batchcast::net

@@ -48,6 +48,9 @@ status_backend actor_backend(caf::actor_system& system,
       return metrics_answer(*context);
     return shutting_down_answer();
   };
+  backend.cluster = [&system, running](status_backend::cluster_callback done) {
+    actors::cluster_status(system, running, std::move(done));
+  };
   return backend;
 }
 

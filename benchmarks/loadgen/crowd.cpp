@@ -39,11 +39,11 @@ struct crowd::state {
   }
 };
 
-crowd::crowd(run_context& context, shared_profile profile,
+crowd::crowd(run_context& context, const std::vector<shared_profile>& profiles,
              const crowd_plan& plan)
     : state_{std::make_shared<state>(plan.size, plan.concurrency)} {
-  auto sources =
-      source_addresses(profile->server.address, context.settings().sources);
+  auto sources = source_addresses(profiles.front()->server.address,
+                                  context.settings().sources);
   std::weak_ptr<state> weak = state_;
   state_->clients.reserve(plan.size);
   for (std::size_t i = 0; i < plan.size; ++i) {
@@ -75,9 +75,9 @@ crowd::crowd(run_context& context, shared_profile profile,
       shared->endings.arrive();
     };
     state_->clients.push_back(std::make_shared<ws_client>(
-        context.io(), profile, plan.path_for(i), plan.session_for(i),
-        sources[i % sources.size()], after_upgrade::listen, on_upgraded,
-        on_finished));
+        context.io(), profiles[i % profiles.size()], plan.path_for(i),
+        plan.session_for(i), sources[i % sources.size()], after_upgrade::listen,
+        on_upgraded, on_finished));
   }
 }
 

@@ -26,7 +26,10 @@ struct crowd_plan {
 
 class crowd {
  public:
-  crowd(run_context& context, shared_profile profile, const crowd_plan& plan);
+  // Client i connects with profiles[i % profiles.size()] (one server, or
+  // the nodes of a cluster in turn). `profiles` must not be empty.
+  crowd(run_context& context, const std::vector<shared_profile>& profiles,
+        const crowd_plan& plan);
 
   // Starts every client, at most `concurrency` upgrading at once, and
   // waits until each upgrade attempt ended or `limit` passed. Returns the

@@ -1,6 +1,8 @@
 // fanout: `connections` watchers on one batch, then one publish of
 // `completed`. Latency is measured from the moment the publish request is
-// written to each watcher's message, and to each watcher's close.
+// written to each watcher's message, and to each watcher's close. Given
+// several --url (the nodes of a cluster), the watchers are spread over
+// them in turn and the publish goes to --publish-url alone.
 #include <cstdio>
 
 #include "benchmarks/loadgen/crowd.hpp"
@@ -21,7 +23,7 @@ int run_fanout(run_context& context) {
     return exit_incomplete;
 
   crowd watchers{context,
-                 profile_of(settings),
+                 profiles_of(settings),
                  {settings.connections, settings.concurrency,
                   [&](std::size_t) { return watch_path(batch); },
                   [&](std::size_t) { return settings.session; }}};

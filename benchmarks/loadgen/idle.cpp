@@ -24,7 +24,7 @@ int run_idle(run_context& context) {
 
   crowd watchers{
       context,
-      profile,
+      {profile},
       {settings.connections, settings.concurrency,
        [&](std::size_t i) {
          return watch_path(settings.batches[i % settings.batches.size()]);

@@ -29,7 +29,8 @@
 //
 //   fanout     --connections watchers on the first batch; then one POST of
 //              `completed` to the publish API. Times run from writing the
-//              publish request.
+//              publish request. Several --url spread the watchers over a
+//              cluster's nodes (client i on url i mod count).
 //              -> fanout_delivery_{p50,p99,max} (ms to each message),
 //                 fanout_last_close (ms to the last close), fanout_delivered,
 //                 fanout_publish_ack (ms to the 200), fanout_client_cpu (ms

@@ -56,13 +56,17 @@ void check_workload_inputs(const options& o) {
 
 int parse_options(int argc, char** argv, options& out) {
   CLI::App app{"batchcast load generator (loopback only)", "loadgen"};
-  std::string url, publish_url, token_file, sessions_file, batches_file;
+  std::vector<std::string> urls;
+  std::string publish_url, token_file, sessions_file, batches_file;
   std::vector<std::string> batch_flags;
 
   app.add_option("--workload", out.workload, "handshake|idle|fanout|storm")
       ->required()
       ->check(CLI::IsMember({"handshake", "idle", "fanout", "storm"}));
-  app.add_option("--url", url, "ws://127.0.0.1:PORT of the WebSocket server")
+  app.add_option("--url", urls,
+                 "ws://127.0.0.1:PORT of the WebSocket server; fanout takes "
+                 "several (a cluster's nodes) and spreads its watchers "
+                 "evenly over them")
       ->required();
   app.add_option("--publish-url", publish_url,
                  "http://127.0.0.1:PORT of the publish API");
@@ -116,7 +120,9 @@ int parse_options(int argc, char** argv, options& out) {
 
   try {
     app.parse(argc, argv);
-    out.ws = parse_loopback_url(url, "ws");
+    for (const auto& url : urls)
+      out.ws_all.push_back(parse_loopback_url(url, "ws"));
+    out.ws = out.ws_all.front();
     if (!publish_url.empty())
       out.publish = parse_loopback_url(publish_url, "http");
     if (!token_file.empty())

@@ -13,7 +13,8 @@ namespace batchcast::bench {
 
 struct options {
   std::string workload;                 // handshake, idle, fanout or storm
-  loopback_url ws;                      // --url
+  loopback_url ws;                      // the first --url
+  std::vector<loopback_url> ws_all;     // every --url, in order
   std::optional<loopback_url> publish;  // --publish-url
   std::string token;                    // bearer token of the publish API
   std::string session;                  // the session key most clients use

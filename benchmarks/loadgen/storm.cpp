@@ -25,7 +25,7 @@ int run_storm(run_context& context) {
     return exit_incomplete;
 
   crowd watchers{context,
-                 profile_of(settings),
+                 {profile_of(settings)},
                  {count, settings.concurrency,
                   [&](std::size_t i) { return watch_path(batches[i]); },
                   [&](std::size_t) { return settings.session; }}};

@@ -13,6 +13,14 @@ shared_profile profile_of(const options& settings) {
       client_profile{settings.ws, settings.cookie_name, settings.origin});
 }
 
+std::vector<shared_profile> profiles_of(const options& settings) {
+  std::vector<shared_profile> profiles;
+  for (const auto& url : settings.ws_all)
+    profiles.push_back(std::make_shared<const client_profile>(
+        client_profile{url, settings.cookie_name, settings.origin}));
+  return profiles;
+}
+
 bool publish_each(run_context& context, const std::vector<std::string>& batches,
                   const std::string& status) {
   const auto& settings = context.settings();

@@ -25,7 +25,9 @@ constexpr int exit_deadline = 3;
 // "/ws/radius/batch/<id>/"
 std::string watch_path(const std::string& batch);
 
+// The first --url's profile, and one profile per --url.
 shared_profile profile_of(const options& settings);
+std::vector<shared_profile> profiles_of(const options& settings);
 
 // Publishes `status` for each batch (with the configured organization, so
 // the server may create unknown batches) and reports on stderr what went

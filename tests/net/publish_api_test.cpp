@@ -24,6 +24,8 @@ struct api_fixture {
       batch, storage::batch_status::completed, 1796398900123, "node"};
   actors::api_callback held;  // set when the test answers later
   bool answer_later = false;
+  // What GET /cluster hears from the actor side; nothing: no answer.
+  std::optional<actors::cluster_report> cluster = peers_report();
 
   publish_api api{backend(), "s3cret", 128};
 
@@ -38,7 +40,25 @@ struct api_fixture {
       fetched = std::move(id);
       reply(std::move(done));
     };
+    result.cluster = [this](status_backend::cluster_callback done) {
+      done(cluster);
+    };
     return result;
+  }
+
+  static actors::cluster_report peers_report() {
+    actors::peer_report up;
+    up.address = "127.0.0.1:4101";
+    up.name = "b";
+    up.state = "up";
+    up.state_since_ms = 1796398900123;
+    up.last_heard_ms = 1796398905123;
+    up.subscribed = true;
+    up.relay_queued = 7;
+    actors::peer_report never;
+    never.address = "127.0.0.1:4102";
+    never.state_since_ms = 1796398900123;
+    return {"a", true, {up, never}};
   }
 
   void reply(actors::api_callback done) {
@@ -205,6 +225,45 @@ BOOST_AUTO_TEST_CASE(health_needs_no_token) {
   auto answer = send(http::verb::get, "/healthz", {}, "");
   BOOST_TEST(status_of(answer) == 200u);
   BOOST_TEST(answer.body() == R"({"status":"ok"})");
+}
+
+BOOST_AUTO_TEST_CASE(cluster_view_lists_each_peers_state) {
+  auto answer = send(http::verb::get, "/cluster");
+  BOOST_TEST(status_of(answer) == 200u);
+  BOOST_TEST(answer[http::field::content_type] == "application/json");
+  auto body = nlohmann::json::parse(answer.body());
+  BOOST_TEST(body.at("node") == "a");
+  BOOST_TEST(body.at("clustered") == true);
+  const auto& peers = body.at("peers");
+  BOOST_REQUIRE(peers.size() == 2u);
+  BOOST_TEST(peers[0].at("address") == "127.0.0.1:4101");
+  BOOST_TEST(peers[0].at("name") == "b");
+  BOOST_TEST(peers[0].at("state") == "up");
+  BOOST_TEST(peers[0].at("state_since") == "2026-12-04T15:41:40.123Z");
+  BOOST_TEST(peers[0].at("last_heard") == "2026-12-04T15:41:45.123Z");
+  BOOST_TEST(peers[0].at("silent_ms").get<std::int64_t>() >= 0);
+  BOOST_TEST(peers[0].at("subscribed") == true);
+  BOOST_TEST(peers[0].at("relay").at("queued") == 7);
+  BOOST_TEST(peers[1].at("state") == "down");
+  BOOST_TEST(peers[1].at("last_heard").is_null());
+  BOOST_TEST(peers[1].at("silent_ms").is_null());
+}
+
+BOOST_AUTO_TEST_CASE(cluster_view_needs_the_token_and_a_get) {
+  BOOST_TEST(status_of(send(http::verb::get, "/cluster", {}, "")) == 401u);
+  BOOST_TEST(status_of(send(http::verb::get, "/cluster", {}, "Bearer no")) ==
+             401u);
+  auto post = send(http::verb::post, "/cluster", "{}");
+  BOOST_TEST(status_of(post) == 405u);
+  BOOST_TEST(post[http::field::allow] == "GET");
+  BOOST_TEST(status_of(send(http::verb::get, "/cluster/")) == 404u);
+}
+
+BOOST_AUTO_TEST_CASE(cluster_view_is_503_when_the_cluster_does_not_answer) {
+  cluster.reset();
+  auto answer = send(http::verb::get, "/cluster");
+  BOOST_TEST(status_of(answer) == 503u);
+  BOOST_TEST(error_of(answer) == "the cluster did not answer");
 }
 
 BOOST_AUTO_TEST_CASE(keep_alive_follows_the_request) {

@@ -142,3 +142,10 @@ BOOST_AUTO_TEST_CASE(health_route_ignores_the_query) {
   BOOST_TEST(!is_health_route("/healthz/"));
   BOOST_TEST(!is_health_route("/health"));
 }
+
+BOOST_AUTO_TEST_CASE(cluster_route_is_exact) {
+  BOOST_TEST(is_cluster_route("/cluster"));
+  BOOST_TEST(is_cluster_route("/cluster?pretty=1"));
+  BOOST_TEST(!is_cluster_route("/cluster/"));
+  BOOST_TEST(!is_cluster_route("/clusters"));
+}

@@ -1,0 +1,256 @@
+"""What the cluster suites share: three real `batchcast serve` processes
+on loopback joined through CAF's middleman, each with its own SQLite file,
+and the verbs the tests read as: publish, fetch, watch, the nodes' own
+view of their peers (GET /cluster), and a link between A and B that can be
+cut like a network partition (link_cutter.py).
+"""
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import websockets
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "interop"))
+from batchcast_node import TOKEN, Node, free_port, run_tests, ws_headers  # noqa
+
+SECRET_KEY = "cluster-secret-key-abcdefghijklmnopqrstuvwxyz0123456789"
+NAMES = ("A", "B", "C")
+
+
+def wait_until(condition, timeout, what, interval=0.1):
+    """Polls `condition` until it is true; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class LinkCutter:
+    """link_cutter.py in its own process, driven over its stdin."""
+
+    def __init__(self, routes):
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "link_cutter.py"),
+             *(f"{listen}:{target}" for listen, target in routes)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.expect("ready")
+
+    def expect(self, answer):
+        line = self.process.stdout.readline().strip()
+        if line != answer:
+            raise RuntimeError(f"link cutter said {line!r}, not {answer!r}")
+
+    def cut(self):
+        self.command("cut", "cut")
+
+    def heal(self):
+        self.command("heal", "healed")
+
+    def command(self, text, answer):
+        self.process.stdin.write(text + "\n")
+        self.process.stdin.flush()
+        self.expect(answer)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Cluster:
+    """Nodes A, B and C, each listing the other two as peers. With
+    `cuttable`, A and B reach each other only through a LinkCutter (C
+    reaches both directly), so cut() partitions A from B."""
+
+    def __init__(self, binary, root, cuttable=False):
+        self.node_ports = {name: free_port() for name in NAMES}
+        # (node, peer) -> the port `node` dials to reach `peer`
+        self.dials = {(n, p): self.node_ports[p]
+                      for n in NAMES for p in NAMES if n != p}
+        self.cutter = None
+        if cuttable:
+            a_to_b, b_to_a = free_port(), free_port()
+            self.cutter = LinkCutter([(a_to_b, self.node_ports["B"]),
+                                      (b_to_a, self.node_ports["A"])])
+            self.dials[("A", "B")] = a_to_b
+            self.dials[("B", "A")] = b_to_a
+        self.nodes = {}
+        for name in NAMES:
+            workdir = os.path.join(root, name)
+            os.makedirs(workdir)
+            peers = []
+            for other in NAMES:
+                if other != name:
+                    peers += ["--peer",
+                              f"127.0.0.1:{self.dials[(name, other)]}"]
+            self.nodes[name] = Node(
+                binary, workdir, SECRET_KEY, node_name=name,
+                serve_args=["--node-port", str(self.node_ports[name]),
+                            *peers])
+
+    def __getitem__(self, name):
+        return self.nodes[name]
+
+    def seed(self, batches):
+        """The same users, sessions and batches in every node's embedded
+        directory: made on A, then copied before any node starts."""
+        a = self.nodes["A"]
+        org = a.admin("org", "add", "Cluster Org")
+        a.admin("user", "add", "staffer", "--staff")
+        a.admin("member", "add", "staffer", org, "--admin")
+        cast = {"org": org, "staff": a.admin("session", "issue", "staffer"),
+                "batches": [a.admin("batch", "add", org)
+                            for _ in range(batches)]}
+        for name in ("B", "C"):
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(a.db + suffix):
+                    shutil.copy(a.db + suffix, self.nodes[name].db + suffix)
+        return cast
+
+    def start_all(self):
+        for name in NAMES:
+            self.nodes[name].start()
+
+    def stop_all(self):
+        for node in self.nodes.values():
+            if node.process is not None:
+                if node.process.poll() is None:
+                    node.process.send_signal(signal.SIGCONT)
+                node.stop()
+        if self.cutter:
+            self.cutter.stop()
+
+    def print_logs(self):
+        for name in NAMES:
+            print(f"--- log of {name} ---\n" + self.nodes[name].read_log())
+
+    # -- each node's view of its peers (GET /cluster) ----------------------
+
+    def view(self, name):
+        """GET /cluster on `name`'s internal listener, as JSON."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.nodes[name].internal_port}/cluster",
+            headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())
+
+    def peer_view(self, name, peer):
+        """What `name` reports about `peer` (found by the port it dials)."""
+        address = f"127.0.0.1:{self.dials[(name, peer)]}"
+        for entry in self.view(name)["peers"]:
+            if entry["address"] == address:
+                return entry
+        raise AssertionError(f"{name} does not list {peer} ({address})")
+
+    def state(self, name, peer):
+        return self.peer_view(name, peer)["state"]
+
+    def all_linked(self):
+        """Every node has every peer up, subscribed and caught up."""
+        for name in NAMES:
+            for entry in self.view(name)["peers"]:
+                if (entry["state"] != "up" or not entry["subscribed"] or
+                        entry["catching_up"]):
+                    return False
+        return True
+
+    def wait_all_linked(self, timeout=30):
+        wait_until(self.all_linked, timeout,
+                   "every node to report every peer up and caught up")
+
+
+def fetch(node, batch):
+    """The node's stored status of `batch`, or None."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{node.internal_port}"
+        f"/api/v1/radius/batch/{batch}/status",
+        headers={"Authorization": f"Bearer {TOKEN}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())["status"]
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            return None
+        raise
+
+
+def wait_stored(node, batch, status, timeout=20):
+    wait_until(lambda: fetch(node, batch) == status, timeout,
+               f"{node.node_name} to store {status} for {batch}")
+
+
+def late_join(node, batch, session):
+    """A watcher that connects after the fact: (message, extra, close)."""
+    message, extra, code = asyncio.run(node.receive_one(batch, session))
+    return json.loads(message), extra, code
+
+
+async def open_watcher(node, batch, session):
+    """A watcher connected and admitted (upgrade done); it does not ping,
+    so a stopped server is not taken for a dead one."""
+    return await websockets.connect(node.url(batch),
+                                    extra_headers=ws_headers(session),
+                                    open_timeout=10, ping_interval=None)
+
+
+async def drain(ws, timeout=30):
+    """Every message `ws` gets until the server closes it, and the close
+    code; fails if it stays open for `timeout` seconds without a word."""
+    messages = []
+    try:
+        while True:
+            messages.append(json.loads(await asyncio.wait_for(ws.recv(),
+                                                              timeout)))
+    except websockets.ConnectionClosed:
+        pass
+    return messages, ws.close_code
+
+
+def rss_mib(process):
+    """Resident memory of a running process, from /proc, in MiB."""
+    with open(f"/proc/{process.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {process.pid}")
+
+
+def main_with_cluster(tests, batches, cuttable=False):
+    """Runs `tests` (each test(cluster, cast)) against a fresh, linked
+    cluster; prints the nodes' logs when anything failed. Returns the exit
+    code. argv[1] is the batchcast binary."""
+    import tempfile
+    binary = sys.argv[1]
+    started = time.monotonic()
+    code = 1
+    with tempfile.TemporaryDirectory() as root:
+        cluster = Cluster(binary, root, cuttable=cuttable)
+        try:
+            cast = cluster.seed(batches)
+            cluster.start_all()
+            cluster.wait_all_linked()
+            code = run_tests(tests, cluster, cast)
+        except Exception:
+            cluster.print_logs()
+            raise
+        finally:
+            cluster.stop_all()
+        if code:
+            cluster.print_logs()
+    print(f"took {time.monotonic() - started:.1f}s")
+    return code
