@@ -7,8 +7,8 @@
 
 #include "common/log.hpp"
 #include "net/cluster_view.hpp"
+#include "net/publish_body.hpp"
 #include "net/routes.hpp"
-#include "storage/uuid.hpp"
 
 namespace batchcast::net {
 
@@ -61,52 +61,6 @@ failure_answer answer_for(actors::api_failure failure) {
       return {http::status::service_unavailable, "shutting down"};
   }
   return {http::status::internal_server_error, "internal error"};
-}
-
-// The body of a publish, or the reason it is not one.
-struct publish_body {
-  std::optional<storage::batch_status> status;
-  std::string organization_id;
-  const char* problem = nullptr;
-};
-
-publish_body parse_publish_body(const std::string& text) {
-  publish_body parsed;
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception&) {
-    parsed.problem = "the body is not valid JSON";
-    return parsed;
-  }
-  if (!body.is_object()) {
-    parsed.problem = "the body must be a JSON object";
-    return parsed;
-  }
-
-  auto status = body.find("status");
-  if (status == body.end() || !status->is_string()) {
-    parsed.problem = "status must be a string";
-    return parsed;
-  }
-  parsed.status =
-      storage::parse_batch_status(status->get_ref<const std::string&>());
-  if (!parsed.status) {
-    parsed.problem = "unknown status";
-    return parsed;
-  }
-
-  auto organization = body.find("organization");
-  if (organization != body.end() && !organization->is_null()) {
-    if (!organization->is_string() ||
-        !storage::is_canonical_uuid(
-            organization->get_ref<const std::string&>())) {
-      parsed.problem = "organization must be a canonical uuid";
-      return parsed;
-    }
-    parsed.organization_id = organization->get<std::string>();
-  }
-  return parsed;
 }
 
 }  // namespace

@@ -44,13 +44,19 @@ std::string percent_decode(std::string_view text) {
   return decoded;
 }
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() &&
-         text.substr(text.size() - suffix.size()) == suffix;
+// The part of `text` between `prefix` and `suffix`, or nothing when `text`
+// does not start with the one and end with the other. The two may not
+// overlap: "/ws/radius/batch/" ends with "/" only by reusing the prefix's
+// own slash, and has nothing between them.
+std::optional<std::string_view> between(std::string_view text,
+                                        std::string_view prefix,
+                                        std::string_view suffix) {
+  if (text.size() < prefix.size() + suffix.size() ||
+      text.substr(0, prefix.size()) != prefix ||
+      text.substr(text.size() - suffix.size()) != suffix)
+    return std::nullopt;
+  return text.substr(prefix.size(),
+                     text.size() - prefix.size() - suffix.size());
 }
 
 }  // namespace
@@ -67,14 +73,10 @@ std::optional<std::string> parse_watch_route(std::string_view target) {
   if (!path)
     return std::nullopt;
 
-  std::string_view rest{*path};
-  if (!starts_with(rest, watch_prefix) || !ends_with(rest, "/"))
+  auto id = between(*path, watch_prefix, "/");
+  if (!id || !storage::is_canonical_uuid(*id))
     return std::nullopt;
-  rest.remove_prefix(watch_prefix.size());
-  rest.remove_suffix(1);
-  if (!storage::is_canonical_uuid(rest))
-    return std::nullopt;
-  return std::string{rest};
+  return std::string{*id};
 }
 
 api_route parse_api_route(std::string_view target) {
@@ -82,18 +84,14 @@ api_route parse_api_route(std::string_view target) {
   if (!path)
     return {};
 
-  std::string_view rest{*path};
-  if (!starts_with(rest, api_prefix) || !ends_with(rest, api_suffix))
-    return {};
-  rest.remove_prefix(api_prefix.size());
-  rest.remove_suffix(api_suffix.size());
+  auto id = between(*path, api_prefix, api_suffix);
   // Only one path segment may stand where the id goes; "/a/b/status" is
   // some other path, not a malformed id.
-  if (rest.empty() || rest.find('/') != std::string_view::npos)
+  if (!id || id->empty() || id->find('/') != std::string_view::npos)
     return {};
-  if (!storage::is_canonical_uuid(rest))
+  if (!storage::is_canonical_uuid(*id))
     return {api_route::malformed_id, {}};
-  return {api_route::batch_status, std::string{rest}};
+  return {api_route::batch_status, std::string{*id}};
 }
 
 bool is_health_route(std::string_view target) {

@@ -99,9 +99,28 @@ BOOST_AUTO_TEST_CASE(huge_targets_are_refused_without_decoding) {
                  .value_or("") == batch);
 }
 
+// The prefix's last '/' must not double as the trailing slash: reading it
+// so once trimmed more than the path held (found by fuzz/routes_fuzz.cpp).
+BOOST_AUTO_TEST_CASE(the_prefix_alone_is_not_a_route) {
+  BOOST_TEST(!parse_watch_route("/ws/radius/batch/"));
+  BOOST_TEST(!parse_watch_route("/ws/radius/batch"));
+  BOOST_TEST(!parse_watch_route("/ws/radius/batch%2F"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(api_route_parsing)
+
+// "/api/v1/radius/batch/" and "/status" share a slash here, and nothing
+// stands between them. This once read past the end of the path (found by
+// fuzz/routes_fuzz.cpp under ASan).
+BOOST_AUTO_TEST_CASE(prefix_and_suffix_sharing_a_slash_are_not_a_route) {
+  BOOST_TEST(parse_api_route("/api/v1/radius/batch/status").kind ==
+             api_route::other);
+  BOOST_TEST(parse_api_route("/api/v1/radius/batch%2Fstatus?x=1").kind ==
+             api_route::other);
+  BOOST_TEST(parse_api_route("/api/v1/radius/batch/status").batch_id.empty());
+}
 
 BOOST_AUTO_TEST_CASE(canonical_id_names_a_batch) {
   auto route = parse_api_route(api(batch));

@@ -1,0 +1,49 @@
+#include "net/publish_body.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "storage/uuid.hpp"
+
+namespace batchcast::net {
+
+publish_body parse_publish_body(std::string_view text) {
+  publish_body parsed;
+  nlohmann::json body;
+  try {
+    body = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception&) {
+    parsed.problem = "the body is not valid JSON";
+    return parsed;
+  }
+  if (!body.is_object()) {
+    parsed.problem = "the body must be a JSON object";
+    return parsed;
+  }
+
+  auto status = body.find("status");
+  if (status == body.end() || !status->is_string()) {
+    parsed.problem = "status must be a string";
+    return parsed;
+  }
+  parsed.status =
+      storage::parse_batch_status(status->get_ref<const std::string&>());
+  if (!parsed.status) {
+    parsed.problem = "unknown status";
+    return parsed;
+  }
+
+  auto organization = body.find("organization");
+  if (organization != body.end() && !organization->is_null()) {
+    if (!organization->is_string() ||
+        !storage::is_canonical_uuid(
+            organization->get_ref<const std::string&>())) {
+      parsed.status.reset();
+      parsed.problem = "organization must be a canonical uuid";
+      return parsed;
+    }
+    parsed.organization_id = organization->get<std::string>();
+  }
+  return parsed;
+}
+
+}  // namespace batchcast::net
