@@ -23,6 +23,10 @@ namespace {
 // Large enough for any browser's upgrade request with its cookies.
 constexpr std::uint32_t header_limit = 8 * 1024;
 
+// Sent with every 503. Browsers ignore it for WebSockets, but scripted
+// clients and proxies honour it, and connections free up in seconds.
+constexpr const char* retry_after_seconds = "10";
+
 const std::shared_ptr<spdlog::logger>& log() {
   static const auto instance = logger("net");
   return instance;
@@ -46,11 +50,13 @@ bool is_malformed_request(const error_code& ec) {
 
 http_session::http_session(tcp::socket socket,
                            std::shared_ptr<server_context> context,
-                           std::uint64_t connection_id, std::string peer)
+                           std::uint64_t connection_id, std::string peer,
+                           connection_limits::slot slot)
     : stream_{std::move(socket)},
       context_{std::move(context)},
       connection_id_{connection_id},
-      peer_{std::move(peer)} {}
+      peer_{std::move(peer)},
+      slot_{std::move(slot)} {}
 
 void http_session::start() {
   deadline_ =
@@ -140,7 +146,17 @@ void http_session::route() {
     return respond(http::status::forbidden, "");
   }
 
+  if (!slot_)
+    return refuse_over_capacity();
   upgrade(std::move(*batch_id));
+}
+
+void http_session::refuse_over_capacity() {
+  // One line per refusal only at debug: the limits log bursts.
+  log()->debug("conn={} peer={} refused 503: connection cap", connection_id_,
+               peer_);
+  context_->limits.refused(slot_.refused_by(), peer_);
+  respond(http::status::service_unavailable, "");
 }
 
 std::string http_session::session_cookie() const {
@@ -160,8 +176,9 @@ void http_session::upgrade(std::string batch_id) {
   // deadline is the rest of the upgrade deadline.
   stream_.expires_never();
   ws_session::identity who{connection_id_, std::move(batch_id), peer_};
-  auto session = std::make_shared<ws_session>(
-      stream_.release_socket(), parser_->release(), context_, std::move(who));
+  auto session =
+      std::make_shared<ws_session>(stream_.release_socket(), parser_->release(),
+                                   context_, std::move(who), std::move(slot_));
   parser_.reset();
   session->start(std::move(session_key), deadline_);
 }
@@ -178,6 +195,8 @@ void http_session::show_status_page(std::string batch_id) {
                 connection_id_, batch_id, peer_);
     return respond(http::status::bad_request, "");
   }
+  if (!slot_)
+    return refuse_over_capacity();
 
   status_page_request page;
   page.connection_id = connection_id_;
@@ -247,6 +266,8 @@ void http_session::respond(http::status status, std::string body) {
     response_->set(http::field::sec_websocket_version, "13");
   } else if (status == http::status::method_not_allowed) {
     response_->set(http::field::allow, "GET");
+  } else if (status == http::status::service_unavailable) {
+    response_->set(http::field::retry_after, retry_after_seconds);
   }
   if (body.empty()) {
     response_->set(http::field::content_type, "text/plain");

@@ -3,7 +3,9 @@
 // check, and becomes a ws_session, or a GET of the status page
 // /batches/<uuid>/ (see status_page_handler.hpp), or it gets a plain answer
 // (404, 426, 403, ...) and the connection closes. There is no keep-alive here:
-// browsers open one connection per WebSocket.
+// browsers open one connection per WebSocket. A connection over the caps
+// (see connection_limits.hpp) has an empty slot: its upgrade or status page
+// request is answered 503.
 //
 // Owned by its pending handlers (shared_from_this); runs on the socket's
 // strand.
@@ -22,6 +24,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "net/asio.hpp"
+#include "net/connection_limits.hpp"
 
 namespace batchcast::net {
 
@@ -29,8 +32,10 @@ struct server_context;
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
+  // `slot` counts this connection, or is empty when a cap refused it.
   http_session(tcp::socket socket, std::shared_ptr<server_context> context,
-               std::uint64_t connection_id, std::string peer);
+               std::uint64_t connection_id, std::string peer,
+               connection_limits::slot slot);
 
   // Reads the request, bounded by 8 KiB of headers and the upgrade
   // deadline (settings.upgrade_timeout).
@@ -43,6 +48,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void show_status_page(std::string batch_id);
   void answer_readiness();
   std::string session_cookie() const;
+  void refuse_over_capacity();
   void respond(http::status status, std::string body);
   void send(std::unique_ptr<http::response<http::string_body>> response);
   void on_write(error_code ec, std::size_t bytes);
@@ -57,6 +63,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   std::chrono::steady_clock::time_point deadline_;
   // Answers to anything but probes and status pages count as handshakes.
   bool counts_as_handshake_ = true;
+  // Declared after context_, which owns the limits it counts in.
+  connection_limits::slot slot_;
 };
 
 }  // namespace batchcast::net

@@ -23,6 +23,10 @@ const std::shared_ptr<spdlog::logger>& log() {
   return instance;
 }
 
+std::string describe_cap(std::size_t cap) {
+  return cap == 0 ? std::string{"none"} : std::to_string(cap);
+}
+
 status_backend actor_backend(caf::actor_system& system,
                              const actors::services& running,
                              const std::shared_ptr<server_context>& context) {
@@ -118,8 +122,13 @@ void server::start() {
   state.public_listener = std::make_shared<listener>(
       state.io, settings.public_host, settings.public_port, "public",
       [context](tcp::socket socket, std::uint64_t id, std::string peer) {
+        error_code ec;
+        auto peer_address = socket.remote_endpoint(ec).address();
+        if (ec)
+          return;  // gone already
+        auto slot = context->limits.try_acquire(peer_address);
         std::make_shared<http_session>(std::move(socket), context, id,
-                                       std::move(peer))
+                                       std::move(peer), std::move(slot))
             ->start();
       });
 
@@ -146,6 +155,9 @@ void server::start() {
   log()->info("listening public={}:{} internal={}:{} io_threads={}",
               settings.public_host, public_port(), settings.internal_host,
               internal_port(), thread_count);
+  log()->info("public connection caps: max_connections={} per_address={}",
+              describe_cap(settings.max_connections),
+              describe_cap(settings.max_connections_per_address));
 }
 
 std::uint16_t server::public_port() const {
@@ -158,6 +170,15 @@ std::uint16_t server::internal_port() const {
 
 std::size_t server::open_sessions() const {
   return impl_->context->sessions.open();
+}
+
+std::size_t server::open_public_connections() const {
+  return impl_->context->limits.open();
+}
+
+std::size_t server::open_public_connections_from(
+    const std::string& address) const {
+  return impl_->context->limits.open_from(asio::ip::make_address(address));
 }
 
 void server::stop(std::chrono::milliseconds grace) {

@@ -39,6 +39,12 @@ struct server_settings {
   // how long a keep-alive connection may sit idle between requests.
   std::chrono::milliseconds api_request_timeout{std::chrono::seconds{30}};
   int io_threads = 2;
+
+  // Caps on open public connections (from accept until the socket is
+  // closed), in all and from one client address; 0: no cap. Over either,
+  // an upgrade is answered 503 (see connection_limits.hpp).
+  std::size_t max_connections = 50000;
+  std::size_t max_connections_per_address = 1000;
 };
 
 class server {
@@ -66,6 +72,11 @@ class server {
 
   // Open WebSocket sessions right now (accepted or still upgrading).
   std::size_t open_sessions() const;
+
+  // Public connections the caps count right now, in all and from one
+  // client address (such as "127.0.0.2").
+  std::size_t open_public_connections() const;
+  std::size_t open_public_connections_from(const std::string& address) const;
 
  private:
   struct impl;

@@ -10,6 +10,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/services.hpp"
+#include "net/connection_limits.hpp"
 #include "net/origin.hpp"
 #include "net/page_gate.hpp"
 #include "net/server.hpp"
@@ -24,6 +25,8 @@ struct server_context {
         services{std::move(running)},
         settings{std::move(config)},
         origins{settings.allowed_hosts},
+        limits{
+            {settings.max_connections, settings.max_connections_per_address}},
         counters{services.counters} {}
 
   caf::actor_system& system;
@@ -32,6 +35,7 @@ struct server_context {
   actors::services services;
   const server_settings settings;
   const origin_validator origins;
+  connection_limits limits;  // public connections only
   session_tracker sessions;
   page_gate pages;  // status page and /readyz requests waiting for actors
   // Kept apart from `services`, which is cleared at stop, so a session

@@ -20,13 +20,15 @@ const std::shared_ptr<spdlog::logger>& log() {
 }  // namespace
 
 ws_session::ws_session(tcp::socket socket, upgrade_request request,
-                       std::shared_ptr<server_context> context, identity who)
+                       std::shared_ptr<server_context> context, identity who,
+                       connection_limits::slot slot)
     : executor_{socket.get_executor()},
       ws_{std::in_place, std::move(socket)},
       timer_{std::in_place, *executor_},
       request_{std::move(request)},
       context_{std::move(context)},
-      who_{std::move(who)} {}
+      who_{std::move(who)},
+      slot_{std::move(slot)} {}
 
 ws_session::~ws_session() {
   context_->sessions.forget(this, [this] { release_io(); });
@@ -354,6 +356,7 @@ void ws_session::finish() {
     actors::socket_closed(actor_);
     actor_ = caf::actor{};
   }
+  slot_.release();
   context_->sessions.finished(this);
   log()->info("conn={} batch={} peer={} {}", who_.connection_id, who_.batch_id,
               who_.peer, outcome_);

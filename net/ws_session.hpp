@@ -29,6 +29,7 @@
 
 #include "actors/client_socket.hpp"
 #include "net/asio.hpp"
+#include "net/connection_limits.hpp"
 
 namespace batchcast::net {
 
@@ -46,8 +47,10 @@ class ws_session : public actors::client_socket,
     std::string peer;  // "address:port"
   };
 
+  // `slot` counts the connection under the caps until it is finished.
   ws_session(tcp::socket socket, upgrade_request request,
-             std::shared_ptr<server_context> context, identity who);
+             std::shared_ptr<server_context> context, identity who,
+             connection_limits::slot slot);
   ~ws_session() override;
 
   ws_session(const ws_session&) = delete;
@@ -117,6 +120,8 @@ class ws_session : public actors::client_socket,
   std::shared_ptr<server_context> context_;
   identity who_;
   caf::actor actor_;  // until the socket is finished
+  // Counts this connection under the caps until the socket is finished.
+  connection_limits::slot slot_;
 
   phase phase_ = phase::waiting;
   bool reading_ = false;

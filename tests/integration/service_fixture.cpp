@@ -78,6 +78,8 @@ void service_fixture::start() {
   settings.network.publish_token = fixture_token;
   settings.network.metrics_token = metrics_token;
   settings.network.close_timeout = std::chrono::seconds{2};
+  settings.network.max_connections = max_connections;
+  settings.network.max_connections_per_address = max_connections_per_address;
   settings.actor_threads = 2;
   node_ = std::make_unique<app::service>(settings);
   node_->start();
@@ -98,6 +100,18 @@ int service_fixture::connect(ws_client& client, const std::string& batch_id,
   if (!session.empty())
     options.cookie = "sessionid=" + session;
   options.origin = origin;
+  return client.connect(options);
+}
+
+int service_fixture::connect_from(const std::string& source_address,
+                                  ws_client& client,
+                                  const std::string& batch_id,
+                                  const std::string& session) {
+  ws_client_options options;
+  options.port = public_port();
+  options.path = "/ws/radius/batch/" + batch_id + "/";
+  options.cookie = "sessionid=" + session;
+  options.local_address = source_address;
   return client.connect(options);
 }
 

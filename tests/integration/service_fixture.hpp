@@ -32,6 +32,9 @@ class service_fixture {
   int connect(ws_client& client, const std::string& batch_id,
               const std::string& session,
               const std::string& origin = "http://localhost");
+  // The same from another loopback address, such as "127.0.0.2".
+  int connect_from(const std::string& source_address, ws_client& client,
+                   const std::string& batch_id, const std::string& session);
 
   // POST .../status on the internal listener with the right token.
   http_result publish(const std::string& batch_id, const std::string& status);
@@ -50,8 +53,10 @@ class service_fixture {
   std::uint16_t internal_port() { return node_->internal_port(); }
 
   // How long the node trusts a validated session; takes effect at the
-  // next restart().
+  // next restart(), like the settings below.
   std::chrono::milliseconds session_ttl{std::chrono::seconds{30}};
+  std::size_t max_connections = 50000;
+  std::size_t max_connections_per_address = 1000;
   // The token GET /metrics requires (empty: none); takes effect at the
   // next restart().
   std::string metrics_token;

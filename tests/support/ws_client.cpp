@@ -39,8 +39,15 @@ ws_client::~ws_client() {
 int ws_client::connect(const ws_client_options& options) {
   tcp::resolver resolver{impl_->io};
   auto& socket = impl_->ws.next_layer();
-  asio::connect(socket,
-                resolver.resolve(options.host, std::to_string(options.port)));
+  auto endpoints = resolver.resolve(options.host, std::to_string(options.port));
+  if (options.local_address.empty()) {
+    asio::connect(socket, endpoints);
+  } else {
+    auto target = endpoints.begin()->endpoint();
+    socket.open(target.protocol());
+    socket.bind({asio::ip::make_address(options.local_address), 0});
+    socket.connect(target);
+  }
   impl_->ws.set_option(websocket::stream_base::decorator(
       [options](websocket::request_type& request) {
         if (!options.origin.empty())

@@ -17,6 +17,7 @@ struct ws_client_options {
   std::string path;    // e.g. /ws/radius/batch/<id>/
   std::string cookie;  // full Cookie header value, or empty
   std::string origin = "http://localhost";  // empty: no Origin header
+  std::string local_address;  // bind to this source address (127.0.0.2)
 };
 
 class ws_client {

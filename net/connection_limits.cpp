@@ -1,0 +1,181 @@
+#include "net/connection_limits.hpp"
+
+#include <utility>
+
+#include "common/log.hpp"
+
+namespace batchcast::net {
+
+namespace {
+
+void log_warning(const std::string& line) {
+  static const auto log = logger("net");
+  log->warn("{}", line);
+}
+
+long whole_seconds(connection_limits::clock::duration span) {
+  return static_cast<long>(
+      std::chrono::duration_cast<std::chrono::seconds>(span).count());
+}
+
+}  // namespace
+
+asio::ip::address counted_address(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  return address;
+}
+
+// --- slot -------------------------------------------------------------------
+
+connection_limits::slot::slot(slot&& other) noexcept
+    : owner_{std::exchange(other.owner_, nullptr)},
+      address_{std::exchange(other.address_, nullptr)},
+      refused_by_{other.refused_by_} {}
+
+connection_limits::slot& connection_limits::slot::operator=(
+    slot&& other) noexcept {
+  if (this != &other) {
+    release();
+    owner_ = std::exchange(other.owner_, nullptr);
+    address_ = std::exchange(other.address_, nullptr);
+    refused_by_ = other.refused_by_;
+  }
+  return *this;
+}
+
+void connection_limits::slot::release() {
+  if (owner_)
+    owner_->release(*this);
+  owner_ = nullptr;
+  address_ = nullptr;
+}
+
+// --- connection_limits ------------------------------------------------------
+
+connection_limits::connection_limits(
+    caps limits, std::function<void(const std::string&)> report,
+    std::function<clock::time_point()> now)
+    : caps_{limits},
+      report_{report ? std::move(report) : log_warning},
+      now_{now ? std::move(now) : [] { return clock::now(); }} {}
+
+connection_limits::slot connection_limits::try_acquire(
+    const asio::ip::address& address) {
+  slot result;
+  std::string summary;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto entry = by_address_.try_emplace(counted_address(address), 0).first;
+    if (caps_.max_connections > 0 && open_ >= caps_.max_connections)
+      result.refused_by_ = limit_reached::process;
+    else if (caps_.max_per_address > 0 &&
+             entry->second >= caps_.max_per_address)
+      result.refused_by_ = limit_reached::per_address;
+
+    if (result.refused_by_ == limit_reached::none) {
+      ++open_;
+      ++entry->second;
+      result.owner_ = this;
+      // Map nodes stay put until erased, and this one is not erased while
+      // a slot counts in it.
+      result.address_ = &*entry;
+    } else if (entry->second == 0) {
+      by_address_.erase(entry);
+    }
+    if (unreported_process_ + unreported_per_address_ > 0)
+      summary = summary_due_locked(now_(), false);
+  }
+  if (!summary.empty())
+    report_(summary);
+  return result;
+}
+
+void connection_limits::release(slot& counted) {
+  std::string summary;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    --open_;
+    if (counted.address_ && --counted.address_->second == 0) {
+      auto address = counted.address_->first;
+      by_address_.erase(address);
+    }
+    if (unreported_process_ + unreported_per_address_ > 0)
+      summary = summary_due_locked(now_(), false);
+  }
+  if (!summary.empty())
+    report_(summary);
+}
+
+void connection_limits::refused(limit_reached which, std::string_view peer) {
+  if (which == limit_reached::none)
+    return;
+  std::string previous_tail, line;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto now = now_();
+    if (in_burst_ && now - last_refusal_ < report_interval) {
+      ++(which == limit_reached::process ? unreported_process_
+                                         : unreported_per_address_);
+      last_refusal_ = now;
+      line = summary_due_locked(now, false);
+    } else {
+      // A new burst; whatever the last one left unreported goes first.
+      previous_tail = summary_due_locked(now, true);
+      in_burst_ = true;
+      counting_since_ = now;
+      last_refusal_ = now;
+      if (which == limit_reached::process)
+        line = "public connection limit reached: " + std::to_string(open_) +
+               " open, --max-connections is " +
+               std::to_string(caps_.max_connections);
+      else
+        line = "public connection limit reached: " + std::string{peer} +
+               " has --max-connections-per-address (" +
+               std::to_string(caps_.max_per_address) + ") open";
+      line +=
+          "; answering new upgrades with 503 until some close (further "
+          "refusals are summarized every " +
+          std::to_string(whole_seconds(report_interval)) + " s)";
+    }
+  }
+  if (!previous_tail.empty())
+    report_(previous_tail);
+  if (!line.empty())
+    report_(line);
+}
+
+std::string connection_limits::summary_due_locked(clock::time_point now,
+                                                  bool force) {
+  auto unreported = unreported_process_ + unreported_per_address_;
+  if (unreported == 0 || (!force && now < counting_since_ + report_interval))
+    return {};
+  // The span the count covers ends at the last refusal, which may be long
+  // before a summary flushed by a later connection.
+  auto span = whole_seconds(last_refusal_ - counting_since_) + 1;
+  auto line = "public connection limit: " + std::to_string(unreported) +
+              " more upgrades answered 503 within " + std::to_string(span) +
+              " s (" + std::to_string(unreported_process_) +
+              " at --max-connections, " +
+              std::to_string(unreported_per_address_) +
+              " at --max-connections-per-address); " + std::to_string(open_) +
+              " open now";
+  unreported_process_ = 0;
+  unreported_per_address_ = 0;
+  counting_since_ = now;
+  return line;
+}
+
+std::size_t connection_limits::open() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return open_;
+}
+
+std::size_t connection_limits::open_from(
+    const asio::ip::address& address) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto found = by_address_.find(counted_address(address));
+  return found == by_address_.end() ? 0 : found->second;
+}
+
+}  // namespace batchcast::net

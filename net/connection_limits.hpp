@@ -1,0 +1,130 @@
+// Caps on the public listener's open connections: one for the whole
+// process and one per client address. A connection counts from accept
+// until its socket is closed, so an upgrade still being read or decided
+// counts as much as an open WebSocket: both hold a descriptor.
+//
+// A connection over a cap is not dropped at accept: its request is read
+// as usual and an upgrade (or status page) is answered 503, so a browser
+// sees a proper HTTP answer. Those refusals are logged once at the start
+// of a burst and then summarized at most every `report_interval`, never
+// one line per refused socket.
+//
+// Behind a reverse proxy every client has the proxy's address, and the
+// per-address cap then caps the proxy as a whole; such deployments set it
+// to 0 and limit per client in the proxy.
+//
+// Thread-safe: slots are taken on the listener's strand and released on
+// the sessions' strands (or wherever a session is destroyed).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "net/asio.hpp"
+
+namespace batchcast::net {
+
+// Which cap turned a connection away.
+enum class limit_reached {
+  none,         // not refused
+  process,      // max_connections open in the whole process
+  per_address,  // max_per_address open from the client's address
+};
+
+class connection_limits {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  struct caps {
+    std::size_t max_connections = 50000;  // 0: no cap
+    std::size_t max_per_address = 1000;   // 0: no cap
+  };
+
+  // At most one summary line per interval while refusals go on; a
+  // refusal after this much quiet starts a new burst.
+  static constexpr std::chrono::seconds report_interval{10};
+
+  // One counted connection, released when destroyed or release()d.
+  // Move-only. A refused slot counts nothing and tells which cap refused.
+  class slot {
+   public:
+    slot() = default;
+    slot(slot&& other) noexcept;
+    slot& operator=(slot&& other) noexcept;
+    slot(const slot&) = delete;
+    slot& operator=(const slot&) = delete;
+    ~slot() { release(); }
+
+    explicit operator bool() const { return owner_ != nullptr; }
+    limit_reached refused_by() const { return refused_by_; }
+
+    void release();
+
+   private:
+    friend class connection_limits;
+    using address_count =
+        std::unordered_map<asio::ip::address, std::size_t>::value_type;
+
+    connection_limits* owner_ = nullptr;
+    address_count* address_ = nullptr;  // the client address's counter
+    limit_reached refused_by_ = limit_reached::none;
+  };
+
+  // `report` receives each refusal log line; by default the "net"
+  // logger's warning level. `now` reads the clock. Tests replace both.
+  explicit connection_limits(
+      caps limits, std::function<void(const std::string&)> report = {},
+      std::function<clock::time_point()> now = {});
+
+  connection_limits(const connection_limits&) = delete;
+  connection_limits& operator=(const connection_limits&) = delete;
+
+  // Counts one more connection from `address`, or refuses it when a cap
+  // is reached (the slot is then empty). Nothing is logged here: the
+  // caller reports the refusal when it answers it.
+  slot try_acquire(const asio::ip::address& address);
+
+  // Counts a refusal that was answered (503) to `peer` ("address:port"),
+  // and logs it if it starts a burst or a summary is due.
+  void refused(limit_reached which, std::string_view peer);
+
+  const caps& limits() const { return caps_; }
+
+  // Connections counted right now, in all and from one address.
+  std::size_t open() const;
+  std::size_t open_from(const asio::ip::address& address) const;
+
+ private:
+  void release(slot& counted);
+  // With the lock held: the summary of refusals not yet logged when one
+  // is due (or `force`d and there are any), else "".
+  std::string summary_due_locked(clock::time_point now, bool force);
+
+  const caps caps_;
+  const std::function<void(const std::string&)> report_;
+  const std::function<clock::time_point()> now_;
+
+  mutable std::mutex mutex_;
+  std::size_t open_ = 0;
+  std::unordered_map<asio::ip::address, std::size_t> by_address_;
+
+  // The current burst of refusals, if any.
+  bool in_burst_ = false;
+  clock::time_point last_refusal_;
+  clock::time_point counting_since_;  // of the unreported refusals
+  std::size_t unreported_process_ = 0;
+  std::size_t unreported_per_address_ = 0;
+};
+
+// The address connections from `address` are counted under: an
+// IPv4-mapped IPv6 address counts as the IPv4 address it carries.
+asio::ip::address counted_address(const asio::ip::address& address);
+
+}  // namespace batchcast::net

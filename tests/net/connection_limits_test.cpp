@@ -1,0 +1,152 @@
+#include "net/connection_limits.hpp"
+
+#include <string>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+using namespace batchcast::net;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A limiter with its own clock and a record of what it logs.
+struct limits_fixture {
+  connection_limits::clock::time_point now{std::chrono::hours{1}};
+  std::vector<std::string> lines;
+  connection_limits limits{
+      {5, 3},
+      [this](const std::string& line) { lines.push_back(line); },
+      [this] { return now; }};
+
+  static asio::ip::address address(const char* text) {
+    return asio::ip::make_address(text);
+  }
+
+  // A refusal as the session answers it: counted and reported.
+  connection_limits::slot refused_from(const char* text) {
+    auto slot = limits.try_acquire(address(text));
+    BOOST_REQUIRE(!slot);
+    limits.refused(slot.refused_by(), std::string{text} + ":40000");
+    return slot;
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(connection_limits_caps, limits_fixture)
+
+BOOST_AUTO_TEST_CASE(per_address_cap_refuses_only_that_address) {
+  std::vector<connection_limits::slot> held;
+  for (int i = 0; i < 3; ++i)
+    held.push_back(limits.try_acquire(address("10.0.0.2")));
+  auto fourth = limits.try_acquire(address("10.0.0.2"));
+  BOOST_TEST(!fourth);
+  BOOST_TEST((fourth.refused_by() == limit_reached::per_address));
+  BOOST_TEST(static_cast<bool>(limits.try_acquire(address("10.0.0.3"))));
+  BOOST_TEST(limits.open_from(address("10.0.0.2")) == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(process_cap_refuses_everybody) {
+  std::vector<connection_limits::slot> held;
+  for (auto* each :
+       {"10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6"})
+    held.push_back(limits.try_acquire(address(each)));
+  auto sixth = limits.try_acquire(address("10.0.0.7"));
+  BOOST_TEST((sixth.refused_by() == limit_reached::process));
+  BOOST_TEST(limits.open() == 5u);
+  BOOST_TEST(limits.open_from(address("10.0.0.7")) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(released_and_moved_slots_count_once) {
+  auto first = limits.try_acquire(address("10.0.0.2"));
+  auto moved = std::move(first);
+  BOOST_TEST(!first);
+  BOOST_TEST(limits.open() == 1u);
+  moved.release();
+  moved.release();
+  BOOST_TEST(limits.open() == 0u);
+  {
+    auto scoped = limits.try_acquire(address("10.0.0.2"));
+    BOOST_TEST(limits.open_from(address("10.0.0.2")) == 1u);
+  }
+  BOOST_TEST(limits.open() == 0u);
+  BOOST_TEST(limits.open_from(address("10.0.0.2")) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(ipv4_mapped_ipv6_counts_as_ipv4) {
+  std::vector<connection_limits::slot> held;
+  for (int i = 0; i < 3; ++i)
+    held.push_back(limits.try_acquire(address("::ffff:10.0.0.2")));
+  BOOST_TEST(!limits.try_acquire(address("10.0.0.2")));
+  BOOST_TEST(limits.open_from(address("10.0.0.2")) == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(zero_means_no_cap) {
+  connection_limits unlimited{{0, 0}, [](const std::string&) {}};
+  std::vector<connection_limits::slot> held;
+  for (int i = 0; i < 100; ++i)
+    held.push_back(unlimited.try_acquire(address("10.0.0.2")));
+  BOOST_TEST(static_cast<bool>(held.back()));
+  BOOST_TEST(unlimited.open() == 100u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(connection_limits_logging, limits_fixture)
+
+BOOST_AUTO_TEST_CASE(a_burst_of_refusals_is_one_line_then_a_summary) {
+  std::vector<connection_limits::slot> held;
+  for (int i = 0; i < 3; ++i)
+    held.push_back(limits.try_acquire(address("10.0.0.2")));
+  for (int i = 0; i < 1000; ++i) {
+    refused_from("10.0.0.2");
+    now += 1ms;
+  }
+  BOOST_REQUIRE_EQUAL(lines.size(), 1u);
+  BOOST_TEST(lines[0].find("10.0.0.2:40000") != std::string::npos);
+  BOOST_TEST(lines[0].find("--max-connections-per-address") !=
+             std::string::npos);
+
+  // The rest is summed up once the interval has passed, by whatever the
+  // limiter does next.
+  now += connection_limits::report_interval;
+  held.pop_back();
+  BOOST_REQUIRE_EQUAL(lines.size(), 2u);
+  BOOST_TEST(lines[1].find("999 more") != std::string::npos);
+  held.push_back(limits.try_acquire(address("10.0.0.2")));
+  BOOST_TEST(lines.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_long_burst_is_summarized_once_per_interval) {
+  std::vector<connection_limits::slot> held;
+  for (int i = 0; i < 3; ++i)
+    held.push_back(limits.try_acquire(address("10.0.0.2")));
+  // 35 s of refusals, ten a second.
+  for (int i = 0; i < 350; ++i) {
+    refused_from("10.0.0.2");
+    now += 100ms;
+  }
+  // The opening line and one summary per 10 s.
+  BOOST_TEST(lines.size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_refusal_after_quiet_starts_a_new_burst) {
+  std::vector<connection_limits::slot> held;
+  for (auto* each :
+       {"10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6"})
+    held.push_back(limits.try_acquire(address(each)));
+  refused_from("10.0.0.7");
+  refused_from("10.0.0.8");
+  BOOST_REQUIRE_EQUAL(lines.size(), 1u);
+  BOOST_TEST(lines[0].find("--max-connections is 5") != std::string::npos);
+
+  now += connection_limits::report_interval + 1s;
+  refused_from("10.0.0.9");
+  // The last burst's remainder, then the new burst's opening line.
+  BOOST_REQUIRE_EQUAL(lines.size(), 3u);
+  BOOST_TEST(lines[1].find("1 more") != std::string::npos);
+  BOOST_TEST(lines[2].find("limit reached") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
