@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "app/cluster_options.hpp"
+#include "app/connection_caps.hpp"
 #include "app/service.hpp"
 #include "app/settings.hpp"
 #include "common/log.hpp"
@@ -48,6 +49,9 @@ struct serve_options {
   int idle_timeout_seconds = 60;
   int close_timeout_seconds = 5;
   int shutdown_grace_seconds = 10;
+  std::size_t max_connections = 50000;
+  bool max_connections_set = false;  // by a flag, BATCHCAST_* or the file
+  std::size_t max_connections_per_address = 1000;
   storage::directory_tables tables;  // for --directory; OpenWISP's names
   cluster_options cluster;
 };
@@ -171,6 +175,8 @@ service_settings build_settings(const serve_options& options,
       std::chrono::seconds{options.upgrade_timeout_seconds};
   network.idle_timeout = std::chrono::seconds{options.idle_timeout_seconds};
   network.close_timeout = std::chrono::seconds{options.close_timeout_seconds};
+  network.max_connections = options.max_connections;
+  network.max_connections_per_address = options.max_connections_per_address;
   network.io_threads = options.io_threads;
   settings.actor_threads = options.actor_threads;
   settings.actor_scheduler = options.actor_scheduler;
@@ -226,6 +232,8 @@ int serve(const serve_options& options,
                                            : log_format::text);
   auto settings = build_settings(options, on_command_line);
   raise_file_limit();
+  settings.network.max_connections = fit_to_file_limit(
+      settings.network.max_connections, options.max_connections_set);
   auto signals = block_stop_signals();
   service node{settings};
   node.start();
@@ -366,6 +374,20 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
                    "Seconds SIGTERM waits for sockets to close")
       ->capture_default_str()
       ->check(CLI::Range(0, 3600));
+  command
+      ->add_option("--max-connections", options->max_connections,
+                   "Most open public connections (WebSockets and upgrades "
+                   "in progress); more get 503. Lowered to what the open "
+                   "file limit allows")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  command
+      ->add_option("--max-connections-per-address",
+                   options->max_connections_per_address,
+                   "Most open public connections from one client address; "
+                   "more get 503 (0: no cap, as behind a reverse proxy)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000000));
   add_cluster_options(*command, options->cluster);
   describe_environment(*command);
 
@@ -384,6 +406,8 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
         config = read_config_file(config_path);
       config.erase("config");
       apply_environment_and_config(*command, config);
+      options->max_connections_set =
+          command->get_option("--max-connections")->count() > 0;
       exit_code = serve(*options, on_command_line);
     } catch (const std::exception& e) {
       report_failure(options->log_format, e.what());

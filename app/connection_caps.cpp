@@ -1,0 +1,36 @@
+#include "app/connection_caps.hpp"
+
+#include <limits>
+
+#include <sys/resource.h>
+
+#include "common/log.hpp"
+
+namespace batchcast::app {
+
+std::size_t connections_within(std::uint64_t open_file_limit) {
+  if (open_file_limit > std::numeric_limits<std::size_t>::max())
+    return std::numeric_limits<std::size_t>::max();
+  if (open_file_limit > 2 * reserved_descriptors)
+    return static_cast<std::size_t>(open_file_limit - reserved_descriptors);
+  return static_cast<std::size_t>(open_file_limit / 2);
+}
+
+std::size_t fit_to_file_limit(std::size_t requested, bool set_by_operator) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 ||
+      limit.rlim_cur == RLIM_INFINITY)
+    return requested;
+  auto allowed = connections_within(limit.rlim_cur);
+  if (requested <= allowed)
+    return requested;
+  logger("app")->log(
+      set_by_operator ? spdlog::level::warn : spdlog::level::info,
+      "--max-connections {} is more than the open file limit ({}) allows; "
+      "capping public connections at {} (raise LimitNOFILE or ulimit -n to "
+      "allow more)",
+      requested, static_cast<std::uint64_t>(limit.rlim_cur), allowed);
+  return allowed;
+}
+
+}  // namespace batchcast::app

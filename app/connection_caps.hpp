@@ -1,0 +1,27 @@
+// The caps on public connections that `serve` can keep: every connection
+// is a descriptor, so --max-connections never goes above what the open file
+// limit leaves once the service's own descriptors are set aside.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace batchcast::app {
+
+// Descriptors kept back from the public listener: the databases and their
+// WAL files, the publish API's connections, the cluster's links, logs, and
+// connections over the caps while their 503 is written.
+inline constexpr std::uint64_t reserved_descriptors = 256;
+
+// The most public connections an open file limit leaves room for: the
+// limit minus reserved_descriptors (half the limit when it is tiny).
+std::size_t connections_within(std::uint64_t open_file_limit);
+
+// `requested` lowered to connections_within() of the process's current
+// open file limit (RLIMIT_NOFILE, soft) when it is above, with a line
+// naming both numbers; otherwise `requested` unchanged. The line is a
+// warning when the operator set the cap (`set_by_operator`), since what
+// they asked for cannot be had; for the default it is information.
+std::size_t fit_to_file_limit(std::size_t requested, bool set_by_operator);
+
+}  // namespace batchcast::app
