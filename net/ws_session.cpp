@@ -122,6 +122,14 @@ void ws_session::do_accept() {
         response.set(http::field::server, "batchcast");
       }));
 
+  // Pings and pongs are answered inside Beast's read and never complete
+  // it; this is where they can be counted. Runs on the strand, inside the
+  // pending read. A close frame ends the connection anyway.
+  ws_->control_callback([this](websocket::frame_type kind, beast::string_view) {
+    if (kind != websocket::frame_type::close)
+      spend_frame();
+  });
+
   ws_->async_accept(*request_, [self = shared_from_this()](error_code ec) {
     self->on_accept(ec);
   });
@@ -196,9 +204,15 @@ void ws_session::do_read() {
       });
 }
 
-void ws_session::on_read(error_code ec, std::size_t) {
+void ws_session::on_read(error_code ec, std::size_t bytes) {
   reading_ = false;
   if (!ec) {
+    // A read ends at the end of a frame's payload or when the buffer is
+    // full; counting the former counts data frames, so a long message is
+    // one frame however many reads it takes. (Empty non-final frames are
+    // skipped inside Beast and cost little more than their header.)
+    if (bytes < discard_.size() || ws_->is_message_done())
+      spend_frame();
     do_read();
     return;
   }
@@ -208,6 +222,8 @@ void ws_session::on_read(error_code ec, std::size_t) {
       outcome_ = "closed by client " + std::to_string(ws_->reason().code);
   } else if (ec == websocket::error::message_too_big) {
     outcome_ = "message too big (1009)";
+  } else if (ec == websocket::error::bad_frame_payload) {
+    outcome_ = "invalid UTF-8 in a text message (1007)";
   } else if (ec == beast::error::timeout) {
     // While open: the client stopped answering pings. While closing: it
     // never answered our close frame.
@@ -222,6 +238,25 @@ void ws_session::on_read(error_code ec, std::size_t) {
   }
   ended_ = true;
   maybe_finish();
+}
+
+// Called on the strand for each frame the client sent, possibly from inside
+// Beast's read operation, so the close is posted rather than started here.
+void ws_session::spend_frame() {
+  if (flooded_ || frames_.charge(frame_budget::clock::now()))
+    return;
+  flooded_ = true;
+  asio::post(ws_->get_executor(),
+             [self = shared_from_this()] { self->close_flooding_client(); });
+}
+
+void ws_session::close_flooding_client() {
+  if (phase_ != phase::open || ended_)
+    return;  // already ending, within the close timeout
+  do_close(websocket::close_code::policy_error);
+  outcome_ = "closed 1008: more than " + std::to_string(frame_budget::burst) +
+             " frames at once or " + std::to_string(frame_budget::per_second) +
+             " a second";
 }
 
 // --- writing: the one message, then the close -------------------------------

@@ -30,6 +30,7 @@
 #include "actors/client_socket.hpp"
 #include "net/asio.hpp"
 #include "net/connection_limits.hpp"
+#include "net/frame_budget.hpp"
 
 namespace batchcast::net {
 
@@ -93,6 +94,8 @@ class ws_session : public actors::client_socket,
   void on_accept(error_code ec);
   void do_read();
   void on_read(error_code ec, std::size_t bytes);
+  void spend_frame();
+  void close_flooding_client();
   void do_send_final(std::string message);
   void do_write();
   void on_write(error_code ec, std::size_t bytes);
@@ -122,12 +125,15 @@ class ws_session : public actors::client_socket,
   caf::actor actor_;  // until the socket is finished
   // Counts this connection under the caps until the socket is finished.
   connection_limits::slot slot_;
+  // What the client may still send before it is closed with 1008.
+  frame_budget frames_;
 
   phase phase_ = phase::waiting;
   bool reading_ = false;
   bool writing_ = false;  // a write, a close or an HTTP refusal
   bool ended_ = false;    // the socket can do no more I/O
   bool finished_ = false;
+  bool flooded_ = false;  // the client spent its frame budget
   std::optional<std::string> final_message_;
   std::optional<std::uint16_t> pending_close_;
   std::unique_ptr<http::response<http::string_body>> refusal_;

@@ -78,6 +78,7 @@ void service_fixture::start() {
   settings.network.publish_token = fixture_token;
   settings.network.metrics_token = metrics_token;
   settings.network.close_timeout = std::chrono::seconds{2};
+  settings.network.idle_timeout = idle_timeout;
   settings.network.max_connections = max_connections;
   settings.network.max_connections_per_address = max_connections_per_address;
   settings.actor_threads = 2;

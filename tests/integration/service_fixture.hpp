@@ -55,6 +55,7 @@ class service_fixture {
   // How long the node trusts a validated session; takes effect at the
   // next restart(), like the settings below.
   std::chrono::milliseconds session_ttl{std::chrono::seconds{30}};
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds{60}};
   std::size_t max_connections = 50000;
   std::size_t max_connections_per_address = 1000;
   // The token GET /metrics requires (empty: none); takes effect at the

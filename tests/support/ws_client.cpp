@@ -27,6 +27,7 @@ struct ws_client::impl {
   bool closed = false;
   std::uint16_t close_code = 0;
   std::string outgoing;  // kept alive while an asynchronous write runs
+  websocket::response_type response;
 };
 
 ws_client::ws_client() : impl_(std::make_unique<impl>()) {}
@@ -48,6 +49,11 @@ int ws_client::connect(const ws_client_options& options) {
     socket.bind({asio::ip::make_address(options.local_address), 0});
     socket.connect(target);
   }
+  if (options.offer_deflate) {
+    websocket::permessage_deflate deflate;
+    deflate.client_enable = true;
+    impl_->ws.set_option(deflate);
+  }
   impl_->ws.set_option(websocket::stream_base::decorator(
       [options](websocket::request_type& request) {
         if (!options.origin.empty())
@@ -55,12 +61,16 @@ int ws_client::connect(const ws_client_options& options) {
         if (!options.cookie.empty())
           request.set(http::field::cookie, options.cookie);
       }));
-  websocket::response_type response;
+  auto& response = impl_->response;
   beast::error_code ec;
   impl_->ws.handshake(response,
                       options.host + ":" + std::to_string(options.port),
                       options.path, ec);
   return response.result_int();
+}
+
+std::string ws_client::response_header(const std::string& name) const {
+  return std::string{impl_->response[name]};
 }
 
 std::optional<std::string> ws_client::read_message(
@@ -108,6 +118,27 @@ bool ws_client::send_text(std::size_t size) {
   beast::error_code ec;
   impl_->ws.text(true);
   impl_->ws.write(asio::buffer(std::string(size, 'x')), ec);
+  return !ec;
+}
+
+bool ws_client::send_text_bytes(const std::string& payload) {
+  beast::error_code ec;
+  impl_->ws.text(true);
+  impl_->ws.write(asio::buffer(payload), ec);
+  return !ec;
+}
+
+bool ws_client::send_binary(std::size_t size) {
+  beast::error_code ec;
+  impl_->ws.binary(true);
+  impl_->ws.write(asio::buffer(std::string(size, '\x01')), ec);
+  impl_->ws.text(true);
+  return !ec;
+}
+
+bool ws_client::send_ping() {
+  beast::error_code ec;
+  impl_->ws.ping({}, ec);
   return !ec;
 }
 

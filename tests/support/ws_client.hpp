@@ -17,7 +17,8 @@ struct ws_client_options {
   std::string path;    // e.g. /ws/radius/batch/<id>/
   std::string cookie;  // full Cookie header value, or empty
   std::string origin = "http://localhost";  // empty: no Origin header
-  std::string local_address;  // bind to this source address (127.0.0.2)
+  std::string local_address;   // bind to this source address (127.0.0.2)
+  bool offer_deflate = false;  // offer permessage-deflate, as browsers do
 };
 
 class ws_client {
@@ -28,6 +29,9 @@ class ws_client {
   // Connects and attempts the upgrade. Returns the HTTP status of the
   // response: 101 when accepted.
   int connect(const ws_client_options& options);
+
+  // A header of the upgrade response ("" when absent).
+  std::string response_header(const std::string& name) const;
 
   // The next text message, or nothing when the socket closed, failed or
   // stayed silent for `limit`.
@@ -42,6 +46,15 @@ class ws_client {
 
   // Sends a text message of `size` bytes.
   bool send_text(std::size_t size);
+
+  // Sends a text frame holding exactly these bytes, valid UTF-8 or not.
+  bool send_text_bytes(const std::string& payload);
+
+  // Sends a binary message of `size` bytes.
+  bool send_binary(std::size_t size);
+
+  // Sends a ping frame. False once the connection is gone.
+  bool send_ping();
 
   // Starts sending a text message of `size` bytes and returns at once; the
   // write progresses while read_message runs, as in a browser, so a close
