@@ -22,6 +22,11 @@ using batch_org_atom = caf::atom_constant<caf::atom("batch_org")>;
 
 // session_auth
 using authorize_atom = caf::atom_constant<caf::atom("authorize")>;
+using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
+
+// session_watch
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
+using revalidate_atom = caf::atom_constant<caf::atom("revalidate")>;
 
 // registry and batch_group
 using join_atom = caf::atom_constant<caf::atom("join")>;
@@ -50,6 +55,8 @@ using probe_deadline_atom = caf::atom_constant<caf::atom("probe_tmo")>;
 // connection
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using socket_closed_atom = caf::atom_constant<caf::atom("sock_closd")>;
+// Its session ended or no longer allows its batch: close with 1008.
+using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
 
 // Sent by an actor to itself: run deferred work after everything already
 // in its mailbox (group commit), or expire cache entries.

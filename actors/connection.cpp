@@ -12,7 +12,13 @@ namespace batchcast::actors {
 namespace {
 
 using self_ptr = caf::stateful_actor<connection_state>*;
+using clock = std::chrono::steady_clock;
 using storage::auth_failure;
+
+// WebSocket close codes the actor asks for.
+constexpr std::uint16_t going_away = 1001;
+constexpr std::uint16_t policy_violation = 1008;
+constexpr std::uint16_t try_again_later = 1013;
 
 std::shared_ptr<spdlog::logger> log() {
   static auto instance = batchcast::logger("conn");
@@ -69,9 +75,76 @@ void give_up(self_ptr self, const caf::error& err) {
     return;
   }
   st.finished = true;
-  st.socket->close(1001);
+  st.socket->close(going_away);
   log()->info("closed by server conn={} batch={} code=1001 error={}",
               st.request.connection_id, st.request.batch_id, describe(err));
+}
+
+// The session ended, or its user may no longer watch this batch: the
+// client must not get the status.
+void revoke(self_ptr self, const std::string& reason) {
+  auto& st = self->state;
+  if (st.finished)
+    return;
+  st.finished = true;
+  st.socket->close(policy_violation);
+  log()->info("closed by server conn={} batch={} user={} code=1008 reason={}",
+              st.request.connection_id, st.request.batch_id, st.user_id,
+              reason);
+}
+
+void on_recheck(self_ptr self, const auth_verdict& verdict) {
+  auto& st = self->state;
+  if (st.finished)
+    return;
+  if (verdict.allowed) {
+    send_final(self, std::move(st.held_status));
+    return;
+  }
+  if (verdict.failure != auth_failure::directory_failed) {
+    revoke(self, storage::to_string(verdict.failure));
+    return;
+  }
+  // Not confirmed, so not sent; the stored status waits for a reconnect.
+  st.finished = true;
+  st.socket->close(try_again_later);
+  log()->warn(
+      "closed by server conn={} batch={} user={} code=1013: status "
+      "not sent, the session could not be checked again",
+      st.request.connection_id, st.request.batch_id, st.user_id);
+}
+
+// The terminal status: sent at once on an authorization younger than the
+// session TTL, else after checking the session again.
+void deliver(self_ptr self, std::string& message) {
+  auto& st = self->state;
+  if (st.finished || !st.held_status.empty())
+    return;
+  if (clock::now() < st.trusted_until) {
+    send_final(self, std::move(message));
+    return;
+  }
+  st.held_status = std::move(message);
+  // The group is done with this connection and may go away meanwhile;
+  // that must not close the socket.
+  if (st.group) {
+    self->demonitor(st.group);
+    st.group = nullptr;
+  }
+  log()->debug("checking session again conn={} batch={}",
+               st.request.connection_id, st.request.batch_id);
+  self->request(st.session_auth, caf::infinite, authorize_atom::value,
+                st.session_key, st.request.batch_id)
+      .then([self](const auth_verdict& verdict) { on_recheck(self, verdict); },
+            [self](caf::error& err) {
+              if (is_receiver_gone(err)) {
+                give_up(self, err);  // shutting down
+                return;
+              }
+              auth_verdict unknown;
+              unknown.failure = auth_failure::directory_failed;
+              on_recheck(self, unknown);
+            });
 }
 
 void on_joined(self_ptr self, std::string& reply) {
@@ -89,6 +162,10 @@ void on_joined(self_ptr self, std::string& reply) {
   st.group = caf::actor_cast<caf::actor>(self->current_sender());
   if (st.group)
     self->monitor(st.group);
+  // While it waits, its session is checked again every so often.
+  if (st.session_watch)
+    self->send(st.session_watch, watch_atom::value, st.session_key,
+               st.organization_id);
 }
 
 void join(self_ptr self) {
@@ -109,6 +186,8 @@ void on_verdict(self_ptr self, const auth_verdict& verdict) {
     return;
   }
   st.user_id = verdict.user_id;
+  st.organization_id = verdict.organization_id;
+  st.trusted_until = clock::now() + verdict.trusted_for;
   log()->debug("authorized conn={} batch={} user={}", st.request.connection_id,
                st.request.batch_id, st.user_id);
   join(self);
@@ -118,11 +197,12 @@ void on_verdict(self_ptr self, const auth_verdict& verdict) {
 
 caf::behavior connection(self_ptr self, connection_request request,
                          client_socket_ptr socket, caf::actor session_auth,
-                         caf::actor registry) {
+                         caf::actor session_watch, caf::actor registry) {
   auto& st = self->state;
   st.request = std::move(request);
   st.socket = std::move(socket);
   st.session_auth = std::move(session_auth);
+  st.session_watch = std::move(session_watch);
   st.registry = std::move(registry);
 
   self->set_down_handler([self](caf::down_msg& msg) {
@@ -131,11 +211,10 @@ caf::behavior connection(self_ptr self, connection_request request,
       give_up(self, msg.reason ? msg.reason : make_error(errc::shutting_down));
   });
 
-  // The key is needed for this one request; it is not kept in the state.
-  auto session_key = std::move(st.request.session_key);
+  st.session_key = std::move(st.request.session_key);
   st.request.session_key.clear();
   self->request(st.session_auth, caf::infinite, authorize_atom::value,
-                std::move(session_key), st.request.batch_id)
+                st.session_key, st.request.batch_id)
       .then([self](const auth_verdict& verdict) { on_verdict(self, verdict); },
             [self](caf::error& err) {
               auto& st = self->state;
@@ -149,9 +228,8 @@ caf::behavior connection(self_ptr self, connection_request request,
             });
 
   return {
-      [self](status_atom, std::string& message) {
-        send_final(self, std::move(message));
-      },
+      [self](status_atom, std::string& message) { deliver(self, message); },
+      [self](revoke_atom, const std::string& reason) { revoke(self, reason); },
       [self](socket_closed_atom) {
         auto& st = self->state;
         log()->info("closed conn={} batch={} accepted={} finished={}",

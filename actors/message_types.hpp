@@ -5,6 +5,7 @@
 // finds them: storage knows nothing of CAF (dependency rule).
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include <caf/meta/type_name.hpp>
@@ -47,14 +48,18 @@ typename Inspector::result_type inspect(Inspector& f, session_lookup& x) {
 // user id for logs, or the reason for refusing.
 struct auth_verdict {
   bool allowed = false;
-  std::string user_id;  // set when allowed
+  std::string user_id;          // set when allowed
+  std::string organization_id;  // the batch's organization, when allowed
+  // How much longer the session's validation may be relied on: the rest
+  // of its session_ttl (zero when refused, or when nothing is cached).
+  std::chrono::milliseconds trusted_for{0};
   storage::auth_failure failure = storage::auth_failure::no_session;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, auth_verdict& x) {
   return f(caf::meta::type_name("auth_verdict"), x.allowed, x.user_id,
-           x.failure);
+           x.organization_id, x.trusted_for, x.failure);
 }
 
 }  // namespace batchcast::actors

@@ -11,6 +11,7 @@
 #include "actors/message_types.hpp"
 #include "actors/registry.hpp"
 #include "actors/session_auth.hpp"
+#include "actors/session_watch.hpp"
 #include "actors/storage_actor.hpp"
 #include "common/log.hpp"
 #include "storage/directory_admin.hpp"
@@ -308,6 +309,8 @@ services spawn_all(caf::actor_system& system, const runtime_settings& settings,
   auth.negative_ttl = settings.negative_ttl;
   running.session_auth =
       spawn_session_auth(system, running.directory, auth, running.counters);
+  running.session_watch =
+      spawn_session_watch(system, running.session_auth, settings.session_ttl);
   running.registry = spawn_registry(system, running.store, running.counters);
   running.readiness = spawn_readiness(system, running.store, running.directory,
                                       settings.readiness);
@@ -377,11 +380,12 @@ void stop_services(caf::actor_system& system, const services& running) {
                               describe(err));
                });
 
-  for (const auto& each : {running.readiness, running.session_auth,
-                           running.directory, running.store})
+  for (const auto& each :
+       {running.readiness, running.session_watch, running.session_auth,
+        running.directory, running.store})
     self->send_exit(each, caf::exit_reason::user_shutdown);
-  self->wait_for(running.readiness, running.session_auth, running.directory,
-                 running.store);
+  self->wait_for(running.readiness, running.session_watch, running.session_auth,
+                 running.directory, running.store);
   log()->info("services stopped");
 }
 
@@ -389,7 +393,8 @@ caf::actor spawn_connection(caf::actor_system& system, const services& running,
                             connection_request request,
                             client_socket_ptr socket) {
   return system.spawn(connection, std::move(request), std::move(socket),
-                      running.session_auth, running.registry);
+                      running.session_auth, running.session_watch,
+                      running.registry);
 }
 
 void socket_closed(const caf::actor& connection) {

@@ -53,6 +53,8 @@ struct services {
   caf::actor registry;      // batch id -> batch_group
   caf::actor cluster;       // null on a single node (see cluster.hpp)
   caf::actor readiness;     // probes store and directory for /readyz
+  // Checks the sessions of open connections again, every half TTL.
+  caf::actor session_watch;
 
   // The node's counters, made by start_services and shared with every
   // actor and session that counts into them; also read at each scrape.
@@ -96,10 +98,11 @@ void check_ready(caf::actor_system& system, const services& running,
 // Order: the registry first, which quits only after all its groups ended,
 // each once its saves in flight were answered (connections still waiting
 // see their group go and close their socket with 1001); then a flush of the
-// store, then session_auth, the directory and the store. Publishes arriving
-// later fail with shutting_down. Connection actors end only on socket_closed,
-// so the network layer must report every socket gone before the actor system is
-// destroyed (its destructor waits for every actor).
+// store, then session_watch, session_auth, the directory and the store.
+// Publishes arriving later fail with shutting_down. Connection actors end
+// only on socket_closed, so the network layer must report every socket gone
+// before the actor system is destroyed (its destructor waits for every
+// actor).
 void stop_services(caf::actor_system& system, const services& running);
 
 // One WebSocket upgrade request that passed routing and the Origin check.

@@ -38,12 +38,18 @@ auth_verdict refused(auth_failure why) {
 }
 
 auth_verdict decide(const storage::principal& who,
-                    const std::string& organization_id) {
+                    const std::string& organization_id,
+                    state::clock::time_point trusted_until) {
   if (!storage::may_watch(who, organization_id))
     return refused(auth_failure::not_allowed);
   auth_verdict verdict;
   verdict.allowed = true;
   verdict.user_id = who.user_id;
+  verdict.organization_id = organization_id;
+  auto now = state::clock::now();
+  if (trusted_until > now)
+    verdict.trusted_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+        trusted_until - now);
   return verdict;
 }
 
@@ -77,23 +83,25 @@ void answer_batch_waiters(self_ptr self, const std::string& batch_id,
     else if (organization.empty())
       each.promise.deliver(refused(auth_failure::unknown_batch));
     else
-      each.promise.deliver(decide(each.who, organization.front()));
+      each.promise.deliver(
+          decide(each.who, organization.front(), each.trusted_until));
   }
 }
 
 // Second step: the session is known to be valid; find the batch's
 // organization (cached, or one lookup shared by every waiter on the batch).
 void authorize_batch(self_ptr self, storage::principal who,
+                     state::clock::time_point trusted_until,
                      const std::string& batch_id, state::promise_type promise) {
   auto& st = self->state;
   auto cached = st.batch_organizations.find(batch_id);
   if (cached != st.batch_organizations.end()) {
-    promise.deliver(decide(who, cached->second));
+    promise.deliver(decide(who, cached->second, trusted_until));
     return;
   }
 
   auto& waiters = st.batch_misses[batch_id];
-  waiters.push_back({std::move(promise), std::move(who)});
+  waiters.push_back({std::move(promise), std::move(who), trusted_until});
   if (waiters.size() > 1)
     return;  // a lookup is already under way and will answer this one too
 
@@ -107,18 +115,22 @@ void authorize_batch(self_ptr self, storage::principal who,
           });
 }
 
+// `trusted_until`: when the validation behind `answer` goes stale.
 void continue_after_session(self_ptr self, const session_lookup& answer,
+                            state::clock::time_point trusted_until,
                             state::session_waiter waiter) {
   if (!answer.valid) {
     waiter.promise.deliver(refused(answer.failure));
     return;
   }
-  authorize_batch(self, answer.who, waiter.batch_id, std::move(waiter.promise));
+  authorize_batch(self, answer.who, trusted_until, waiter.batch_id,
+                  std::move(waiter.promise));
 }
 
 void on_session_lookup(self_ptr self, const std::string& session_key,
                        const session_lookup& answer) {
   auto& st = self->state;
+  auto now = state::clock::now();
 
   // directory_failed says nothing about the session: asking again at the
   // next connection is the whole point.
@@ -126,11 +138,21 @@ void on_session_lookup(self_ptr self, const std::string& session_key,
   // Nor may a valid session outlive its own expire_date in the cache.
   if (answer.valid)
     ttl = std::min(ttl, time_left(answer.who.session_expires_unix_ms));
+  // Connections rely on a validation no longer than it is cached.
+  auto trusted_until = now + ttl;
   if (answer.failure != auth_failure::directory_failed || answer.valid) {
     if (ttl.count() > 0) {
       make_room(st.sessions, st.settings.max_entries);
-      st.sessions[session_key] = {answer, state::clock::now() + ttl};
+      st.sessions[session_key] = {answer, now + ttl};
     }
+  }
+
+  if (auto refreshing = st.refresh_misses.find(session_key);
+      refreshing != st.refresh_misses.end()) {
+    auto promises = std::move(refreshing->second);
+    st.refresh_misses.erase(refreshing);
+    for (auto& each : promises)
+      each.deliver(answer);
   }
 
   auto found = st.session_misses.find(session_key);
@@ -141,7 +163,32 @@ void on_session_lookup(self_ptr self, const std::string& session_key,
   log()->debug("session looked up valid={} waiters={}", answer.valid,
                waiters.size());
   for (auto& each : waiters)
-    continue_after_session(self, answer, std::move(each));
+    continue_after_session(self, answer, trusted_until, std::move(each));
+}
+
+// Waiters of either kind are filed under the key only while a lookup of it
+// is under way; its answer serves them all.
+bool lookup_in_flight(const state& st, const std::string& session_key) {
+  return st.session_misses.count(session_key) > 0 ||
+         st.refresh_misses.count(session_key) > 0;
+}
+
+// Reads the session from the directory; the answer goes to
+// on_session_lookup. Call only when no lookup of the key is in flight.
+void look_up(self_ptr self, const std::string& session_key) {
+  auto& st = self->state;
+  self->request(st.directory, caf::infinite, validate_atom::value, session_key)
+      .then(
+          [self, session_key](const session_lookup& answer) {
+            on_session_lookup(self, session_key, answer);
+          },
+          [self, session_key](caf::error& err) {
+            log()->warn("directory actor did not answer error={}",
+                        describe(err));
+            session_lookup failed;
+            failed.failure = auth_failure::directory_failed;
+            on_session_lookup(self, session_key, failed);
+          });
 }
 
 void sweep(self_ptr self) {
@@ -185,31 +232,45 @@ caf::behavior session_auth(self_ptr self, caf::actor directory,
           if (cached->second.expires > state::clock::now()) {
             st.counters->session_cache_hits.add();
             continue_after_session(self, cached->second.answer,
-                                   std::move(waiter));
+                                   cached->second.expires, std::move(waiter));
             return promise;
           }
           st.sessions.erase(cached);
         }
         st.counters->session_cache_misses.add();
 
-        auto& waiters = st.session_misses[session_key];
-        waiters.push_back(std::move(waiter));
-        if (waiters.size() > 1)
-          return promise;  // the lookup under way answers this one too
+        // A lookup under way answers this one too.
+        auto in_flight = lookup_in_flight(st, session_key);
+        st.session_misses[session_key].push_back(std::move(waiter));
+        if (!in_flight)
+          look_up(self, session_key);
+        return promise;
+      },
+      [self](refresh_atom,
+             const std::string& session_key) -> caf::result<session_lookup> {
+        if (session_key.empty())
+          return session_lookup{};  // no_session
 
-        self->request(st.directory, caf::infinite, validate_atom::value,
-                      session_key)
-            .then(
-                [self, session_key](const session_lookup& answer) {
-                  on_session_lookup(self, session_key, answer);
-                },
-                [self, session_key](caf::error& err) {
-                  log()->warn("directory actor did not answer error={}",
-                              describe(err));
-                  session_lookup failed;
-                  failed.failure = auth_failure::directory_failed;
-                  on_session_lookup(self, session_key, failed);
-                });
+        auto& st = self->state;
+        auto now = state::clock::now();
+        auto cached = st.sessions.find(session_key);
+        if (cached != st.sessions.end() && cached->second.expires > now) {
+          // A refusal stands as long as it is cached. A validation is read
+          // again in the last round before it expires: the rounds come
+          // every half TTL, so the one after a lookup finds half a TTL
+          // left and the next one less than half a round, which makes one
+          // lookup per TTL, each before the last one went stale.
+          auto margin = revalidation_interval(st.settings.session_ttl) / 2;
+          if (!cached->second.answer.valid ||
+              cached->second.expires > now + margin)
+            return cached->second.answer;
+        }
+
+        auto promise = self->make_response_promise<session_lookup>();
+        auto in_flight = lookup_in_flight(st, session_key);
+        st.refresh_misses[session_key].push_back(promise);
+        if (!in_flight)
+          look_up(self, session_key);
         return promise;
       },
       [self](sweep_atom) {
@@ -218,6 +279,14 @@ caf::behavior session_auth(self_ptr self, caf::actor directory,
                            sweep_atom::value);
       },
   };
+}
+
+std::chrono::milliseconds revalidation_interval(
+    std::chrono::milliseconds session_ttl) {
+  using std::chrono::milliseconds;
+  if (session_ttl.count() <= 0)
+    return std::chrono::seconds{1};
+  return std::max(session_ttl / 2, milliseconds{100});
 }
 
 caf::actor spawn_session_auth(caf::actor_system& system, caf::actor directory,

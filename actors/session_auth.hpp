@@ -5,10 +5,19 @@
 //
 //   (authorize_atom, std::string session_key, std::string batch_id)
 //       -> auth_verdict
-//       Allowed (with the user id, for logs) or the reason for refusing:
-//       the session's failure, unknown_batch, not_allowed, or
-//       directory_failed when the directory could not be read. Never an
-//       error; an empty key is no_session without a lookup.
+//       Allowed (with the user id for logs, the batch's organization, and
+//       how much longer the session's validation may be relied on) or the
+//       reason for refusing: the session's failure, unknown_batch,
+//       not_allowed, or directory_failed when the directory could not be
+//       read. Never an error; an empty key is no_session without a lookup.
+//
+//   (refresh_atom, std::string session_key) -> session_lookup
+//       For session_watch's rounds over open connections (every
+//       revalidation_interval): the cached answer, unless it is a
+//       validation that expires within half a round, in which case a
+//       fresh lookup, shared with any other lookup of the key, answers and
+//       refreshes the cache. So a watched session is read about once per
+//       session_ttl, and never trusted for longer.
 //
 // Caches, all owned by this actor:
 // - session key -> principal for `session_ttl`; refusals for
@@ -64,6 +73,7 @@ struct session_auth_state {
   struct batch_waiter {
     promise_type promise;
     storage::principal who;
+    clock::time_point trusted_until;  // of the session's validation
   };
 
   caf::actor directory;
@@ -72,6 +82,9 @@ struct session_auth_state {
 
   std::unordered_map<std::string, cached_session> sessions;
   std::unordered_map<std::string, std::vector<session_waiter>> session_misses;
+  std::unordered_map<std::string,
+                     std::vector<caf::typed_response_promise<session_lookup>>>
+      refresh_misses;
   std::unordered_map<std::string, std::string> batch_organizations;
   std::unordered_map<std::string, std::vector<batch_waiter>> batch_misses;
 
@@ -81,6 +94,12 @@ struct session_auth_state {
 caf::behavior session_auth(caf::stateful_actor<session_auth_state>* self,
                            caf::actor directory, auth_settings settings,
                            std::shared_ptr<metrics> counters);
+
+// How often open connections' sessions are checked again: half the TTL,
+// so each is read again before its cached validation is older than the
+// TTL (at least every 100 ms; every second when nothing is cached).
+std::chrono::milliseconds revalidation_interval(
+    std::chrono::milliseconds session_ttl);
 
 caf::actor spawn_session_auth(caf::actor_system& system, caf::actor directory,
                               auth_settings settings,

@@ -314,4 +314,28 @@ void directory_admin::set_user_flags(const std::string& username,
     impl_->refuse("no user named \"" + username + "\"");
 }
 
+void directory_admin::set_member_admin(const std::string& username,
+                                       const std::string& organization_id,
+                                       bool is_admin) {
+  auto user = impl_->user_by_name(username);
+  auto canonical = canonical_uuid(organization_id);
+  auto update = impl_->db.use(
+      "UPDATE " + impl_->table(impl_->tables.organization_user) +
+      " SET is_admin = ? WHERE user_id = ? AND organization_id = ?");
+  update->bind(1, is_admin ? 1 : 0)
+      .bind(2, user.id)
+      .bind(3, canonical ? uuid_hex32(*canonical) : organization_id);
+  update->run();
+  if (impl_->db.changes() == 0)
+    impl_->refuse("\"" + username + "\" is not a member of " + organization_id);
+}
+
+void directory_admin::delete_session(const std::string& session_key) {
+  auto remove =
+      impl_->db.use("DELETE FROM " + impl_->table(impl_->tables.session) +
+                    " WHERE session_key = ?");
+  remove->bind(1, session_key);
+  remove->run();
+}
+
 }  // namespace batchcast::storage

@@ -65,6 +65,12 @@ class directory_admin {
   // Updates a user's flags, for tests of revocation.
   void set_user_flags(const std::string& username, bool is_active,
                       bool is_staff, bool is_superuser);
+  // Sets whether a member administers the organization, for tests of
+  // revocation. Throws when the user is not a member.
+  void set_member_admin(const std::string& username,
+                        const std::string& organization_id, bool is_admin);
+  // Deletes a session, as Django's logout does. Unknown keys are ignored.
+  void delete_session(const std::string& session_key);
 
  private:
   struct impl;

@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "actors/atoms.hpp"
+#include "actors/connection.hpp"
 #include "actors/errors.hpp"
 #include "common/log.hpp"
 #include "storage/sqlite_directory.hpp"
@@ -16,8 +17,10 @@ namespace batchcast::actors::testing {
 
 namespace {
 
-runtime_settings make_settings(const std::string& db_path) {
+runtime_settings make_settings(const std::string& db_path,
+                               std::chrono::milliseconds session_ttl) {
   runtime_settings settings;
+  settings.session_ttl = session_ttl;
   settings.state_db_path = db_path;
   settings.directory_path = db_path;
   settings.standalone = true;
@@ -45,9 +48,9 @@ test_config::test_config() {
   configure_logging(level != nullptr ? level : "warn", log_format::text);
 }
 
-actors_fixture::actors_fixture()
+actors_fixture::actors_fixture(std::chrono::milliseconds session_ttl)
     : db_path(dir.file("batchcast.db")),
-      settings(make_settings(db_path)),
+      settings(make_settings(db_path, session_ttl)),
       admin(db_path),
       system(config) {
   org = admin.add_organization("acme", true);
@@ -97,8 +100,8 @@ void actors_fixture::stop() {
 }
 
 watcher actors_fixture::connect(const std::string& session_key,
-                                const std::string& batch_id,
-                                bool report_closed) {
+                                const std::string& batch_id, bool report_closed,
+                                bool watched) {
   static std::uint64_t next_id = 0;
   connection_request request;
   request.connection_id = ++next_id;
@@ -107,7 +110,12 @@ watcher actors_fixture::connect(const std::string& session_key,
   request.peer = "127.0.0.1:4242";
   watcher created;
   created.socket = std::make_shared<fake_socket>(report_closed);
-  created.actor = spawn_connection(system, running, request, created.socket);
+  if (watched)
+    created.actor = spawn_connection(system, running, request, created.socket);
+  else
+    created.actor =
+        system.spawn(actors::connection, request, created.socket,
+                     running.session_auth, caf::actor{}, running.registry);
   created.socket->attach(created.actor);
   watchers_.push_back(created.actor);
   return created;

@@ -43,13 +43,17 @@ struct watcher {
 
 class actors_fixture {
  public:
-  actors_fixture();
+  // `session_ttl`: how long session_auth trusts a validated session.
+  explicit actors_fixture(
+      std::chrono::milliseconds session_ttl = std::chrono::seconds{30});
   ~actors_fixture();
 
   // Spawns a connection actor for this session and batch, as net does for
-  // an upgrade request. `report_closed`: see fake_socket.
+  // an upgrade request. `report_closed`: see fake_socket. `watched`: false
+  // leaves session_watch out, so only the connection's own check at
+  // delivery guards against a revoked session.
   watcher connect(const std::string& session_key, const std::string& batch_id,
-                  bool report_closed = true);
+                  bool report_closed = true, bool watched = true);
 
   // Publishes and waits for the callback; fails the test on a failure.
   storage::batch_record publish(const std::string& batch_id,
