@@ -93,12 +93,13 @@ void revoke(self_ptr self, const std::string& reason) {
               reason);
 }
 
-void on_recheck(self_ptr self, const auth_verdict& verdict) {
+void on_recheck(self_ptr self, const auth_verdict& verdict,
+                std::string& status) {
   auto& st = self->state;
   if (st.finished)
     return;
   if (verdict.allowed) {
-    send_final(self, std::move(st.held_status));
+    send_final(self, std::move(status));
     return;
   }
   if (verdict.failure != auth_failure::directory_failed) {
@@ -118,13 +119,13 @@ void on_recheck(self_ptr self, const auth_verdict& verdict) {
 // session TTL, else after checking the session again.
 void deliver(self_ptr self, std::string& message) {
   auto& st = self->state;
-  if (st.finished || !st.held_status.empty())
+  if (st.finished || st.rechecking)
     return;
   if (clock::now() < st.trusted_until) {
     send_final(self, std::move(message));
     return;
   }
-  st.held_status = std::move(message);
+  st.rechecking = true;
   // The group is done with this connection and may go away meanwhile;
   // that must not close the socket.
   if (st.group) {
@@ -135,19 +136,26 @@ void deliver(self_ptr self, std::string& message) {
                st.request.connection_id, st.request.batch_id);
   self->request(st.session_auth, caf::infinite, authorize_atom::value,
                 st.session_key, st.request.batch_id)
-      .then([self](const auth_verdict& verdict) { on_recheck(self, verdict); },
-            [self](caf::error& err) {
-              if (is_receiver_gone(err)) {
-                give_up(self, err);  // shutting down
-                return;
-              }
-              auth_verdict unknown;
-              unknown.failure = auth_failure::directory_failed;
-              on_recheck(self, unknown);
-            });
+      .then(
+          [self,
+           message = std::move(message)](const auth_verdict& verdict) mutable {
+            on_recheck(self, verdict, message);
+          },
+          [self](caf::error& err) {
+            if (is_receiver_gone(err)) {
+              give_up(self, err);  // shutting down
+              return;
+            }
+            auth_verdict unknown;
+            unknown.failure = auth_failure::directory_failed;
+            std::string unsent;
+            on_recheck(self, unknown, unsent);
+          });
 }
 
-void on_joined(self_ptr self, std::string& reply) {
+// `organization_id`: of the batch, for session_watch.
+void on_joined(self_ptr self, std::string& reply,
+               const std::string& organization_id) {
   auto& st = self->state;
   if (st.finished)
     return;
@@ -165,15 +173,17 @@ void on_joined(self_ptr self, std::string& reply) {
   // While it waits, its session is checked again every so often.
   if (st.session_watch)
     self->send(st.session_watch, watch_atom::value, st.session_key,
-               st.organization_id);
+               organization_id);
 }
 
-void join(self_ptr self) {
+void join(self_ptr self, std::string organization_id) {
   auto& st = self->state;
   self->request(st.registry, caf::infinite, join_atom::value,
                 st.request.batch_id, caf::actor_cast<caf::actor>(self))
-      .then([self](std::string& reply) { on_joined(self, reply); },
-            [self](caf::error& err) { give_up(self, err); });
+      .then(
+          [self, organization_id = std::move(organization_id)](
+              std::string& reply) { on_joined(self, reply, organization_id); },
+          [self](caf::error& err) { give_up(self, err); });
 }
 
 void on_verdict(self_ptr self, const auth_verdict& verdict) {
@@ -186,11 +196,10 @@ void on_verdict(self_ptr self, const auth_verdict& verdict) {
     return;
   }
   st.user_id = verdict.user_id;
-  st.organization_id = verdict.organization_id;
   st.trusted_until = clock::now() + verdict.trusted_for;
   log()->debug("authorized conn={} batch={} user={}", st.request.connection_id,
                st.request.batch_id, st.user_id);
-  join(self);
+  join(self, verdict.organization_id);
 }
 
 }  // namespace

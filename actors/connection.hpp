@@ -53,14 +53,11 @@ struct connection_state {
 
   // Kept to check the session again before a late delivery. Never logged.
   std::string session_key;
-  // The batch's organization, once authorized.
-  std::string organization_id;
   // Until then the authorization is younger than the session TTL.
   std::chrono::steady_clock::time_point trusted_until;
-  // A status waiting for that check.
-  std::string held_status;
 
   bool accepted = false;
+  bool rechecking = false;  // the status waits for that check
   // Rejected, final message sent or closed by us: the socket is done
   // with, and late replies must do nothing.
   bool finished = false;

@@ -24,16 +24,26 @@ std::shared_ptr<spdlog::logger> log() {
 
 void forget(self_ptr self, const caf::actor_addr& connection) {
   auto& st = self->state;
-  auto filed = st.key_of.find(connection);
-  if (filed == st.key_of.end())
+  auto filed = st.filed.find(connection);
+  if (filed == st.filed.end())
     return;
-  auto session = st.sessions.find(*filed->second);
-  st.key_of.erase(filed);
-  if (session == st.sessions.end())
-    return;
-  session->second.connections.erase(connection);
+  auto where = filed->second;
+  st.filed.erase(filed);
+
+  auto session = st.sessions.find(*where.session_key);
+  auto& by_organization = session->second.by_organization;
+  auto group = by_organization.find(*where.organization_id);
+  auto& members = group->second;
+  // Swap with the last, so leaving costs the same however many remain.
+  if (where.index + 1 < members.size()) {
+    members[where.index] = members.back();
+    st.filed[members[where.index]].index = where.index;
+  }
+  members.pop_back();
+  if (members.empty())
+    by_organization.erase(group);
   // A refresh still on its way finds the key gone and does nothing.
-  if (session->second.connections.empty())
+  if (by_organization.empty())
     st.sessions.erase(session);
 }
 
@@ -42,11 +52,15 @@ void watch(self_ptr self, const std::string& session_key,
   auto& st = self->state;
   auto connection = caf::actor_cast<caf::actor>(self->current_sender());
   if (!connection || session_key.empty() ||
-      st.key_of.count(connection.address()) > 0)
+      st.filed.count(connection.address()) > 0)
     return;
   auto& session = *st.sessions.try_emplace(session_key).first;
-  session.second.connections.emplace(connection.address(), organization_id);
-  st.key_of.emplace(connection.address(), &session.first);
+  auto& group =
+      *session.second.by_organization.try_emplace(organization_id).first;
+  group.second.push_back(connection.address());
+  st.filed.emplace(connection.address(),
+                   session_watch_state::filing{&session.first, &group.first,
+                                               group.second.size() - 1});
   self->monitor(connection);
 }
 
@@ -62,9 +76,13 @@ void apply(self_ptr self, const std::string& session_key,
     return;  // unknown, not revoked: ask again next round
 
   std::vector<caf::actor_addr> revoked;
-  for (const auto& [connection, organization_id] : session->second.connections)
+  std::size_t watching = 0;
+  for (const auto& [organization_id, members] :
+       session->second.by_organization) {
+    watching += members.size();
     if (!answer.valid || !storage::may_watch(answer.who, organization_id))
-      revoked.push_back(connection);
+      revoked.insert(revoked.end(), members.begin(), members.end());
+  }
   if (revoked.empty())
     return;
 
@@ -74,7 +92,7 @@ void apply(self_ptr self, const std::string& session_key,
   log()->info(
       "session no longer allows watching: closing {} of {} sockets "
       "reason={}",
-      revoked.size(), session->second.connections.size(), reason);
+      revoked.size(), watching, reason);
   for (const auto& connection : revoked) {
     if (auto target = caf::actor_cast<caf::actor>(connection))
       self->send(target, revoke_atom::value, std::string{reason});

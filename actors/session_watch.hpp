@@ -27,8 +27,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
@@ -37,20 +39,31 @@
 
 namespace batchcast::actors {
 
+// Laid out for thousands of sockets per session: a round costs one
+// decision per (session, organization), and a connection costs a slot in
+// a vector and an entry in `filed`, not a copy of its key or organization.
 struct session_watch_state {
+  using connections = std::vector<caf::actor_addr>;
+
   struct watched_session {
-    // Each watching connection, and the organization of its batch.
-    std::unordered_map<caf::actor_addr, std::string> connections;
+    // The connections watching, by the organization of their batch.
+    std::unordered_map<std::string, connections> by_organization;
     bool asking = false;  // a refresh of this key is on its way
+  };
+
+  // Where a connection is filed. The pointers point into the maps' keys,
+  // which stay put while a connection is filed under them.
+  struct filing {
+    const std::string* session_key;
+    const std::string* organization_id;
+    std::size_t index;  // in its `connections`
   };
 
   caf::actor session_auth;
   std::chrono::milliseconds interval{0};
 
   std::unordered_map<std::string, watched_session> sessions;  // by key
-  // The key each connection is filed under; points into `sessions`, whose
-  // entries stay while a connection is filed under them.
-  std::unordered_map<caf::actor_addr, const std::string*> key_of;
+  std::unordered_map<caf::actor_addr, filing> filed;
 
   const char* name = "batchcast.session_watch";
 };
