@@ -135,6 +135,7 @@ void schedule_connect(self_ptr self, std::size_t index) {
 void peer_down(self_ptr self, std::size_t index, const std::string& reason) {
   auto& p = self->state.peers[index];
   log()->info("peer down peer={} reason={}", label(p), reason);
+  p.reason = reason;
   p.remote = nullptr;
   set_phase(p, phase::down);
   p.catching_up = false;
@@ -292,6 +293,7 @@ void peer_up(self_ptr self, std::size_t index, caf::actor remote,
              std::string name) {
   auto& p = self->state.peers[index];
   set_phase(p, phase::up);
+  p.reason.clear();
   p.backoff = min_backoff;
   p.name = std::move(name);
   p.remote = remote;
@@ -306,6 +308,7 @@ void peer_up(self_ptr self, std::size_t index, caf::actor remote,
 void connect_failed(self_ptr self, std::size_t index, const caf::error& err) {
   auto& p = self->state.peers[index];
   set_phase(p, phase::down);
+  p.reason = describe(err);
   if (err == caf::sec::unexpected_message)
     log()->warn(
         "peer={} did not understand this node's hello; is it running the "
@@ -608,6 +611,7 @@ cluster_report make_report(self_ptr self) {
     entry.name = p.name;
     entry.state = to_string(p.state);
     entry.state_since_ms = p.state_since_ms;
+    entry.reason = p.reason;
     entry.last_heard_ms = p.last_heard_ms;
     entry.catching_up = p.catching_up;
     // Its link: through this node's connection, or its own hello.

@@ -131,6 +131,7 @@ struct cluster_state {
     phase state = phase::down;
     caf::actor remote;  // its cluster actor; null unless up
     std::int64_t state_since_ms = 0;
+    std::string reason;  // why it is not up (see peer_report)
     std::int64_t last_heard_ms = 0;
     std::chrono::milliseconds backoff{250};
     // updated_at_ms of the newest record taken from it; catch-up resumes
