@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <caf/all.hpp>
+#include <caf/io/basp_broker.hpp>
 #include <caf/io/middleman.hpp>
 
 #include "actors/atoms.hpp"
@@ -134,6 +135,7 @@ void schedule_connect(self_ptr self, std::size_t index) {
 void peer_down(self_ptr self, std::size_t index, const std::string& reason) {
   auto& p = self->state.peers[index];
   log()->info("peer down peer={} reason={}", label(p), reason);
+  p.reason = reason;
   p.remote = nullptr;
   set_phase(p, phase::down);
   p.catching_up = false;
@@ -291,6 +293,7 @@ void peer_up(self_ptr self, std::size_t index, caf::actor remote,
              std::string name) {
   auto& p = self->state.peers[index];
   set_phase(p, phase::up);
+  p.reason.clear();
   p.backoff = min_backoff;
   p.name = std::move(name);
   p.remote = remote;
@@ -305,6 +308,7 @@ void peer_up(self_ptr self, std::size_t index, caf::actor remote,
 void connect_failed(self_ptr self, std::size_t index, const caf::error& err) {
   auto& p = self->state.peers[index];
   set_phase(p, phase::down);
+  p.reason = describe(err);
   if (err == caf::sec::unexpected_message)
     log()->warn(
         "peer={} did not understand this node's hello; is it running the "
@@ -341,14 +345,41 @@ void say_hello(self_ptr self, std::size_t index, caf::actor remote) {
           [self, index](caf::error& err) { connect_failed(self, index, err); });
 }
 
+// One attempt: a TCP connect (blocking, hence detached), then CAF's BASP
+// handshake on that connection, answered by the BASP broker straight to
+// the requester.
+caf::behavior dialer(caf::event_based_actor* self, caf::actor basp) {
+  return {
+      [self, basp](dial_atom, const std::string& host, std::uint16_t port) {
+        auto promise = self->make_response_promise();
+        auto scribe =
+            self->system().middleman().backend().new_tcp_scribe(host, port);
+        if (scribe)
+          promise.delegate(basp, caf::connect_atom::value, std::move(*scribe),
+                           port);
+        else
+          promise.deliver(std::move(scribe.error()));
+        self->quit();
+      },
+  };
+}
+
 void connect(self_ptr self, std::size_t index) {
   auto& p = self->state.peers[index];
   if (p.state != phase::down)
     return;
+  if (p.dialer) {
+    // The last attempt's TCP connect has not returned yet (a peer whose
+    // network drops packets): wait rather than pile up threads.
+    schedule_connect(self, index);
+    return;
+  }
   set_phase(p, phase::connecting);
-  auto middleman = self->system().middleman().actor_handle();
-  self->request(middleman, handshake_timeout, caf::connect_atom::value,
-                p.address.host, p.address.port)
+  auto dialing =
+      self->spawn<caf::detached + caf::monitored>(dialer, self->state.basp);
+  p.dialer = dialing.address();
+  self->request(dialing, handshake_timeout, dial_atom::value, p.address.host,
+                p.address.port)
       .then(
           [self, index](caf::node_id&, caf::strong_actor_ptr& found,
                         std::set<std::string>&) {
@@ -580,6 +611,7 @@ cluster_report make_report(self_ptr self) {
     entry.name = p.name;
     entry.state = to_string(p.state);
     entry.state_since_ms = p.state_since_ms;
+    entry.reason = p.reason;
     entry.last_heard_ms = p.last_heard_ms;
     entry.catching_up = p.catching_up;
     // Its link: through this node's connection, or its own hello.
@@ -606,8 +638,9 @@ cluster_report make_report(self_ptr self) {
 }  // namespace
 
 caf::behavior cluster(self_ptr self, services running,
-                      cluster_settings settings) {
+                      cluster_settings settings, caf::actor basp) {
   auto& st = self->state;
+  st.basp = std::move(basp);
   st.node_name = running.node_name;
   st.registry = running.registry;
   st.store = running.store;
@@ -623,6 +656,11 @@ caf::behavior cluster(self_ptr self, services running,
     st.peers.push_back(std::move(p));
   }
   self->set_down_handler([self](caf::down_msg& msg) {
+    for (auto& p : self->state.peers)
+      if (p.dialer == msg.source) {
+        p.dialer = caf::actor_addr{};
+        return;
+      }
     close_link(self, msg.source, describe(msg.reason));
   });
   for (std::size_t index = 0; index < st.peers.size(); ++index)
@@ -666,7 +704,11 @@ void configure_cluster(caf::actor_system_config& config,
 caf::expected<caf::actor> start_cluster(caf::actor_system& system,
                                         const services& running,
                                         const cluster_settings& settings) {
-  auto node = system.spawn(cluster, running, settings);
+  // The middleman made its BASP broker under this name at start; asking
+  // for it here only looks it up.
+  auto basp =
+      system.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
+  auto node = system.spawn(cluster, running, settings, basp);
   auto port = system.middleman().publish(node, settings.node_port,
                                          settings.node_host.c_str(), true);
   if (!port) {

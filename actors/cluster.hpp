@@ -27,6 +27,17 @@
 //   (report_atom) -> cluster_report  this node's view of its peers.
 //   (connect_peer_atom, std::size_t peer), (liveness_atom)  to itself.
 //
+// Connecting: each attempt dials the peer's node port from a short-lived
+// detached actor (the TCP connect blocks) and hands the connection to
+// CAF's BASP broker for the handshake, bounded by a 5 s timeout. CAF's
+// middleman actor is not used for this: in CAF 0.17.6 it keeps one pending
+// connect per host:port and queues every later connect to that endpoint
+// behind it, and a connection the other end closes right after accepting
+// it (a proxy whose backend is down, a node starting or stopping) can
+// leave that pending connect unanswered for good, so that no later attempt
+// to that peer ever ran (seen in the cluster tests, through a TCP relay).
+// Here every attempt stands alone; one per peer at a time.
+//
 // Links: a link is one peer's cluster actor this node talks to, opened
 // when this node's hello to a configured peer is answered or when a peer's
 // hello arrives. Every link gets this node's statuses (see peer_relay.hpp:
@@ -120,6 +131,7 @@ struct cluster_state {
     phase state = phase::down;
     caf::actor remote;  // its cluster actor; null unless up
     std::int64_t state_since_ms = 0;
+    std::string reason;  // why it is not up (see peer_report)
     std::int64_t last_heard_ms = 0;
     std::chrono::milliseconds backoff{250};
     // updated_at_ms of the newest record taken from it; catch-up resumes
@@ -129,11 +141,15 @@ struct cluster_state {
     // Bumped on every down, so answers from an earlier connection are
     // told apart and dropped.
     std::uint64_t generation = 0;
+    // The actor dialing it; alive while its TCP connect blocks, which may
+    // outlast the attempt's timeout. No new attempt starts meanwhile.
+    caf::actor_addr dialer;
   };
 
   std::string node_name;
   caf::actor registry;
   caf::actor store;
+  caf::actor basp;  // CAF's BASP broker: runs each connection's handshake
   std::size_t catch_up_page = 1000;
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds silence_limit{5000};
@@ -148,7 +164,8 @@ struct cluster_state {
 };
 
 caf::behavior cluster(caf::stateful_actor<cluster_state>* self,
-                      services running, cluster_settings settings);
+                      services running, cluster_settings settings,
+                      caf::actor basp);
 
 // Loads the middleman and sets its heartbeat; call on the config before
 // the actor_system is made from it, and only for a clustered node.

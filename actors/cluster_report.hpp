@@ -18,7 +18,10 @@ struct peer_report {
   // "connecting": an attempt is out; "down": waiting to try again.
   std::string state = "down";
   std::int64_t state_since_ms = 0;  // unix ms of the last change of state
-  std::int64_t last_heard_ms = 0;   // unix ms of its last message; 0: never
+  // Why it is not up: the last attempt's error or what took it down;
+  // empty while up and before the first attempt ended.
+  std::string reason;
+  std::int64_t last_heard_ms = 0;  // unix ms of its last message; 0: never
   // It said hello to this node, so this node's statuses go to it (even
   // while this node's own connection to it is not up).
   bool subscribed = false;
@@ -39,9 +42,9 @@ struct cluster_report {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, peer_report& x) {
   return f(caf::meta::type_name("peer_report"), x.address, x.name, x.state,
-           x.state_since_ms, x.last_heard_ms, x.subscribed, x.catching_up,
-           x.relay_queued, x.relay_pages_in_flight, x.relay_from_store,
-           x.relay_fell_behind);
+           x.state_since_ms, x.reason, x.last_heard_ms, x.subscribed,
+           x.catching_up, x.relay_queued, x.relay_pages_in_flight,
+           x.relay_from_store, x.relay_fell_behind);
 }
 
 template <class Inspector>

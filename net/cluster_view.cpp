@@ -22,6 +22,8 @@ nlohmann::json peer_json(const actors::peer_report& peer, std::int64_t now_ms) {
       {"name", peer.name},
       {"state", peer.state},
       {"state_since", format_utc_millis(peer.state_since_ms)},
+      {"reason", peer.reason.empty() ? nlohmann::json(nullptr)
+                                     : nlohmann::json(peer.reason)},
       {"last_heard", heard},
       {"silent_ms", silent},
       {"subscribed", peer.subscribed},

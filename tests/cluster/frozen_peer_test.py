@@ -48,6 +48,8 @@ def test_frozen_peer_is_noticed_and_every_watcher_gets_one(cluster, cast):
                 cluster.state("B", "C") != "up", 3 * NOTICE_WITHIN,
                 "A and B to report C not up")
             noticed_after = time.monotonic() - stopped_at
+            reasons = {name: cluster.peer_view(name, "C")["reason"]
+                       for name in ("A", "B")}
             # Published while C is frozen: A's and B's watchers get it now,
             # C's once C runs again and catches up.
             await asyncio.to_thread(cluster["A"].publish, during,
@@ -59,10 +61,11 @@ def test_frozen_peer_is_noticed_and_every_watcher_gets_one(cluster, cast):
         finally:
             frozen.process.send_signal(signal.SIGCONT)
         late = await drain(watchers["C"], timeout=60)
-        return noticed_after, {**early, "C": late}
+        return noticed_after, reasons, {**early, "C": late}
 
-    noticed_after, results = asyncio.run(scenario())
+    noticed_after, reasons, results = asyncio.run(scenario())
     assert noticed_after <= NOTICE_WITHIN, noticed_after
+    assert all(reasons.values()), reasons  # the operator is told why
     for name in ("A", "B"):
         assert downs_logged(cluster[name], "C") > downs_before[name], name
     for name, (messages, code) in results.items():

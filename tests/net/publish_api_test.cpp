@@ -58,6 +58,7 @@ struct api_fixture {
     actors::peer_report never;
     never.address = "127.0.0.1:4102";
     never.state_since_ms = 1796398900123;
+    never.reason = "connection refused";
     return {"a", true, {up, never}};
   }
 
@@ -244,7 +245,9 @@ BOOST_AUTO_TEST_CASE(cluster_view_lists_each_peers_state) {
   BOOST_TEST(peers[0].at("silent_ms").get<std::int64_t>() >= 0);
   BOOST_TEST(peers[0].at("subscribed") == true);
   BOOST_TEST(peers[0].at("relay").at("queued") == 7);
+  BOOST_TEST(peers[0].at("reason").is_null());
   BOOST_TEST(peers[1].at("state") == "down");
+  BOOST_TEST(peers[1].at("reason") == "connection refused");
   BOOST_TEST(peers[1].at("last_heard").is_null());
   BOOST_TEST(peers[1].at("silent_ms").is_null());
 }
