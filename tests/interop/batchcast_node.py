@@ -156,12 +156,17 @@ def run_tests(tests, *args):
 
 
 def run_tests_then_stop(node, tests, *args):
-    """run_tests, then stops `node`; prints its log when anything failed."""
+    """run_tests, then stops `node` with SIGTERM, which must end it with
+    exit code 0 (so a sanitizer build's leak report at exit fails the run);
+    prints the server log when anything failed."""
     code = 1
     try:
         code = run_tests(tests, *args)
     finally:
-        node.stop()
+        exit_code = node.stop()
+        if exit_code not in (0, None):
+            print(f"FAIL server exited {exit_code} after SIGTERM", flush=True)
+            code = 1
         if code:
             print("--- server log ---\n" + node.read_log())
     return code
