@@ -120,7 +120,8 @@ std::string latin1_to_utf8(std::string_view bytes) {
 
 // Django's rules (DESIGN section 6, steps 3-5, then the staff check) for
 // a session that verified, written out plainly as a reference.
-storage::session_verdict expected_verdict(const nlohmann::json& session) {
+storage::session_verdict expected_verdict(const nlohmann::json& session,
+                                          std::int64_t expire_ms) {
   auto id = session.find("_auth_user_id");
   if (id == session.end())
     return auth_failure::not_logged_in;
@@ -155,6 +156,7 @@ storage::session_verdict expected_verdict(const nlohmann::json& session) {
   who.user_id = user->id;
   who.is_superuser = user->is_superuser;
   who.managed_organizations = {managed_organization};
+  who.session_expires_unix_ms = expire_ms;
   return who;
 }
 
@@ -167,7 +169,8 @@ bool same_verdict(const storage::session_verdict& a,
   const auto& x = std::get<storage::principal>(a);
   const auto& y = std::get<storage::principal>(b);
   return x.user_id == y.user_id && x.is_superuser == y.is_superuser &&
-         x.managed_organizations == y.managed_organizations;
+         x.managed_organizations == y.managed_organizations &&
+         x.session_expires_unix_ms == y.session_expires_unix_ms;
 }
 
 void check_reencodes(const nlohmann::json& session) {
@@ -191,8 +194,9 @@ void check_reencodes(const nlohmann::json& session) {
 
 void check_validator(const std::string& session_data,
                      const nlohmann::json& session) {
-  auto verdict = validate(session_data, now_ms + 3600 * 1000);
-  require(same_verdict(verdict, expected_verdict(session)),
+  constexpr std::int64_t expire_ms = now_ms + 3600 * 1000;
+  auto verdict = validate(session_data, expire_ms);
+  require(same_verdict(verdict, expected_verdict(session, expire_ms)),
           "the validator follows Django's rules");
 
   auto expired = validate(session_data, now_ms);

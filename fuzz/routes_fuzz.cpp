@@ -6,7 +6,8 @@
 // - a target accepted as a route decodes to exactly that route spelled
 //   canonically, its batch id is a canonical uuid that round-trips, and the
 //   same id with an uppercase hex digit is no route;
-// - no target is two routes at once.
+// - a fixed route (/healthz, /readyz, /metrics, /cluster) is exactly that
+//   path once decoded, and no target is two routes at once.
 #include <string>
 
 #include "fuzz/fuzz_check.hpp"
@@ -25,6 +26,25 @@ constexpr std::string_view api_suffix = "/status";
 // Every route is far shorter than this; a path under it that starts with
 // '/' must be read, never refused for its length.
 constexpr std::size_t surely_readable_path = 200;
+
+// The routes that are one fixed path.
+struct plain_route {
+  std::string_view path;
+  bool (*matches)(std::string_view target);
+};
+const plain_route plain_routes[] = {
+    {"/healthz", net::is_health_route},
+    {"/readyz", net::is_ready_route},
+    {"/metrics", net::is_metrics_route},
+    {"/cluster", net::is_cluster_route},
+};
+
+bool is_plain_route(std::string_view target) {
+  for (const auto& route : plain_routes)
+    if (route.matches(target))
+      return true;
+  return false;
+}
 
 std::string watch_target(std::string_view id) {
   return std::string{watch_prefix} + std::string{id} + "/";
@@ -96,7 +116,7 @@ void check_watch_route(std::string_view target) {
   require(upper.empty() || !net::parse_watch_route(watch_target(upper)),
           "an id with uppercase hex is not a watch route");
   require(net::parse_api_route(target).kind == net::api_route::other &&
-              !net::is_health_route(target),
+              !is_plain_route(target),
           "a watch route is no other route");
 }
 
@@ -125,13 +145,19 @@ void check_api_route(std::string_view target) {
   require(upper.empty() || net::parse_api_route(api_target(upper)).kind ==
                                net::api_route::malformed_id,
           "an id with uppercase hex is a malformed id");
-  require(!net::is_health_route(target), "an API route is not /healthz");
+  require(!is_plain_route(target), "an API route is no plain route");
 }
 
-void check_health_route(std::string_view target) {
-  if (net::is_health_route(target))
-    require(net::request_path(target) == "/healthz",
-            "the health route is exactly /healthz");
+void check_plain_routes(std::string_view target) {
+  int matches = 0;
+  for (const auto& route : plain_routes) {
+    if (!route.matches(target))
+      continue;
+    ++matches;
+    require(net::request_path(target) == route.path,
+            "a plain route is exactly its path");
+  }
+  require(matches <= 1, "a target is at most one plain route");
 }
 
 }  // namespace
@@ -142,6 +168,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   check_request_path(target);
   check_watch_route(target);
   check_api_route(target);
-  check_health_route(target);
+  check_plain_routes(target);
   return 0;
 }
