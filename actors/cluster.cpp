@@ -78,11 +78,6 @@ std::string label(const link& l) {
   return l.name.empty() ? std::string{"(unnamed)"} : l.name;
 }
 
-void set_phase(peer& p, phase next) {
-  p.state = next;
-  p.state_since_ms = unix_now_ms();
-}
-
 link* find_link(self_ptr self, const caf::actor_addr& address) {
   auto found = self->state.links.find(address);
   return found == self->state.links.end() ? nullptr : &found->second;
@@ -94,6 +89,35 @@ link* find_link(self_ptr self, const caf::actor_addr& address,
                 std::uint64_t serial) {
   auto* found = find_link(self, address);
   return found && found->serial == serial ? found : nullptr;
+}
+
+// The link a configured peer's statuses go through: this node's
+// connection to it, or the one its own hello opened; null if neither.
+const link* link_of(self_ptr self, const peer& p) {
+  for (const auto& [address, candidate] : self->state.links)
+    if ((p.remote && address == p.remote.address()) ||
+        (!p.name.empty() && candidate.name == p.name))
+      return &candidate;
+  return nullptr;
+}
+
+// Hands a copy of the peers' states to the metrics: on every change of a
+// peer's phase, and once per heartbeat for the relay queues.
+void post_peer_metrics(self_ptr self) {
+  std::vector<peer_state> states;
+  states.reserve(self->state.peers.size());
+  for (const auto& p : self->state.peers) {
+    const auto* l = link_of(self, p);
+    states.push_back({address_of(p), p.state == phase::up,
+                      l != nullptr ? l->relay.queued() : 0});
+  }
+  self->state.counters->set_peers(std::move(states));
+}
+
+void set_phase(self_ptr self, peer& p, phase next) {
+  p.state = next;
+  p.state_since_ms = unix_now_ms();
+  post_peer_metrics(self);
 }
 
 // The configured peer whose connection is up through `address`.
@@ -137,7 +161,7 @@ void peer_down(self_ptr self, std::size_t index, const std::string& reason) {
   log()->info("peer down peer={} reason={}", label(p), reason);
   p.reason = reason;
   p.remote = nullptr;
-  set_phase(p, phase::down);
+  set_phase(self, p, phase::down);
   p.catching_up = false;
   ++p.generation;
   schedule_connect(self, index);
@@ -292,7 +316,7 @@ void catch_up(self_ptr self, std::size_t index, std::int64_t since_ms) {
 void peer_up(self_ptr self, std::size_t index, caf::actor remote,
              std::string name) {
   auto& p = self->state.peers[index];
-  set_phase(p, phase::up);
+  set_phase(self, p, phase::up);
   p.reason.clear();
   p.backoff = min_backoff;
   p.name = std::move(name);
@@ -307,7 +331,7 @@ void peer_up(self_ptr self, std::size_t index, caf::actor remote,
 
 void connect_failed(self_ptr self, std::size_t index, const caf::error& err) {
   auto& p = self->state.peers[index];
-  set_phase(p, phase::down);
+  set_phase(self, p, phase::down);
   p.reason = describe(err);
   if (err == caf::sec::unexpected_message)
     log()->warn(
@@ -322,7 +346,7 @@ void connect_failed(self_ptr self, std::size_t index, const caf::error& err) {
 
 void say_hello(self_ptr self, std::size_t index, caf::actor remote) {
   if (remote.address() == self->address()) {
-    set_phase(self->state.peers[index], phase::down);
+    set_phase(self, self->state.peers[index], phase::down);
     log()->warn("peer={} is this node itself; not connecting to it",
                 label(self->state.peers[index]));
     return;
@@ -374,7 +398,7 @@ void connect(self_ptr self, std::size_t index) {
     schedule_connect(self, index);
     return;
   }
-  set_phase(p, phase::connecting);
+  set_phase(self, p, phase::connecting);
   auto dialing =
       self->spawn<caf::detached + caf::monitored>(dialer, self->state.basp);
   p.dialer = dialing.address();
@@ -528,6 +552,7 @@ void check_liveness(self_ptr self) {
   }
   for (const auto& [address, reason] : silent)
     close_link(self, address, reason);
+  post_peer_metrics(self);
   st.next_liveness_check = now + st.heartbeat;
   self->delayed_send(self, st.heartbeat, liveness_atom::value);
 }
@@ -614,16 +639,7 @@ cluster_report make_report(self_ptr self) {
     entry.reason = p.reason;
     entry.last_heard_ms = p.last_heard_ms;
     entry.catching_up = p.catching_up;
-    // Its link: through this node's connection, or its own hello.
-    const link* l = nullptr;
-    for (const auto& [address, candidate] : st.links) {
-      if ((p.remote && address == p.remote.address()) ||
-          (!p.name.empty() && candidate.name == p.name)) {
-        l = &candidate;
-        break;
-      }
-    }
-    if (l != nullptr) {
+    if (const auto* l = link_of(self, p)) {
       entry.subscribed = l->subscribed;
       entry.relay_queued = l->relay.queued();
       entry.relay_pages_in_flight = l->relay.pages_in_flight();
@@ -644,6 +660,7 @@ caf::behavior cluster(self_ptr self, services running,
   st.node_name = running.node_name;
   st.registry = running.registry;
   st.store = running.store;
+  st.counters = running.counters;
   st.catch_up_page = std::max<std::size_t>(1, settings.catch_up_page);
   st.heartbeat = settings.heartbeat;
   st.silence_limit = settings.silence_limit;
@@ -655,6 +672,10 @@ caf::behavior cluster(self_ptr self, services running,
     p.state_since_ms = now_ms;
     st.peers.push_back(std::move(p));
   }
+  post_peer_metrics(self);
+  // A scrape after the cluster stopped shows no peers rather than stale
+  // ones.
+  self->attach_functor([counters = st.counters] { counters->clear_peers(); });
   self->set_down_handler([self](caf::down_msg& msg) {
     for (auto& p : self->state.peers)
       if (p.dialer == msg.source) {

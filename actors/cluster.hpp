@@ -66,6 +66,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -150,6 +151,7 @@ struct cluster_state {
   caf::actor registry;
   caf::actor store;
   caf::actor basp;  // CAF's BASP broker: runs each connection's handshake
+  std::shared_ptr<metrics> counters;  // gets the peers' states
   std::size_t catch_up_page = 1000;
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds silence_limit{5000};

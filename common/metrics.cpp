@@ -44,21 +44,19 @@ std::size_t api_response_slot(unsigned http_status) noexcept {
   return static_cast<std::size_t>(found - api_response_codes.begin());
 }
 
-void metrics::set_peer_source(peer_source source) {
+void metrics::set_peers(std::vector<peer_state> peers) {
   std::lock_guard<std::mutex> guard{peer_mutex_};
-  peer_source_ = std::move(source);
+  peers_ = std::move(peers);
+}
+
+void metrics::clear_peers() {
+  std::lock_guard<std::mutex> guard{peer_mutex_};
+  peers_.reset();
 }
 
 std::optional<std::vector<peer_state>> metrics::peers() const {
-  peer_source source;
-  {
-    std::lock_guard<std::mutex> guard{peer_mutex_};
-    source = peer_source_;
-  }
-  // Called outside the lock, so a slow source never holds up set_peer_source.
-  if (!source)
-    return std::nullopt;
-  return source();
+  std::lock_guard<std::mutex> guard{peer_mutex_};
+  return peers_;
 }
 
 }  // namespace batchcast

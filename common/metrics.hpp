@@ -17,7 +17,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -129,10 +128,12 @@ inline constexpr std::array<unsigned, 11> api_response_codes = {
 
 std::size_t api_response_slot(unsigned http_status) noexcept;
 
-// One cluster peer as the cluster sees it, for batchcast_cluster_peer_up.
+// One cluster peer as the cluster sees it, for the batchcast_cluster_*
+// families.
 struct peer_state {
-  std::string peer;  // "host:port"
+  std::string peer;  // "host:port", as configured
   bool up = false;
+  std::uint64_t relay_queued = 0;  // statuses waiting to be sent to it
 };
 
 struct metrics {
@@ -168,19 +169,20 @@ struct metrics {
     api_responses.add(api_response_slot(http_status));
   }
 
-  // Cluster peers, read at each scrape. The cluster registers a source
-  // when it starts and clears it (an empty function) before it stops. The
-  // source runs on an I/O thread: it must be thread-safe and must not
-  // block.
-  using peer_source = std::function<std::vector<peer_state>()>;
-  void set_peer_source(peer_source source);
-  // What the source reports; nothing when no source is registered (a
-  // single node), so that the metric is left out rather than empty.
+  // Cluster peers. The cluster actor pushes a copy of its peers' states
+  // whenever one changes and once per heartbeat; a scrape reads the last
+  // copy. Pushing, rather than asking the actor at scrape time, keeps the
+  // I/O thread that answers the scrape from ever waiting on an actor.
+  void set_peers(std::vector<peer_state> peers);
+  // A stopped cluster (or a single node): the families are left out.
+  void clear_peers();
+  // The last copy pushed; nothing on a single node, so that the metrics
+  // are left out rather than empty.
   std::optional<std::vector<peer_state>> peers() const;
 
  private:
-  mutable std::mutex peer_mutex_;  // guards peer_source_ only
-  peer_source peer_source_;
+  mutable std::mutex peer_mutex_;  // guards peers_ only
+  std::optional<std::vector<peer_state>> peers_;
 };
 
 }  // namespace batchcast

@@ -129,6 +129,12 @@ void write_cluster(prometheus_text& out, const metrics& counted) {
   for (const auto& each : *peers)
     out.sample("batchcast_cluster_peer_up", "peer", each.peer,
                each.up ? 1.0 : 0.0);
+  out.family("batchcast_cluster_relay_queued", kind::gauge,
+             "This node's statuses waiting to be relayed to a peer (bounded; "
+             "beyond the bound the peer is caught up from the store).");
+  for (const auto& each : *peers)
+    out.sample("batchcast_cluster_relay_queued", "peer", each.peer,
+               static_cast<double>(each.relay_queued));
 }
 
 template <class Value>

@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 
 import websockets
+from prometheus_client.parser import text_string_to_metric_families
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "interop"))
@@ -156,6 +157,20 @@ class Cluster:
             if entry["address"] == address:
                 return entry
         raise AssertionError(f"{name} does not list {peer} ({address})")
+
+    def peer_up_metric(self, name, peer):
+        """batchcast_cluster_peer_up for `peer` in `name`'s GET /metrics,
+        read by Debian's prometheus_client parser as a scraper would."""
+        url = f"http://127.0.0.1:{self.nodes[name].internal_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            text = response.read().decode()
+        address = f"127.0.0.1:{self.dials[(name, peer)]}"
+        for family in text_string_to_metric_families(text):
+            if family.name == "batchcast_cluster_peer_up":
+                for sample in family.samples:
+                    if sample.labels.get("peer") == address:
+                        return sample.value
+        raise AssertionError(f"{name}'s /metrics has no peer_up for {peer}")
 
     def state(self, name, peer):
         return self.peer_view(name, peer)["state"]

@@ -47,11 +47,18 @@ def test_late_joiner_on_another_node(cluster, cast):
 
 def test_killed_node_catches_up_after_restart(cluster, cast):
     first, second = cast["batches"][2], cast["batches"][3]
+    assert cluster.peer_up_metric("A", "C") == 1
     cluster["C"].stop(signal.SIGKILL)
+    # What an operator's alert would read: C down on A's and B's /metrics.
+    for survivor in ("A", "B"):
+        wait_until(lambda: cluster.peer_up_metric(survivor, "C") == 0, 10,
+                   f"{survivor}'s /metrics to show C down")
+    assert cluster.peer_up_metric("A", "B") == 1
     cluster["A"].publish(first, "completed")
     cluster["A"].publish(second, "failed")
     cluster["C"].start()
     cluster.wait_all_linked()
+    assert cluster.peer_up_metric("A", "C") == 1
     for batch, status in ((first, "completed"), (second, "failed")):
         wait_stored(cluster["C"], batch, status)
         message, _, code = late_join(cluster["C"], batch, cast["staff"])

@@ -137,18 +137,17 @@ BOOST_AUTO_TEST_CASE(histogram_buckets_are_cumulative_and_match_the_count) {
 BOOST_AUTO_TEST_CASE(peer_names_are_escaped_and_read_back_whole) {
   metrics counted;
   std::string odd = "node \"b\"\\east\nrack:4101";
-  counted.set_peer_source([odd] {
-    return std::vector<batchcast::peer_state>{{"10.0.0.2:4101", true},
-                                              {odd, false}};
-  });
+  counted.set_peers({{"10.0.0.2:4101", true, 0}, {odd, false, 17}});
   auto parsed = scrape(counted);
   BOOST_CHECK_EQUAL(parsed.types.at("batchcast_cluster_peer_up"), "gauge");
   BOOST_CHECK_EQUAL(
       parsed.at("batchcast_cluster_peer_up{peer=\"10.0.0.2:4101\"}"), 1);
   BOOST_CHECK_EQUAL(
       parsed.at("batchcast_cluster_peer_up{peer=\"" + odd + "\"}"), 0);
+  BOOST_CHECK_EQUAL(
+      parsed.at("batchcast_cluster_relay_queued{peer=\"" + odd + "\"}"), 17);
 
-  counted.set_peer_source({});
+  counted.clear_peers();
   BOOST_CHECK_EQUAL(scrape(counted).types.count("batchcast_cluster_peer_up"),
                     0u);
 }
