@@ -1,6 +1,11 @@
 #include "actors/services.hpp"
 
 #include <atomic>
+#include <cerrno>
+#include <filesystem>
+
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 
@@ -26,10 +31,29 @@ std::shared_ptr<spdlog::logger> log() {
   return instance;
 }
 
+// What an operator should check when SQLite cannot open `path` for
+// writing: its message ("unable to open database file") names neither a
+// read-only filesystem nor the folder, which must be writable too because
+// the -wal and -shm files live beside the database.
+std::string writability_hint(const std::string& path) {
+  auto folder = std::filesystem::path{path}.parent_path();
+  if (folder.empty())
+    folder = ".";
+  struct statvfs fs {};
+  if (::statvfs(folder.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0)
+    return " (the filesystem holding " + folder.string() +
+           " is mounted read-only)";
+  if (::access(folder.c_str(), W_OK) != 0 && errno != ENOENT)
+    return " (this user cannot write to " + folder.string() +
+           ", where SQLite keeps the -wal and -shm files)";
+  return "";
+}
+
 caf::error open_failure(const std::string& what, const std::string& path,
-                        const std::exception& e) {
-  return caf::make_error(caf::sec::runtime_error,
-                         "cannot open " + what + " " + path + ": " + e.what());
+                        const std::exception& e, const std::string& hint = "") {
+  return caf::make_error(
+      caf::sec::runtime_error,
+      "cannot open " + what + " " + path + ": " + e.what() + hint);
 }
 
 // Unix milliseconds, strictly increasing across calls in this process:
@@ -277,7 +301,8 @@ caf::expected<opened_state> open_state(const runtime_settings& settings) {
     opened.store =
         std::make_shared<storage::state_store>(settings.state_db_path);
   } catch (const std::exception& e) {
-    return open_failure("state database", settings.state_db_path, e);
+    return open_failure("state database", settings.state_db_path, e,
+                        writability_hint(settings.state_db_path));
   }
   if (settings.standalone) {
     try {
@@ -285,7 +310,8 @@ caf::expected<opened_state> open_state(const runtime_settings& settings) {
       opened.admin =
           std::make_shared<storage::directory_admin>(settings.directory_path);
     } catch (const std::exception& e) {
-      return open_failure("embedded directory", settings.directory_path, e);
+      return open_failure("embedded directory", settings.directory_path, e,
+                          writability_hint(settings.directory_path));
     }
   }
   return opened;

@@ -1,6 +1,7 @@
 """A full disk under the state database: publishes get 503 (not 500, not a
 hang), nothing acknowledged is lost, and publishing works again once space
-is freed, without a restart.
+is freed, without a restart. A read-only one: the service refuses to
+start and says so, and nothing is lost once it is writable again.
 
 The state database lives on a small tmpfs this test mounts in a temporary
 folder (it must run as root) and always unmounts. The disk is filled with
@@ -184,6 +185,59 @@ def test_full_disk_answers_503_and_recovers(root, mount_point):
         "the log does not name the failing database"
 
 
+def remount(path, mode):
+    subprocess.run(["mount", "-o", f"remount,{mode}", path], check=True,
+                   capture_output=True, timeout=30)
+
+
+def test_read_only_disk_refuses_to_start_and_loses_nothing(root, mount_point):
+    """A state database whose filesystem went read-only (what the kernel
+    does to a filesystem with errors, errors=remount-ro). Linux refuses to
+    make a filesystem read-only while a process has a file on it open for
+    writing, so the fault meets the service at its next start: it must
+    refuse to start, say why, and lose nothing once the disk is writable
+    again."""
+    workdir = os.path.join(root, "read-only")
+    os.mkdir(workdir)
+    node = Node(os.path.abspath(sys.argv[1]), workdir, SECRET_KEY)
+    node.db = os.path.join(mount_point, "read-only.db")
+    cast = Cast(node)
+    batches = [str(uuid.uuid4()) for _ in range(20)]
+    acknowledged = {}
+    node.start()
+    publisher = Publisher(node)
+    try:
+        for batch in batches:
+            code, _ = publisher.publish(batch, "completed", cast.org)
+            assert code == 200, code
+            acknowledged[batch] = "completed"
+        publisher.close()
+        assert node.stop() == 0
+
+        remount(mount_point, "ro")
+        try:
+            try:
+                node.start()
+                raise AssertionError("started on a read-only state database")
+            except RuntimeError:
+                pass
+            code = node.stop()
+            assert code not in (0, None), f"exit code {code}"
+            log = node.read_log()
+            assert "read-only" in log and node.db in log, \
+                "the error does not say the database's disk is read-only"
+        finally:
+            remount(mount_point, "rw")
+
+        node.start()
+        check_acknowledged(node, cast.session, acknowledged, batches)
+        assert node.stop() == 0
+        assert integrity_check(node.db) == "ok"
+    finally:
+        publisher.close()
+        node.stop(signal.SIGKILL)
+
+
 def main():
     if os.geteuid() != 0:
         print("skipped: mounting a tmpfs needs root")
@@ -197,8 +251,10 @@ def main():
             print(f"skipped: cannot mount a tmpfs: {e.stderr.decode()}")
             return SKIPPED
         try:
-            code = run_tests([test_full_disk_answers_503_and_recovers], root,
-                             mount_point)
+            code = run_tests(
+                [test_full_disk_answers_503_and_recovers,
+                 test_read_only_disk_refuses_to_start_and_loses_nothing],
+                root, mount_point)
         finally:
             unmount(mount_point)
         if code:
