@@ -100,7 +100,9 @@ std::string utc_timestamp(std::chrono::system_clock::time_point time) {
   auto as_time = static_cast<std::time_t>(seconds.count());
   std::tm utc{};
   ::gmtime_r(&as_time, &utc);
-  char text[40];
+  // Room for the widest value of every int field, not just a real date's,
+  // so the compiler can see that nothing is ever cut off.
+  char text[96];
   std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
                 utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
                 utc.tm_min, utc.tm_sec, static_cast<int>(micros));
