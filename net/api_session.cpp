@@ -59,14 +59,14 @@ void reply_gate::close() {
 }
 
 template <class Stream>
-api_session<Stream>::api_session(Stream stream,
+api_session<Stream>::api_session(tcp::socket socket, asio::ssl::context* tls,
                                  std::shared_ptr<const publish_api> api,
                                  std::shared_ptr<reply_gate> gate,
                                  api_limits limits,
                                  std::shared_ptr<metrics> counters,
                                  std::uint64_t connection_id, std::string peer)
-    : executor_{stream.get_executor()},
-      stream_{std::move(stream)},
+    : executor_{socket.get_executor()},
+      stream_{open_stream<Stream>(std::move(socket), tls)},
       api_{std::move(api)},
       gate_{std::move(gate)},
       limits_{limits},

@@ -63,7 +63,9 @@ template <class Stream>
 class api_session : public api_exchange,
                     public std::enable_shared_from_this<api_session<Stream>> {
  public:
-  api_session(Stream stream, std::shared_ptr<const publish_api> api,
+  // `tls` is the listener's TLS context (null for plain_stream).
+  api_session(tcp::socket socket, asio::ssl::context* tls,
+              std::shared_ptr<const publish_api> api,
               std::shared_ptr<reply_gate> gate, api_limits limits,
               std::shared_ptr<metrics> counters, std::uint64_t connection_id,
               std::string peer);

@@ -49,12 +49,12 @@ bool is_malformed_request(const error_code& ec) {
 }  // namespace
 
 template <class Stream>
-http_session<Stream>::http_session(Stream stream,
+http_session<Stream>::http_session(tcp::socket socket, asio::ssl::context* tls,
                                    std::shared_ptr<server_context> context,
                                    std::uint64_t connection_id,
                                    std::string peer,
                                    connection_limits::slot slot)
-    : stream_{std::move(stream)},
+    : stream_{open_stream<Stream>(std::move(socket), tls)},
       context_{std::move(context)},
       connection_id_{connection_id},
       peer_{std::move(peer)},

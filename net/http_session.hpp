@@ -39,7 +39,9 @@ template <class Stream>
 class http_session : public std::enable_shared_from_this<http_session<Stream>> {
  public:
   // `slot` counts this connection, or is empty when a cap refused it.
-  http_session(Stream stream, std::shared_ptr<server_context> context,
+  // `tls` is the listener's TLS context (null for plain_stream).
+  http_session(tcp::socket socket, asio::ssl::context* tls,
+               std::shared_ptr<server_context> context,
                std::uint64_t connection_id, std::string peer,
                connection_limits::slot slot);
 

@@ -152,12 +152,12 @@ void server::start() {
         auto slot = context->limits.try_acquire(peer_address);
         if (tls)
           std::make_shared<http_session<tls_stream>>(
-              tls_stream{std::move(socket), *tls}, context, id, std::move(peer),
+              std::move(socket), tls.get(), context, id, std::move(peer),
               std::move(slot))
               ->start();
         else
           std::make_shared<http_session<plain_stream>>(
-              plain_stream{std::move(socket)}, context, id, std::move(peer),
+              std::move(socket), nullptr, context, id, std::move(peer),
               std::move(slot))
               ->start();
       });
@@ -172,12 +172,12 @@ void server::start() {
           tcp::socket socket, std::uint64_t id, std::string peer) {
         if (tls)
           std::make_shared<api_session<tls_stream>>(
-              tls_stream{std::move(socket), *tls}, api, gate, limits, counters,
-              id, std::move(peer))
+              std::move(socket), tls.get(), api, gate, limits, counters, id,
+              std::move(peer))
               ->start();
         else
           std::make_shared<api_session<plain_stream>>(
-              plain_stream{std::move(socket)}, api, gate, limits, counters, id,
+              std::move(socket), nullptr, api, gate, limits, counters, id,
               std::move(peer))
               ->start();
       });

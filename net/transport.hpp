@@ -32,6 +32,18 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 template <class Stream>
 constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
 
+// A new connection's stream, built where it is returned: a tcp_stream
+// must not be moved, since moving one allocates its state anew, which an
+// idle connection would pay for. `tls` is the listener's context (unused,
+// and may be null, for plain_stream).
+template <class Stream>
+Stream open_stream(tcp::socket socket, asio::ssl::context* tls) {
+  if constexpr (is_tls<Stream>)
+    return Stream{std::move(socket), *tls};
+  else
+    return Stream{std::move(socket)};
+}
+
 // The layer a WebSocket runs on once `stream` has carried the upgrade
 // request. Leaves `stream` empty.
 inline tcp::socket hand_over(plain_stream& stream) {

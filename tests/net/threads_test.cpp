@@ -99,8 +99,8 @@ struct internal_listener {
         [api, gate = gate, counters = counters](
             tcp::socket socket, std::uint64_t id, std::string peer) {
           std::make_shared<api_session<plain_stream>>(
-              plain_stream{std::move(socket)}, api, gate, api_limits{},
-              counters, id, std::move(peer))
+              std::move(socket), nullptr, api, gate, api_limits{}, counters, id,
+              std::move(peer))
               ->start();
         });
     listening->start();
