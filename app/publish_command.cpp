@@ -1,14 +1,17 @@
 #include "app/publish_command.hpp"
 
 #include <iostream>
+#include <type_traits>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include "app/settings.hpp"
+#include "app/tls_client.hpp"
 #include "app/url.hpp"
 
 namespace batchcast::app {
@@ -18,18 +21,78 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+using request_type = http::request<http::string_body>;
+
+// Connects (and, over TLS, verifies the server), sends `request` and
+// reads the answer into `reply`. Each step is bounded by `timeout`.
+template <class Stream>
+void exchange(asio::io_context& io, Stream& stream, const parsed_url& url,
+              const request_type& request, std::chrono::seconds timeout,
+              http_reply& reply) {
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  tcp::resolver resolver{io};
+  tcp_layer.expires_after(timeout);
+  tcp_layer.async_connect(resolver.resolve(url.host, std::to_string(url.port)),
+                          [&](beast::error_code ec, auto) {
+                            if (ec)
+                              reply.error = "connect failed: " + ec.message();
+                          });
+  io.run();
+  if (!reply.error.empty())
+    return;
+
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    expect_server_name(stream.native_handle(), url.host);
+    io.restart();
+    tcp_layer.expires_after(timeout);
+    stream.async_handshake(
+        asio::ssl::stream_base::client, [&](beast::error_code ec) {
+          if (ec)
+            reply.error = "TLS handshake failed: " + describe_tls_failure(ec);
+        });
+    io.run();
+    if (!reply.error.empty())
+      return;
+  }
+
+  http::response<http::string_body> response;
+  beast::flat_buffer buffer;
+  io.restart();
+  tcp_layer.expires_after(timeout);
+  http::async_write(stream, request, [&](beast::error_code ec, auto) {
+    if (ec) {
+      reply.error = "send failed: " + ec.message();
+      return;
+    }
+    http::async_read(stream, buffer, response,
+                     [&](beast::error_code read_ec, auto) {
+                       if (read_ec)
+                         reply.error = "no reply: " + read_ec.message();
+                     });
+  });
+  io.run();
+  if (!reply.error.empty())
+    return;
+  reply.status = response.result_int();
+  reply.body = response.body();
+}
+
+}  // namespace
+
 http_reply publish_status(const publish_options& options) {
   http_reply reply;
   try {
     auto url = parse_url(options.url, "--url");
-    if (url.scheme != "http")
-      throw std::invalid_argument("--url: only http:// is supported");
+    if (url.scheme != "http" && url.scheme != "https")
+      throw std::invalid_argument("--url: expected http:// or https://");
 
     nlohmann::json body{{"status", options.status}};
     if (!options.organization_id.empty())
       body["organization"] = options.organization_id;
 
-    http::request<http::string_body> request{
+    request_type request{
         http::verb::post,
         url.path + "/api/v1/radius/batch/" + options.batch_id + "/status", 11};
     request.set(http::field::host, url.authority());
@@ -40,38 +103,15 @@ http_reply publish_status(const publish_options& options) {
     request.prepare_payload();
 
     asio::io_context io;
-    beast::tcp_stream stream{io};
-    tcp::resolver resolver{io};
-    stream.expires_after(std::chrono::seconds{options.timeout_seconds});
-    stream.async_connect(resolver.resolve(url.host, std::to_string(url.port)),
-                         [&](beast::error_code ec, auto) {
-                           if (ec)
-                             reply.error = "connect failed: " + ec.message();
-                         });
-    io.run();
-    if (!reply.error.empty())
-      return reply;
-
-    http::response<http::string_body> response;
-    beast::flat_buffer buffer;
-    io.restart();
-    stream.expires_after(std::chrono::seconds{options.timeout_seconds});
-    http::async_write(stream, request, [&](beast::error_code ec, auto) {
-      if (ec) {
-        reply.error = "send failed: " + ec.message();
-        return;
-      }
-      http::async_read(stream, buffer, response,
-                       [&](beast::error_code read_ec, auto) {
-                         if (read_ec)
-                           reply.error = "no reply: " + read_ec.message();
-                       });
-    });
-    io.run();
-    if (!reply.error.empty())
-      return reply;
-    reply.status = response.result_int();
-    reply.body = response.body();
+    std::chrono::seconds timeout{options.timeout_seconds};
+    if (url.scheme == "https") {
+      auto tls = make_client_tls_context(options.ca_file);
+      beast::ssl_stream<beast::tcp_stream> stream{io, *tls};
+      exchange(io, stream, url, request, timeout, reply);
+    } else {
+      beast::tcp_stream stream{io};
+      exchange(io, stream, url, request, timeout, reply);
+    }
   } catch (const std::exception& e) {
     reply.error = e.what();
   }
@@ -90,7 +130,11 @@ void add_publish_command(CLI::App& parent, int& exit_code) {
                    "pending, processing, completed or failed")
       ->required();
   command->add_option("--url", options->url,
-                      "Internal listener, e.g. http://127.0.0.1:8001");
+                      "Internal listener, e.g. http://127.0.0.1:8001 or "
+                      "https://batchcast.internal:8001");
+  command->add_option("--ca-file", options->ca_file,
+                      "PEM file of the CA (or self-signed certificate) to "
+                      "trust for https:// instead of the system's CAs");
   command->add_option("--token", options->token,
                       "Publish API bearer token (or BATCHCAST_TOKEN, "
                       "BATCHCAST_PUBLISH_TOKEN)");

@@ -12,7 +12,9 @@ namespace batchcast::app {
 struct publish_options {
   std::string batch_id;
   std::string status;
-  std::string url;              // http://HOST:PORT of the internal listener
+  std::string url;  // http:// or https://HOST:PORT of the internal listener
+  // PEM certificates to trust for https:// instead of the system's CAs.
+  std::string ca_file;
   std::string token;            // bearer token
   std::string organization_id;  // optional: create the batch (standalone)
   int timeout_seconds = 30;

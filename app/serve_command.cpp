@@ -28,6 +28,10 @@ struct serve_options {
   std::string config_file;
   std::string listen = "127.0.0.1:8000";
   std::string internal_listen = "127.0.0.1:8001";
+  std::string tls_cert;
+  std::string tls_key;
+  std::string internal_tls_cert;
+  std::string internal_tls_key;
   std::string db = "batchcast.db";
   std::string directory;
   std::string secret_key_file;
@@ -121,6 +125,20 @@ void configure_directory(const serve_options& options,
       "postgresql://USER@HOST:PORT/DBNAME)");
 }
 
+// A listener's certificate and key: both or neither, so that a typo in
+// one name cannot leave a listener in plain TCP the operator meant to
+// protect. The files themselves are checked when the server starts.
+net::tls_files tls_pair(const std::string& certificate, const std::string& key,
+                        const std::string& flag_prefix) {
+  if (certificate.empty() && !key.empty())
+    throw std::runtime_error("--" + flag_prefix + "-key " + key +
+                             " was given without --" + flag_prefix + "-cert");
+  if (!certificate.empty() && key.empty())
+    throw std::runtime_error("--" + flag_prefix + "-cert " + certificate +
+                             " was given without --" + flag_prefix + "-key");
+  return {certificate, key};
+}
+
 // A secret that may be left unset (then empty), resolved like the
 // required ones: a file named on the command line, else the variable
 // holding the secret itself, else a file named by the environment or the
@@ -162,6 +180,9 @@ service_settings build_settings(const serve_options& options,
   network.public_port = public_address.port;
   network.internal_host = internal_address.host;
   network.internal_port = internal_address.port;
+  network.public_tls = tls_pair(options.tls_cert, options.tls_key, "tls");
+  network.internal_tls = tls_pair(options.internal_tls_cert,
+                                  options.internal_tls_key, "internal-tls");
   network.allowed_hosts = split_list(options.allowed_hosts, ',');
   network.session_cookie_name = options.session_cookie_name;
   network.publish_token = resolve_secret(
@@ -260,6 +281,16 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
       ->add_option("--internal-listen", options->internal_listen,
                    "Publish API listener HOST:PORT (keep it private)")
       ->capture_default_str();
+  command->add_option("--tls-cert", options->tls_cert,
+                      "PEM certificate (chain) for the public listener; with "
+                      "--tls-key it speaks only TLS (wss://, https://)");
+  command->add_option("--tls-key", options->tls_key,
+                      "PEM private key of --tls-cert (not encrypted)");
+  command->add_option("--internal-tls-cert", options->internal_tls_cert,
+                      "PEM certificate (chain) for the internal listener; "
+                      "with --internal-tls-key it speaks only TLS");
+  command->add_option("--internal-tls-key", options->internal_tls_key,
+                      "PEM private key of --internal-tls-cert");
   command
       ->add_option("--db", options->db,
                    "State database; also the directory unless "

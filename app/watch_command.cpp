@@ -1,14 +1,18 @@
 #include "app/watch_command.hpp"
 
 #include <iostream>
+#include <type_traits>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include "app/settings.hpp"
+#include "app/tls_client.hpp"
 #include "app/url.hpp"
 
 namespace batchcast::app {
@@ -23,7 +27,8 @@ namespace {
 // Runs one asynchronous read to completion, or until `seconds` pass
 // (0: no limit). Asio's blocking reads ignore socket timeouts, so the limit
 // is enforced by running the io_context for a bounded time instead.
-beast::error_code read_within(websocket::stream<tcp::socket>& ws,
+template <class Layer>
+beast::error_code read_within(websocket::stream<Layer>& ws,
                               asio::io_context& io, beast::flat_buffer& buffer,
                               int seconds) {
   beast::error_code result = asio::error::timed_out;
@@ -39,7 +44,8 @@ beast::error_code read_within(websocket::stream<tcp::socket>& ws,
     io.run();
   if (!done) {
     beast::error_code ignored;
-    ws.next_layer().close(ignored);  // abandons the read; we are leaving
+    // Abandons the read; we are leaving.
+    beast::get_lowest_layer(ws).close(ignored);
     io.restart();
     io.run();
     return asio::error::timed_out;
@@ -59,70 +65,94 @@ int exit_code_for(const std::string& message, std::string& error) {
   return 2;
 }
 
+// Connects `ws` (over TLS when its layer is an SSL stream, verifying the
+// server), upgrades like a browser and waits for the one message.
+template <class Layer>
+void watch_over(websocket::stream<Layer>& ws, asio::io_context& io,
+                const parsed_url& url, const std::string& origin,
+                const watch_options& options, watch_outcome& outcome) {
+  tcp::resolver resolver{io};
+  asio::connect(beast::get_lowest_layer(ws),
+                resolver.resolve(url.host, std::to_string(url.port)));
+  beast::error_code ec;
+  if constexpr (!std::is_same_v<Layer, tcp::socket>) {
+    expect_server_name(ws.next_layer().native_handle(), url.host);
+    ws.next_layer().handshake(asio::ssl::stream_base::client, ec);
+    if (ec) {
+      outcome.error = "TLS handshake failed: " + describe_tls_failure(ec);
+      return;
+    }
+  }
+
+  ws.set_option(
+      websocket::stream_base::decorator([&](websocket::request_type& request) {
+        request.set(beast::http::field::origin, origin);
+        request.set(beast::http::field::user_agent, "batchcast-watch");
+        if (!options.session_key.empty())
+          request.set(beast::http::field::cookie,
+                      options.cookie_name + "=" + options.session_key);
+      }));
+  websocket::response_type response;
+  ws.handshake(response, url.authority(),
+               url.path + "/ws/radius/batch/" + options.batch_id + "/", ec);
+  outcome.http_status = response.result_int();
+  if (ec) {
+    outcome.error = outcome.http_status != 0
+                        ? "the server refused the connection (HTTP " +
+                              std::to_string(outcome.http_status) + ")"
+                        : "handshake failed: " + ec.message();
+    return;
+  }
+
+  beast::flat_buffer buffer;
+  ec = read_within(ws, io, buffer, options.timeout_seconds);
+  if (ec == asio::error::timed_out) {
+    outcome.error = "no status within " +
+                    std::to_string(options.timeout_seconds) + " seconds";
+    return;
+  }
+  if (ec) {
+    outcome.close_code = ws.reason().code;
+    outcome.error = ec == websocket::error::closed
+                        ? "the server closed the connection (code " +
+                              std::to_string(outcome.close_code) +
+                              ") without a status"
+                        : "read failed: " + ec.message();
+    return;
+  }
+  outcome.message = beast::buffers_to_string(buffer.data());
+  outcome.exit_code = exit_code_for(outcome.message, outcome.error);
+
+  // The server closes after its one message; answer its close frame.
+  buffer.clear();
+  ec = read_within(ws, io, buffer,
+                   options.timeout_seconds > 0 ? options.timeout_seconds : 10);
+  if (ec == websocket::error::closed)
+    outcome.close_code = ws.reason().code;
+}
+
 }  // namespace
 
 watch_outcome watch_batch(const watch_options& options) {
   watch_outcome outcome;
   try {
     auto url = parse_url(options.url, "--url");
-    if (url.scheme != "ws")
-      throw std::invalid_argument("--url: only ws:// is supported");
-    auto origin =
-        options.origin.empty() ? "http://" + url.authority() : options.origin;
+    if (url.scheme != "ws" && url.scheme != "wss")
+      throw std::invalid_argument("--url: expected ws:// or wss://");
+    // What a browser on a page of the same site would send.
+    auto origin = !options.origin.empty() ? options.origin
+                  : url.scheme == "wss"   ? "https://" + url.authority()
+                                          : "http://" + url.authority();
 
     asio::io_context io;
-    websocket::stream<tcp::socket> ws{io};
-    tcp::resolver resolver{io};
-    asio::connect(ws.next_layer(),
-                  resolver.resolve(url.host, std::to_string(url.port)));
-
-    ws.set_option(websocket::stream_base::decorator(
-        [&](websocket::request_type& request) {
-          request.set(beast::http::field::origin, origin);
-          request.set(beast::http::field::user_agent, "batchcast-watch");
-          if (!options.session_key.empty())
-            request.set(beast::http::field::cookie,
-                        options.cookie_name + "=" + options.session_key);
-        }));
-    websocket::response_type response;
-    beast::error_code ec;
-    ws.handshake(response, url.authority(),
-                 url.path + "/ws/radius/batch/" + options.batch_id + "/", ec);
-    outcome.http_status = response.result_int();
-    if (ec) {
-      outcome.error = outcome.http_status != 0
-                          ? "the server refused the connection (HTTP " +
-                                std::to_string(outcome.http_status) + ")"
-                          : "handshake failed: " + ec.message();
-      return outcome;
+    if (url.scheme == "wss") {
+      auto tls = make_client_tls_context(options.ca_file);
+      websocket::stream<beast::ssl_stream<tcp::socket>> ws{io, *tls};
+      watch_over(ws, io, url, origin, options, outcome);
+    } else {
+      websocket::stream<tcp::socket> ws{io};
+      watch_over(ws, io, url, origin, options, outcome);
     }
-
-    beast::flat_buffer buffer;
-    ec = read_within(ws, io, buffer, options.timeout_seconds);
-    if (ec == asio::error::timed_out) {
-      outcome.error = "no status within " +
-                      std::to_string(options.timeout_seconds) + " seconds";
-      return outcome;
-    }
-    if (ec) {
-      outcome.close_code = ws.reason().code;
-      outcome.error = ec == websocket::error::closed
-                          ? "the server closed the connection (code " +
-                                std::to_string(outcome.close_code) +
-                                ") without a status"
-                          : "read failed: " + ec.message();
-      return outcome;
-    }
-    outcome.message = beast::buffers_to_string(buffer.data());
-    outcome.exit_code = exit_code_for(outcome.message, outcome.error);
-
-    // The server closes after its one message; answer its close frame.
-    buffer.clear();
-    ec =
-        read_within(ws, io, buffer,
-                    options.timeout_seconds > 0 ? options.timeout_seconds : 10);
-    if (ec == websocket::error::closed)
-      outcome.close_code = ws.reason().code;
   } catch (const std::exception& e) {
     outcome.exit_code = 2;
     outcome.error = e.what();
@@ -138,11 +168,16 @@ void add_watch_command(CLI::App& parent, int& exit_code) {
       "for completed, 1 for failed, 2 on error");
   command->add_option("BATCH_ID", options->batch_id, "Batch uuid")->required();
   command->add_option("--url", options->url,
-                      "Public listener, e.g. ws://127.0.0.1:8000");
+                      "Public listener, e.g. ws://127.0.0.1:8000 or "
+                      "wss://admin.example.com");
+  command->add_option("--ca-file", options->ca_file,
+                      "PEM file of the CA (or self-signed certificate) to "
+                      "trust for wss:// instead of the system's CAs");
   command->add_option("--session", options->session_key,
                       "Django session key (the sessionid cookie)");
   command->add_option("--origin", options->origin,
-                      "Origin header (default: http://HOST:PORT of --url)");
+                      "Origin header (default: http://HOST:PORT of --url, "
+                      "https:// for wss://)");
   command
       ->add_option("--session-cookie-name", options->cookie_name,
                    "Session cookie name")

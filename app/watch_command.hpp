@@ -11,7 +11,9 @@ namespace batchcast::app {
 
 struct watch_options {
   std::string batch_id;
-  std::string url;          // ws://HOST:PORT
+  std::string url;          // ws:// or wss://HOST:PORT
+  std::string ca_file;      // PEM CAs to trust for wss:// instead of the
+                            // system's
   std::string session_key;  // empty: connect without a cookie
   std::string origin;       // empty: derived from `url`
   std::string cookie_name = "sessionid";

@@ -25,14 +25,14 @@ bool expects_continue(const http::request_header<>& header) {
 
 }  // namespace
 
-void reply_gate::hold(std::shared_ptr<api_session> session) {
+void reply_gate::hold(std::shared_ptr<api_exchange> session) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (!closed_)
     waiting_.emplace(session.get(), std::move(session));
 }
 
-void reply_gate::deliver(api_session* session, publish_api::response answer) {
-  std::shared_ptr<api_session> held;
+void reply_gate::deliver(api_exchange* session, publish_api::response answer) {
+  std::shared_ptr<api_exchange> held;
   {
     std::lock_guard<std::mutex> guard{mutex_};
     auto found = waiting_.find(session);
@@ -50,7 +50,7 @@ void reply_gate::deliver(api_session* session, publish_api::response answer) {
 }
 
 void reply_gate::close() {
-  std::unordered_map<api_session*, std::shared_ptr<api_session>> dropped;
+  std::unordered_map<api_exchange*, std::shared_ptr<api_exchange>> dropped;
   {
     std::lock_guard<std::mutex> guard{mutex_};
     closed_ = true;
@@ -58,13 +58,15 @@ void reply_gate::close() {
   }
 }
 
-api_session::api_session(tcp::socket socket,
-                         std::shared_ptr<const publish_api> api,
-                         std::shared_ptr<reply_gate> gate, api_limits limits,
-                         std::shared_ptr<metrics> counters,
-                         std::uint64_t connection_id, std::string peer)
+template <class Stream>
+api_session<Stream>::api_session(tcp::socket socket, asio::ssl::context* tls,
+                                 std::shared_ptr<const publish_api> api,
+                                 std::shared_ptr<reply_gate> gate,
+                                 api_limits limits,
+                                 std::shared_ptr<metrics> counters,
+                                 std::uint64_t connection_id, std::string peer)
     : executor_{socket.get_executor()},
-      stream_{std::move(socket)},
+      stream_{open_stream<Stream>(std::move(socket), tls)},
       api_{std::move(api)},
       gate_{std::move(gate)},
       limits_{limits},
@@ -72,16 +74,35 @@ api_session::api_session(tcp::socket socket,
       connection_id_{connection_id},
       peer_{std::move(peer)} {}
 
-void api_session::start() {
+template <class Stream>
+void api_session<Stream>::start() {
+  if constexpr (is_tls<Stream>) {
+    beast::get_lowest_layer(stream_).expires_after(limits_.request_timeout);
+    stream_.async_handshake(asio::ssl::stream_base::server,
+                            [self = shared_from_this()](error_code ec) {
+                              self->on_tls_handshake(ec);
+                            });
+  } else {
+    do_read();
+  }
+}
+
+template <class Stream>
+void api_session<Stream>::on_tls_handshake(error_code ec) {
+  if (ec) {
+    tls_handshake_failed(connection_id_, peer_, ec);
+    return;
+  }
   do_read();
 }
 
-void api_session::do_read() {
+template <class Stream>
+void api_session<Stream>::do_read() {
   parser_.emplace();
   parser_->header_limit(header_limit);
   parser_->body_limit(limits_.max_body_bytes);
   // Covers a slow request and an idle keep-alive connection alike.
-  stream_.expires_after(limits_.request_timeout);
+  beast::get_lowest_layer(stream_).expires_after(limits_.request_timeout);
   http::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](error_code ec, std::size_t bytes) {
@@ -89,7 +110,8 @@ void api_session::do_read() {
       });
 }
 
-void api_session::on_header(error_code ec, std::size_t) {
+template <class Stream>
+void api_session<Stream>::on_header(error_code ec, std::size_t) {
   if (ec)
     return answer_error(ec);
 
@@ -112,14 +134,16 @@ void api_session::on_header(error_code ec, std::size_t) {
   do_read_body();
 }
 
-void api_session::on_continue(error_code ec, std::size_t) {
+template <class Stream>
+void api_session<Stream>::on_continue(error_code ec, std::size_t) {
   continue_.reset();
   if (ec)
     return fail(connection_id_, "writing 100-continue", ec);
   do_read_body();
 }
 
-void api_session::do_read_body() {
+template <class Stream>
+void api_session<Stream>::do_read_body() {
   http::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](error_code ec, std::size_t bytes) {
@@ -127,7 +151,8 @@ void api_session::do_read_body() {
       });
 }
 
-void api_session::on_body(error_code ec, std::size_t) {
+template <class Stream>
+void api_session<Stream>::on_body(error_code ec, std::size_t) {
   if (ec)
     return answer_error(ec);
 
@@ -142,7 +167,8 @@ void api_session::on_body(error_code ec, std::size_t) {
                });
 }
 
-void api_session::answer_error(error_code ec) {
+template <class Stream>
+void api_session<Stream>::answer_error(error_code ec) {
   auto version = parser_ ? parser_->get().version() : 11u;
   if (ec == http::error::body_limit)
     return write(publish_api::error(http::status::payload_too_large,
@@ -157,10 +183,11 @@ void api_session::answer_error(error_code ec) {
   fail(connection_id_, "reading api request", ec);
 }
 
-void api_session::write(publish_api::response answer) {
+template <class Stream>
+void api_session<Stream>::write(publish_api::response answer) {
   counters_->count_api_response(answer.result_int());
   response_.emplace(std::move(answer));
-  stream_.expires_after(limits_.request_timeout);
+  beast::get_lowest_layer(stream_).expires_after(limits_.request_timeout);
   http::async_write(
       stream_, *response_,
       [self = shared_from_this()](error_code ec, std::size_t bytes) {
@@ -168,17 +195,19 @@ void api_session::write(publish_api::response answer) {
       });
 }
 
-void api_session::on_write(error_code ec, std::size_t) {
+template <class Stream>
+void api_session<Stream>::on_write(error_code ec, std::size_t) {
   bool keep_alive = response_->keep_alive();
   response_.reset();
   if (ec)
     return fail(connection_id_, "writing api response", ec);
   if (keep_alive)
     return do_read();
-
-  error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.close();
+  // TLS waits for the client's close_notify within the request timeout.
+  end_connection(stream_, [self = shared_from_this()] {});
 }
+
+template class api_session<plain_stream>;
+template class api_session<tls_stream>;
 
 }  // namespace batchcast::net

@@ -1,5 +1,7 @@
 // One connection to the internal listener: HTTP/1.1 with keep-alive, one
-// request at a time, each answered by publish_api.
+// request at a time, each answered by publish_api. On a TLS listener the
+// TLS handshake comes first, within the request timeout. `Stream` is
+// plain_stream or tls_stream (see transport.hpp).
 //
 // Owned by its pending handlers, and by the reply_gate while the actor
 // side works on a request. Runs on the socket's strand.
@@ -13,7 +15,6 @@
 #include <unordered_map>
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -21,10 +22,20 @@
 #include "common/metrics.hpp"
 #include "net/asio.hpp"
 #include "net/publish_api.hpp"
+#include "net/transport.hpp"
 
 namespace batchcast::net {
 
-class api_session;
+// What the reply gate needs of a session, whatever its transport.
+class api_exchange {
+ public:
+  virtual ~api_exchange() = default;
+
+  // On the strand, from the gate.
+  virtual void write(publish_api::response answer) = 0;
+
+  virtual const asio::any_io_executor& executor() const = 0;
+};
 
 // Hands answers that arrive on CAF threads back to their sessions. While a
 // request is with the actor side, the gate holds its session; the answer
@@ -33,14 +44,14 @@ class api_session;
 // a late answer never touches a dead io_context.
 class reply_gate {
  public:
-  void hold(std::shared_ptr<api_session> session);
-  void deliver(api_session* session, publish_api::response answer);
+  void hold(std::shared_ptr<api_exchange> session);
+  void deliver(api_exchange* session, publish_api::response answer);
   void close();
 
  private:
   std::mutex mutex_;
   bool closed_ = false;
-  std::unordered_map<api_session*, std::shared_ptr<api_session>> waiting_;
+  std::unordered_map<api_exchange*, std::shared_ptr<api_exchange>> waiting_;
 };
 
 struct api_limits {
@@ -48,21 +59,27 @@ struct api_limits {
   std::chrono::milliseconds request_timeout{std::chrono::seconds{30}};
 };
 
-class api_session : public std::enable_shared_from_this<api_session> {
+template <class Stream>
+class api_session : public api_exchange,
+                    public std::enable_shared_from_this<api_session<Stream>> {
  public:
-  api_session(tcp::socket socket, std::shared_ptr<const publish_api> api,
+  // `tls` is the listener's TLS context (null for plain_stream).
+  api_session(tcp::socket socket, asio::ssl::context* tls,
+              std::shared_ptr<const publish_api> api,
               std::shared_ptr<reply_gate> gate, api_limits limits,
               std::shared_ptr<metrics> counters, std::uint64_t connection_id,
               std::string peer);
 
   void start();
 
-  // On the strand, from the gate.
-  void write(publish_api::response answer);
+  void write(publish_api::response answer) override;
 
-  const asio::any_io_executor& executor() const { return executor_; }
+  const asio::any_io_executor& executor() const override { return executor_; }
 
  private:
+  using std::enable_shared_from_this<api_session>::shared_from_this;
+
+  void on_tls_handshake(error_code ec);
   void do_read();
   void on_header(error_code ec, std::size_t bytes);
   void do_read_body();
@@ -72,7 +89,7 @@ class api_session : public std::enable_shared_from_this<api_session> {
   void answer_error(error_code ec);
 
   const asio::any_io_executor executor_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
@@ -84,5 +101,8 @@ class api_session : public std::enable_shared_from_this<api_session> {
   std::uint64_t connection_id_;
   std::string peer_;
 };
+
+extern template class api_session<plain_stream>;
+extern template class api_session<tls_stream>;
 
 }  // namespace batchcast::net

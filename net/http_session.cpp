@@ -48,21 +48,48 @@ bool is_malformed_request(const error_code& ec) {
 
 }  // namespace
 
-http_session::http_session(tcp::socket socket,
-                           std::shared_ptr<server_context> context,
-                           std::uint64_t connection_id, std::string peer,
-                           connection_limits::slot slot)
-    : stream_{std::move(socket)},
+template <class Stream>
+http_session<Stream>::http_session(tcp::socket socket, asio::ssl::context* tls,
+                                   std::shared_ptr<server_context> context,
+                                   std::uint64_t connection_id,
+                                   std::string peer,
+                                   connection_limits::slot slot)
+    : stream_{open_stream<Stream>(std::move(socket), tls)},
       context_{std::move(context)},
       connection_id_{connection_id},
       peer_{std::move(peer)},
       slot_{std::move(slot)} {}
 
-void http_session::start() {
+template <class Stream>
+void http_session<Stream>::start() {
   deadline_ =
       std::chrono::steady_clock::now() + context_->settings.upgrade_timeout;
-  stream_.expires_at(deadline_);
+  beast::get_lowest_layer(stream_).expires_at(deadline_);
+  if constexpr (is_tls<Stream>) {
+    stream_.async_handshake(asio::ssl::stream_base::server,
+                            [self = shared_from_this()](error_code ec) {
+                              self->on_tls_handshake(ec);
+                            });
+  } else {
+    do_read();
+  }
+}
 
+template <class Stream>
+void http_session<Stream>::on_tls_handshake(error_code ec) {
+  if (ec) {
+    if (ec == beast::error::timeout)
+      context_->counters->count_handshake(handshake_outcome::timeout);
+    tls_handshake_failed(connection_id_, peer_, ec);
+    error_code ignored;
+    socket_of(stream_).close(ignored);
+    return;
+  }
+  do_read();
+}
+
+template <class Stream>
+void http_session<Stream>::do_read() {
   parser_.emplace();
   parser_->header_limit(header_limit);
   // Only the header is read: an upgrade request has no body, and any other
@@ -74,7 +101,8 @@ void http_session::start() {
       });
 }
 
-void http_session::on_read(error_code ec, std::size_t) {
+template <class Stream>
+void http_session<Stream>::on_read(error_code ec, std::size_t) {
   if (ec == http::error::header_limit) {
     respond(http::status::request_header_fields_too_large, "");
     return;
@@ -94,7 +122,8 @@ void http_session::on_read(error_code ec, std::size_t) {
   route();
 }
 
-void http_session::route() {
+template <class Stream>
+void http_session<Stream>::route() {
   const auto& request = parser_->get();
   auto target = request.target();
 
@@ -151,7 +180,8 @@ void http_session::route() {
   upgrade(std::move(*batch_id));
 }
 
-void http_session::refuse_over_capacity() {
+template <class Stream>
+void http_session<Stream>::refuse_over_capacity() {
   // One line per refusal only at debug: the limits log bursts.
   log()->debug("conn={} peer={} refused 503: connection cap", connection_id_,
                peer_);
@@ -159,7 +189,8 @@ void http_session::refuse_over_capacity() {
   respond(http::status::service_unavailable, "");
 }
 
-std::string http_session::session_cookie() const {
+template <class Stream>
+std::string http_session<Stream>::session_cookie() const {
   const auto& request = parser_->get();
   std::vector<std::string_view> cookie_headers;
   auto cookies = request.equal_range(http::field::cookie);
@@ -169,21 +200,25 @@ std::string http_session::session_cookie() const {
       .value_or("");
 }
 
-void http_session::upgrade(std::string batch_id) {
+template <class Stream>
+void http_session<Stream>::upgrade(std::string batch_id) {
   auto session_key = session_cookie();
 
   // From here the WebSocket stream keeps its own time; the decision
   // deadline is the rest of the upgrade deadline.
-  stream_.expires_never();
-  ws_session::identity who{connection_id_, std::move(batch_id), peer_};
-  auto session =
-      std::make_shared<ws_session>(stream_.release_socket(), parser_->release(),
-                                   context_, std::move(who), std::move(slot_));
+  beast::get_lowest_layer(stream_).expires_never();
+  using websocket_session = ws_session<websocket_layer_t<Stream>>;
+  typename websocket_session::identity who{connection_id_, std::move(batch_id),
+                                           peer_};
+  auto session = std::make_shared<websocket_session>(
+      hand_over(stream_), parser_->release(), context_, std::move(who),
+      std::move(slot_));
   parser_.reset();
   session->start(std::move(session_key), deadline_);
 }
 
-void http_session::show_status_page(std::string batch_id) {
+template <class Stream>
+void http_session<Stream>::show_status_page(std::string batch_id) {
   const auto& request = parser_->get();
   // One Host, and one Django would serve: a page that shows who may see
   // what must not answer to a name an attacker's DNS points here.
@@ -226,7 +261,8 @@ void http_session::show_status_page(std::string batch_id) {
 
 // Like the status page: the answer comes on a CAF thread and goes back to
 // the strand through the server's gate.
-void http_session::answer_readiness() {
+template <class Stream>
+void http_session<Stream>::answer_readiness() {
   unsigned version = parser_->get().version() == 10 ? 10 : 11;
   auto self = shared_from_this();
   const void* key = this;
@@ -252,7 +288,8 @@ void http_session::answer_readiness() {
       });
 }
 
-void http_session::respond(http::status status, std::string body) {
+template <class Stream>
+void http_session<Stream>::respond(http::status status, std::string body) {
   if (counts_as_handshake_)
     context_->counters->count_handshake(static_cast<unsigned>(status));
   unsigned version = parser_ ? parser_->get().version() : 11;
@@ -284,7 +321,8 @@ void http_session::respond(http::status status, std::string body) {
   send(std::move(response_));
 }
 
-void http_session::send(
+template <class Stream>
+void http_session<Stream>::send(
     std::unique_ptr<http::response<http::string_body>> response) {
   response_ = std::move(response);
   parser_.reset();
@@ -296,12 +334,19 @@ void http_session::send(
       });
 }
 
-void http_session::on_write(error_code ec, std::size_t) {
-  if (ec)
+template <class Stream>
+void http_session<Stream>::on_write(error_code ec, std::size_t) {
+  if (ec) {
     fail(connection_id_, "writing response", ec);
-  error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.close();
+    error_code ignored;
+    socket_of(stream_).close(ignored);
+    return;
+  }
+  // TLS waits for the client's close_notify within the upgrade deadline.
+  end_connection(stream_, [self = shared_from_this()] {});
 }
+
+template class http_session<plain_stream>;
+template class http_session<tls_stream>;
 
 }  // namespace batchcast::net

@@ -7,6 +7,11 @@
 // (see connection_limits.hpp) has an empty slot: its upgrade or status page
 // request is answered 503.
 //
+// On a TLS listener the TLS handshake comes first, under the same upgrade
+// deadline: a client that connects and never says hello is dropped when
+// it runs out, and one that speaks plain HTTP is closed after a debug
+// line. `Stream` is plain_stream or tls_stream (see transport.hpp).
+//
 // Owned by its pending handlers (shared_from_this); runs on the socket's
 // strand.
 #pragma once
@@ -18,30 +23,38 @@
 #include <string>
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include "net/asio.hpp"
 #include "net/connection_limits.hpp"
+#include "net/transport.hpp"
 
 namespace batchcast::net {
 
 struct server_context;
 
-class http_session : public std::enable_shared_from_this<http_session> {
+template <class Stream>
+class http_session : public std::enable_shared_from_this<http_session<Stream>> {
  public:
   // `slot` counts this connection, or is empty when a cap refused it.
-  http_session(tcp::socket socket, std::shared_ptr<server_context> context,
+  // `tls` is the listener's TLS context (null for plain_stream).
+  http_session(tcp::socket socket, asio::ssl::context* tls,
+               std::shared_ptr<server_context> context,
                std::uint64_t connection_id, std::string peer,
                connection_limits::slot slot);
 
   // Reads the request, bounded by 8 KiB of headers and the upgrade
-  // deadline (settings.upgrade_timeout).
+  // deadline (settings.upgrade_timeout), which also bounds the TLS
+  // handshake.
   void start();
 
  private:
+  using std::enable_shared_from_this<http_session>::shared_from_this;
+
+  void on_tls_handshake(error_code ec);
+  void do_read();
   void on_read(error_code ec, std::size_t bytes);
   void route();
   void upgrade(std::string batch_id);
@@ -53,7 +66,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void send(std::unique_ptr<http::response<http::string_body>> response);
   void on_write(error_code ec, std::size_t bytes);
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   std::unique_ptr<http::response<http::string_body>> response_;
@@ -66,5 +79,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   // Declared after context_, which owns the limits it counts in.
   connection_limits::slot slot_;
 };
+
+extern template class http_session<plain_stream>;
+extern template class http_session<tls_stream>;
 
 }  // namespace batchcast::net

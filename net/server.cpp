@@ -5,6 +5,7 @@
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "common/log.hpp"
 #include "net/api_session.hpp"
@@ -13,6 +14,8 @@
 #include "net/probes.hpp"
 #include "net/publish_api.hpp"
 #include "net/server_context.hpp"
+#include "net/tls_context.hpp"
+#include "net/transport.hpp"
 
 namespace batchcast::net {
 
@@ -21,6 +24,21 @@ namespace {
 const std::shared_ptr<spdlog::logger>& log() {
   static const auto instance = logger("net");
   return instance;
+}
+
+const char* describe_transport(const tls_context_ptr& tls) {
+  return tls ? "TLS" : "plain TCP";
+}
+
+tls_context_ptr load_tls(const tls_files& files, const char* listener_name) {
+  if (!files.enabled())
+    return nullptr;
+  try {
+    return make_server_tls_context(files);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string{listener_name} +
+                             " listener: " + e.what());
+  }
 }
 
 std::string describe_cap(std::size_t cap) {
@@ -118,18 +136,30 @@ void server::start() {
         "no publish token is set: the publish API refuses every "
         "request with 401");
 
+  // Before anything listens: a bad certificate or key stops the start.
+  auto public_tls = load_tls(settings.public_tls, "public");
+  auto internal_tls = load_tls(settings.internal_tls, "internal");
+
   auto context = state.context;
   state.public_listener = std::make_shared<listener>(
       state.io, settings.public_host, settings.public_port, "public",
-      [context](tcp::socket socket, std::uint64_t id, std::string peer) {
+      [context, tls = public_tls](tcp::socket socket, std::uint64_t id,
+                                  std::string peer) {
         error_code ec;
         auto peer_address = socket.remote_endpoint(ec).address();
         if (ec)
           return;  // gone already
         auto slot = context->limits.try_acquire(peer_address);
-        std::make_shared<http_session>(std::move(socket), context, id,
-                                       std::move(peer), std::move(slot))
-            ->start();
+        if (tls)
+          std::make_shared<http_session<tls_stream>>(
+              std::move(socket), tls.get(), context, id, std::move(peer),
+              std::move(slot))
+              ->start();
+        else
+          std::make_shared<http_session<plain_stream>>(
+              std::move(socket), nullptr, context, id, std::move(peer),
+              std::move(slot))
+              ->start();
       });
 
   api_limits limits;
@@ -138,11 +168,18 @@ void server::start() {
   state.internal_listener = std::make_shared<listener>(
       state.io, settings.internal_host, settings.internal_port, "internal",
       [api = state.api, gate = state.gate, limits,
-       counters = state.context->counters](tcp::socket socket, std::uint64_t id,
-                                           std::string peer) {
-        std::make_shared<api_session>(std::move(socket), api, gate, limits,
-                                      counters, id, std::move(peer))
-            ->start();
+       counters = state.context->counters, tls = internal_tls](
+          tcp::socket socket, std::uint64_t id, std::string peer) {
+        if (tls)
+          std::make_shared<api_session<tls_stream>>(
+              std::move(socket), tls.get(), api, gate, limits, counters, id,
+              std::move(peer))
+              ->start();
+        else
+          std::make_shared<api_session<plain_stream>>(
+              std::move(socket), nullptr, api, gate, limits, counters, id,
+              std::move(peer))
+              ->start();
       });
 
   state.public_listener->start();
@@ -152,9 +189,10 @@ void server::start() {
   for (int i = 0; i < thread_count; ++i)
     state.threads.emplace_back([&state] { state.run_io(); });
   state.running = true;
-  log()->info("listening public={}:{} internal={}:{} io_threads={}",
-              settings.public_host, public_port(), settings.internal_host,
-              internal_port(), thread_count);
+  log()->info("listening public={}:{} ({}) internal={}:{} ({}) io_threads={}",
+              settings.public_host, public_port(),
+              describe_transport(public_tls), settings.internal_host,
+              internal_port(), describe_transport(internal_tls), thread_count);
   log()->info("public connection caps: max_connections={} per_address={}",
               describe_cap(settings.max_connections),
               describe_cap(settings.max_connections_per_address));

@@ -13,6 +13,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/services.hpp"
+#include "net/tls_context.hpp"
 
 namespace batchcast::net {
 
@@ -21,6 +22,10 @@ struct server_settings {
   std::uint16_t public_port = 8000;  // 0: any free port
   std::string internal_host = "127.0.0.1";
   std::uint16_t internal_port = 8001;  // 0: any free port
+  // A certificate and key make that listener speak only TLS (https://,
+  // wss://); without them it speaks plain TCP.
+  tls_files public_tls;
+  tls_files internal_tls;
 
   std::vector<std::string> allowed_hosts = {"localhost", "127.0.0.1"};
   std::string session_cookie_name = "sessionid";
@@ -53,8 +58,9 @@ class server {
          server_settings settings);
   ~server();  // stops if still running
 
-  // Binds both listeners and starts the I/O threads. Throws
-  // std::runtime_error naming the address when a listener cannot bind.
+  // Loads the TLS files, binds both listeners and starts the I/O threads.
+  // Throws std::runtime_error naming the file or the address at fault;
+  // nothing listens then.
   void start();
 
   // The bound ports (useful with port 0). Valid after start().

@@ -2,11 +2,9 @@
 
 #include <vector>
 
-#include "net/ws_session.hpp"
-
 namespace batchcast::net {
 
-bool session_tracker::add(const std::shared_ptr<ws_session>& session) {
+bool session_tracker::add(const std::shared_ptr<tracked_session>& session) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (stopping_)
     return false;
@@ -15,7 +13,7 @@ bool session_tracker::add(const std::shared_ptr<ws_session>& session) {
   return true;
 }
 
-void session_tracker::finished(ws_session* session) {
+void session_tracker::finished(tracked_session* session) {
   std::lock_guard<std::mutex> guard{mutex_};
   auto found = sessions_.find(session);
   if (found != sessions_.end() && found->second.open) {
@@ -31,7 +29,7 @@ std::size_t session_tracker::open() const {
 }
 
 void session_tracker::close_all() {
-  std::vector<std::shared_ptr<ws_session>> live;
+  std::vector<std::shared_ptr<tracked_session>> live;
   {
     std::lock_guard<std::mutex> guard{mutex_};
     stopping_ = true;
@@ -52,7 +50,7 @@ bool session_tracker::wait_until_idle(std::chrono::milliseconds limit) {
 }
 
 void session_tracker::release_all() {
-  std::vector<std::shared_ptr<ws_session>> alive;
+  std::vector<std::shared_ptr<tracked_session>> alive;
   {
     std::unique_lock<std::mutex> lock{mutex_};
     stopping_ = true;

@@ -15,24 +15,32 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "actors/client_socket.hpp"
+
 namespace batchcast::net {
 
-class ws_session;
+// What the tracker asks of a WebSocket session, whatever its transport
+// (implemented by ws_session).
+class tracked_session : public actors::client_socket {
+ public:
+  // Frees the session's Asio objects; see ws_session::release_io.
+  virtual void release_io() = 0;
+};
 
 class session_tracker {
  public:
   // Registers a session that has started its upgrade. Returns false once
   // the server is stopping: the caller then refuses the upgrade.
-  bool add(const std::shared_ptr<ws_session>& session);
+  bool add(const std::shared_ptr<tracked_session>& session);
 
   // The session's socket is finished; it no longer counts as open.
-  void finished(ws_session* session);
+  void finished(tracked_session* session);
 
   // Called by a session's destructor: frees the session's Asio objects
   // (`release`) while holding the lock release_all() waits on, then
   // forgets the session.
   template <class Release>
-  void forget(ws_session* session, Release release);
+  void forget(tracked_session* session, Release release);
 
   // Sessions added and not yet finished.
   std::size_t open() const;
@@ -51,19 +59,19 @@ class session_tracker {
 
  private:
   struct entry {
-    std::weak_ptr<ws_session> session;
+    std::weak_ptr<tracked_session> session;
     bool open = true;
   };
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  std::unordered_map<ws_session*, entry> sessions_;
+  std::unordered_map<tracked_session*, entry> sessions_;
   std::size_t open_ = 0;
   bool stopping_ = false;
 };
 
 template <class Release>
-void session_tracker::forget(ws_session* session, Release release) {
+void session_tracker::forget(tracked_session* session, Release release) {
   std::lock_guard<std::mutex> guard{mutex_};
   release();
   auto found = sessions_.find(session);

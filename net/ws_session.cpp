@@ -19,22 +19,25 @@ const std::shared_ptr<spdlog::logger>& log() {
 
 }  // namespace
 
-ws_session::ws_session(tcp::socket socket, upgrade_request request,
-                       std::shared_ptr<server_context> context, identity who,
-                       connection_limits::slot slot)
-    : executor_{socket.get_executor()},
-      ws_{std::in_place, std::move(socket)},
+template <class Layer>
+ws_session<Layer>::ws_session(Layer layer, upgrade_request request,
+                              std::shared_ptr<server_context> context,
+                              identity who, connection_limits::slot slot)
+    : executor_{layer.get_executor()},
+      ws_{std::in_place, std::move(layer)},
       timer_{std::in_place, *executor_},
       request_{std::move(request)},
       context_{std::move(context)},
       who_{std::move(who)},
       slot_{std::move(slot)} {}
 
-ws_session::~ws_session() {
+template <class Layer>
+ws_session<Layer>::~ws_session() {
   context_->sessions.forget(this, [this] { release_io(); });
 }
 
-void ws_session::release_io() {
+template <class Layer>
+void ws_session<Layer>::release_io() {
   // A session that never finished (its handlers were dropped with the
   // io_context) still owes its actor the notice, and must let go of it.
   if (actor_) {
@@ -50,8 +53,9 @@ void ws_session::release_io() {
   request_.reset();
 }
 
+template <class Layer>
 template <class Step>
-void ws_session::post(Step step) {
+void ws_session<Layer>::post(Step step) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (!executor_)
     return;
@@ -59,8 +63,9 @@ void ws_session::post(Step step) {
                           step = std::move(step)]() mutable { step(*self); });
 }
 
-void ws_session::start(std::string session_key,
-                       std::chrono::steady_clock::time_point deadline) {
+template <class Layer>
+void ws_session<Layer>::start(std::string session_key,
+                              std::chrono::steady_clock::time_point deadline) {
   if (!context_->sessions.add(shared_from_this())) {
     do_reject(503);  // the server is stopping
     return;
@@ -76,30 +81,35 @@ void ws_session::start(std::string session_key,
                                     std::move(request), shared_from_this());
 }
 
-void ws_session::accept() {
+template <class Layer>
+void ws_session<Layer>::accept() {
   post([](ws_session& self) { self.do_accept(); });
 }
 
-void ws_session::reject(unsigned http_status) {
+template <class Layer>
+void ws_session<Layer>::reject(unsigned http_status) {
   post([http_status](ws_session& self) {
     if (self.phase_ == phase::waiting)
       self.do_reject(http_status);
   });
 }
 
-void ws_session::send_final(std::string message) {
+template <class Layer>
+void ws_session<Layer>::send_final(std::string message) {
   post([message = std::move(message)](ws_session& self) mutable {
     self.do_send_final(std::move(message));
   });
 }
 
-void ws_session::close(std::uint16_t code) {
+template <class Layer>
+void ws_session<Layer>::close(std::uint16_t code) {
   post([code](ws_session& self) { self.do_close_request(code); });
 }
 
 // --- the upgrade ------------------------------------------------------------
 
-void ws_session::do_accept() {
+template <class Layer>
+void ws_session<Layer>::do_accept() {
   if (phase_ != phase::waiting || ended_)
     return;
   phase_ = phase::accepting;
@@ -135,7 +145,8 @@ void ws_session::do_accept() {
   });
 }
 
-void ws_session::on_accept(error_code ec) {
+template <class Layer>
+void ws_session<Layer>::on_accept(error_code ec) {
   request_.reset();  // the headers are no longer needed
   if (ec) {
     fail(who_.connection_id, "websocket handshake", ec);
@@ -155,7 +166,8 @@ void ws_session::on_accept(error_code ec) {
     do_close(*pending_close_);
 }
 
-void ws_session::do_reject(unsigned http_status) {
+template <class Layer>
+void ws_session<Layer>::do_reject(unsigned http_status) {
   context_->counters->count_handshake(http_status);
   phase_ = phase::rejecting;
   final_message_.reset();
@@ -182,20 +194,24 @@ void ws_session::do_reject(unsigned http_status) {
       });
 }
 
-void ws_session::on_reject(error_code ec, std::size_t) {
-  writing_ = false;
+template <class Layer>
+void ws_session<Layer>::on_reject(error_code ec, std::size_t) {
   refusal_.reset();
   if (ec)
     fail(who_.connection_id, "writing refusal", ec);
-  error_code ignored;
-  ws_->next_layer().shutdown(tcp::socket::shutdown_send, ignored);
-  ended_ = true;
-  maybe_finish();
+  // Still writing until the connection is ended: over TLS that waits for
+  // the client's close_notify, within the timer armed in do_reject.
+  end_connection(ws_->next_layer(), [self = shared_from_this()] {
+    self->writing_ = false;
+    self->ended_ = true;
+    self->maybe_finish();
+  });
 }
 
 // --- reading: one read always pending, frames dropped -----------------------
 
-void ws_session::do_read() {
+template <class Layer>
+void ws_session<Layer>::do_read() {
   reading_ = true;
   ws_->async_read_some(
       asio::buffer(discard_),
@@ -204,7 +220,8 @@ void ws_session::do_read() {
       });
 }
 
-void ws_session::on_read(error_code ec, std::size_t bytes) {
+template <class Layer>
+void ws_session<Layer>::on_read(error_code ec, std::size_t bytes) {
   reading_ = false;
   if (!ec) {
     // A read ends at the end of a frame's payload or when the buffer is
@@ -242,7 +259,8 @@ void ws_session::on_read(error_code ec, std::size_t bytes) {
 
 // Called on the strand for each frame the client sent, possibly from inside
 // Beast's read operation, so the close is posted rather than started here.
-void ws_session::spend_frame() {
+template <class Layer>
+void ws_session<Layer>::spend_frame() {
   if (flooded_ || frames_.charge(frame_budget::clock::now()))
     return;
   flooded_ = true;
@@ -250,7 +268,8 @@ void ws_session::spend_frame() {
              [self = shared_from_this()] { self->close_flooding_client(); });
 }
 
-void ws_session::close_flooding_client() {
+template <class Layer>
+void ws_session<Layer>::close_flooding_client() {
   if (phase_ != phase::open || ended_)
     return;  // already ending, within the close timeout
   do_close(websocket::close_code::policy_error);
@@ -261,7 +280,8 @@ void ws_session::close_flooding_client() {
 
 // --- writing: the one message, then the close -------------------------------
 
-void ws_session::do_send_final(std::string message) {
+template <class Layer>
+void ws_session<Layer>::do_send_final(std::string message) {
   if (ended_ || final_message_ || phase_ == phase::closing ||
       phase_ == phase::rejecting)
     return;
@@ -271,7 +291,8 @@ void ws_session::do_send_final(std::string message) {
   // waiting / accepting: on_accept writes it.
 }
 
-void ws_session::do_write() {
+template <class Layer>
+void ws_session<Layer>::do_write() {
   phase_ = phase::closing;
   writing_ = true;
   // Bounds the whole ending (message, close frame, the client's answer).
@@ -285,7 +306,8 @@ void ws_session::do_write() {
       });
 }
 
-void ws_session::on_write(error_code ec, std::size_t) {
+template <class Layer>
+void ws_session<Layer>::on_write(error_code ec, std::size_t) {
   writing_ = false;
   final_message_.reset();
   if (ec) {
@@ -300,7 +322,8 @@ void ws_session::on_write(error_code ec, std::size_t) {
   do_close(websocket::close_code::normal);
 }
 
-void ws_session::do_close_request(std::uint16_t code) {
+template <class Layer>
+void ws_session<Layer>::do_close_request(std::uint16_t code) {
   switch (phase_) {
     case phase::waiting:
       do_reject(code == websocket::close_code::policy_error ? 403 : 503);
@@ -319,7 +342,8 @@ void ws_session::do_close_request(std::uint16_t code) {
   }
 }
 
-void ws_session::do_close(std::uint16_t code) {
+template <class Layer>
+void ws_session<Layer>::do_close(std::uint16_t code) {
   if (ended_) {
     maybe_finish();
     return;
@@ -335,7 +359,8 @@ void ws_session::do_close(std::uint16_t code) {
       [self = shared_from_this()](error_code ec) { self->on_close(ec); });
 }
 
-void ws_session::on_close(error_code ec) {
+template <class Layer>
+void ws_session<Layer>::on_close(error_code ec) {
   writing_ = false;
   if (ec) {
     fail(who_.connection_id, "websocket close", ec);
@@ -349,13 +374,15 @@ void ws_session::on_close(error_code ec) {
 // --- deadlines and the end
 // ----------------------------------------------------
 
-void ws_session::arm_timer(std::chrono::steady_clock::time_point when) {
+template <class Layer>
+void ws_session<Layer>::arm_timer(std::chrono::steady_clock::time_point when) {
   timer_->expires_at(when);
   timer_->async_wait(
       [self = shared_from_this()](error_code ec) { self->on_timer(ec); });
 }
 
-void ws_session::on_timer(error_code ec) {
+template <class Layer>
+void ws_session<Layer>::on_timer(error_code ec) {
   // A wait that was cancelled or replaced after it fired sees a later
   // expiry, or finds the session finished.
   if (ec == asio::error::operation_aborted || finished_ ||
@@ -373,19 +400,22 @@ void ws_session::on_timer(error_code ec) {
   // with errors and the session finishes.
   outcome_ += ", dropped after close timeout";
   error_code ignored;
-  beast::get_lowest_layer(*ws_).close(ignored);
+  socket_of(beast::get_lowest_layer(*ws_)).close(ignored);
 }
 
-void ws_session::maybe_finish() {
+template <class Layer>
+void ws_session<Layer>::maybe_finish() {
   if (ended_ && !reading_ && !writing_ && !finished_)
     finish();
 }
 
-void ws_session::finish() {
+template <class Layer>
+void ws_session<Layer>::finish() {
   finished_ = true;
   timer_->cancel();
   error_code ignored;
-  beast::get_lowest_layer(*ws_).close(ignored);  // the descriptor, now
+  socket_of(beast::get_lowest_layer(*ws_))
+      .close(ignored);  // the descriptor, now
 
   if (actor_) {
     actors::socket_closed(actor_);
@@ -396,5 +426,8 @@ void ws_session::finish() {
   log()->info("conn={} batch={} peer={} {}", who_.connection_id, who_.batch_id,
               who_.peer, outcome_);
 }
+
+template class ws_session<tcp::socket>;
+template class ws_session<tls_stream>;
 
 }  // namespace batchcast::net

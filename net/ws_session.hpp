@@ -10,6 +10,9 @@
 // Threads: every member but the mutex-guarded executor is touched only on
 // the socket's strand. The client_socket calls and close() may come from
 // any thread; they post to the strand, in call order.
+//
+// `Layer` is what the WebSocket runs on: a bare tcp::socket, or a
+// tls_stream whose handshake http_session has done (see transport.hpp).
 #pragma once
 
 #include <array>
@@ -27,17 +30,19 @@
 #include <boost/beast/websocket/stream.hpp>
 #include <caf/actor.hpp>
 
-#include "actors/client_socket.hpp"
 #include "net/asio.hpp"
 #include "net/connection_limits.hpp"
 #include "net/frame_budget.hpp"
+#include "net/session_tracker.hpp"
+#include "net/transport.hpp"
 
 namespace batchcast::net {
 
 struct server_context;
 
-class ws_session : public actors::client_socket,
-                   public std::enable_shared_from_this<ws_session> {
+template <class Layer>
+class ws_session : public tracked_session,
+                   public std::enable_shared_from_this<ws_session<Layer>> {
  public:
   using upgrade_request = http::request<http::empty_body>;
 
@@ -49,7 +54,7 @@ class ws_session : public actors::client_socket,
   };
 
   // `slot` counts the connection under the caps until it is finished.
-  ws_session(tcp::socket socket, upgrade_request request,
+  ws_session(Layer layer, upgrade_request request,
              std::shared_ptr<server_context> context, identity who,
              connection_limits::slot slot);
   ~ws_session() override;
@@ -76,9 +81,11 @@ class ws_session : public actors::client_socket,
   // run this session's handlers: from the destructor, or from the server
   // once its threads have stopped. Later calls to the methods above are
   // then ignored.
-  void release_io();
+  void release_io() override;
 
  private:
+  using std::enable_shared_from_this<ws_session>::shared_from_this;
+
   enum class phase {
     waiting,    // the actor has not decided yet
     accepting,  // the WebSocket handshake is being written
@@ -117,7 +124,7 @@ class ws_session : public actors::client_socket,
   // Built without permessage-deflate support (the `false`): it is never
   // negotiated, since deflate state would cost far more per socket than
   // the ~25-byte message it could compress, and the stream is smaller.
-  std::optional<websocket::stream<tcp::socket, false>> ws_;
+  std::optional<websocket::stream<Layer, false>> ws_;
   std::optional<asio::steady_timer> timer_;
   std::optional<upgrade_request> request_;  // until the handshake
   std::shared_ptr<server_context> context_;
@@ -144,5 +151,8 @@ class ws_session : public actors::client_socket,
   // limit is enforced by the stream from the frame header, not by this.
   std::array<char, 128> discard_{};
 };
+
+extern template class ws_session<tcp::socket>;
+extern template class ws_session<tls_stream>;
 
 }  // namespace batchcast::net

@@ -98,9 +98,9 @@ struct internal_listener {
         io, "127.0.0.1", 0, "internal",
         [api, gate = gate, counters = counters](
             tcp::socket socket, std::uint64_t id, std::string peer) {
-          std::make_shared<api_session>(std::move(socket), api, gate,
-                                        api_limits{}, counters, id,
-                                        std::move(peer))
+          std::make_shared<api_session<plain_stream>>(
+              std::move(socket), nullptr, api, gate, api_limits{}, counters, id,
+              std::move(peer))
               ->start();
         });
     listening->start();

@@ -2,7 +2,11 @@
 serve` on free loopback ports, seeds it with `batchcast admin`, and hands
 the browser cases to status_page_test.js (Debian's chromium driven by
 playwright-core from npm). Also checks, over plain HTTP, what a browser
-cannot easily send: a foreign Host header and non-canonical paths.
+cannot easily send: a foreign Host header and non-canonical paths. Then
+the live page once more over https:// and wss://, on a second node whose
+public listener has a self-signed certificate made here with the openssl
+command line; that one browser run ignores certificate errors, since a
+test browser cannot be told to trust one CA.
 
 Usage: status_page_test.py PATH_TO_BATCHCAST ARTIFACT_DIR
 Screenshots are written to ARTIFACT_DIR and their paths printed.
@@ -92,19 +96,59 @@ def http_cases(node, cast):
             yield case.__name__, repr(error)
 
 
+def make_certificate(folder):
+    """A self-signed certificate for 127.0.0.1; returns (cert, key)."""
+    cert = os.path.join(folder, "server.pem")
+    key = os.path.join(folder, "server.key")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec",
+         "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", key, "-out", cert],
+        check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+class results:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def record(self, name, error):
+        if error is None:
+            self.passed += 1
+            print(f"PASS {name}", flush=True)
+        else:
+            self.failed += 1
+            print(f"FAIL {name}\n  {error}", flush=True)
+
+    def browse(self, setup, label):
+        """Runs status_page_test.js with `setup`; counts its lines."""
+        browser = subprocess.run(
+            ["node", os.path.join(HERE, "status_page_test.js"),
+             json.dumps(setup)],
+            cwd=HERE, capture_output=True, text=True, timeout=240)
+        sys.stdout.write(browser.stdout)
+        sys.stderr.write(browser.stderr)
+        lines = browser.stdout.splitlines()
+        self.passed += sum(1 for line in lines if line.startswith("PASS "))
+        self.failed += sum(1 for line in lines if line.startswith("FAIL "))
+        if browser.returncode != 0 and not any(
+                line.startswith("FAIL ") for line in lines):
+            self.record(f"browser_run_{label}",
+                        f"node exited {browser.returncode}")
+
+    def stop(self, node, label):
+        code = node.stop()
+        self.record(f"server_stops_cleanly_{label}",
+                    None if code == 0 else f"exit code {code}")
+        if self.failed:
+            print(node.read_log()[-4000:])
+
+
 def main():
     binary, artifacts = sys.argv[1], os.path.abspath(sys.argv[2])
     os.makedirs(artifacts, exist_ok=True)
-    passed = failed = 0
-
-    def record(name, error):
-        nonlocal passed, failed
-        if error is None:
-            passed += 1
-            print(f"PASS {name}", flush=True)
-        else:
-            failed += 1
-            print(f"FAIL {name}\n  {error}", flush=True)
+    outcome = results()
 
     ensure_playwright()
     with tempfile.TemporaryDirectory(prefix="batchcast-page-") as workdir:
@@ -113,32 +157,35 @@ def main():
         node.start()
         try:
             for name, error in http_cases(node, cast):
-                record(name, error)
-
-            setup = dict(cast, token=TOKEN, artifacts=artifacts,
-                         page_base=f"http://127.0.0.1:{node.public_port}",
-                         publish_base=f"http://127.0.0.1:{node.internal_port}")
-            browser = subprocess.run(
-                ["node", os.path.join(HERE, "status_page_test.js"),
-                 json.dumps(setup)],
-                cwd=HERE, capture_output=True, text=True, timeout=240)
-            sys.stdout.write(browser.stdout)
-            sys.stderr.write(browser.stderr)
-            lines = browser.stdout.splitlines()
-            passed += sum(1 for line in lines if line.startswith("PASS "))
-            failed += sum(1 for line in lines if line.startswith("FAIL "))
-            if browser.returncode != 0 and not any(
-                    line.startswith("FAIL ") for line in lines):
-                record("browser_run", f"node exited {browser.returncode}")
+                outcome.record(name, error)
+            outcome.browse(
+                dict(cast, token=TOKEN, artifacts=artifacts,
+                     page_base=f"http://127.0.0.1:{node.public_port}",
+                     publish_base=f"http://127.0.0.1:{node.internal_port}"),
+                "plain")
         finally:
-            code = node.stop()
-        record("server_stops_cleanly",
-               None if code == 0 else f"exit code {code}\n{node.read_log()}")
-        if failed:
-            print(node.read_log()[-4000:])
+            outcome.stop(node, "plain")
 
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    with tempfile.TemporaryDirectory(prefix="batchcast-page-tls-") as workdir:
+        cert, key = make_certificate(workdir)
+        node = Node(binary, workdir, SECRET_KEY,
+                    serve_args=["--tls-cert", cert, "--tls-key", key])
+        cast = seed(node)
+        node.start()
+        try:
+            outcome.browse(
+                dict(cast, token=TOKEN, artifacts=artifacts, label="https",
+                     ignore_certificate_errors=True,
+                     cases=["live_page_shows_completed_within_one_second",
+                            "page_without_session_cookie_is_403"],
+                     page_base=f"https://127.0.0.1:{node.public_port}",
+                     publish_base=f"http://127.0.0.1:{node.internal_port}"),
+                "https")
+        finally:
+            outcome.stop(node, "https")
+
+    print(f"{outcome.passed} passed, {outcome.failed} failed")
+    return 1 if outcome.failed else 0
 
 
 if __name__ == "__main__":
