@@ -12,9 +12,11 @@ import http.client
 import json
 import os
 import resource
+import signal
 import socket
 import sqlite3
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -33,6 +35,25 @@ def setting(name, default):
     """An integer size from BATCHCAST_FAULTS_<NAME>, else `default`."""
     value = os.environ.get("BATCHCAST_FAULTS_" + name)
     return int(value) if value else default
+
+
+def run_on_one_node(tests, name, serve_args=()):
+    """Runs each test(node, cast) against one `batchcast serve` (the
+    binary in argv[1]) with a seeded directory in a temporary folder;
+    kills the server afterwards, whatever state a test left it in, and
+    prints the tail of its log when a test failed. Returns the exit code."""
+    binary = os.path.abspath(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix=f"batchcast-{name}-") as workdir:
+        node = Node(binary, workdir, SECRET_KEY, serve_args=list(serve_args))
+        cast = Cast(node)
+        node.start()
+        try:
+            code = run_tests(tests, node, cast)
+        finally:
+            node.stop(signal.SIGKILL)
+        if code:
+            print("--- server log (tail) ---\n" + node.read_log()[-20000:])
+    return code
 
 
 def raise_fd_limit():

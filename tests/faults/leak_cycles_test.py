@@ -23,19 +23,16 @@ BATCHCAST_FAULTS_LEAK_PUBLISHES (5000 batches published; warm-up as many).
 """
 
 import asyncio
-import os
 import random
-import signal
 import sys
-import tempfile
 import threading
 import time
 import uuid
 
-from fault_support import (Cast, Node, Publisher, SECRET_KEY, close_frame,
-                           open_fds, raise_fd_limit, raw_upgrade, read_frame,
-                           rss_kib, run_tests, setting, source_addresses,
-                           upgrade_request, wait_until)
+from fault_support import (Publisher, close_frame, open_fds, raise_fd_limit,
+                           raw_upgrade, read_frame, rss_kib, run_on_one_node,
+                           setting, source_addresses, upgrade_request,
+                           wait_until)
 
 CYCLES = setting("LEAK_CYCLES", 20000)
 PUBLISHES = setting("LEAK_PUBLISHES", 5000)
@@ -210,22 +207,10 @@ def test_publishing_to_unwatched_batches_leaves_no_growth(node, cast):
 
 def main():
     raise_fd_limit()
-    binary = os.path.abspath(sys.argv[1])
-    with tempfile.TemporaryDirectory(prefix="batchcast-leaks-") as workdir:
-        node = Node(binary, workdir, SECRET_KEY,
-                    serve_args=["--log-level", "warn"])
-        cast = Cast(node)
-        node.start()
-        try:
-            code = run_tests(
-                [test_connection_cycles_leak_no_memory_or_descriptors,
-                 test_publishing_to_unwatched_batches_leaves_no_growth],
-                node, cast)
-        finally:
-            node.stop(signal.SIGKILL)
-        if code:
-            print("--- server log (tail) ---\n" + node.read_log()[-20000:])
-    return code
+    return run_on_one_node(
+        [test_connection_cycles_leak_no_memory_or_descriptors,
+         test_publishing_to_unwatched_batches_leaves_no_growth],
+        "leaks", serve_args=["--log-level", "warn"])
 
 
 if __name__ == "__main__":

@@ -12,19 +12,16 @@ Sizes: BATCHCAST_FAULTS_SIGTERM_SOCKETS (2000), BATCHCAST_FAULTS_SIGTERM_GRACE
 """
 
 import asyncio
-import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 import uuid
 
 import websockets
 
-from fault_support import (Cast, Node, Publisher, SECRET_KEY,
-                           raise_fd_limit, run_tests, setting,
-                           source_addresses, ws_headers)
+from fault_support import (Publisher, raise_fd_limit, run_on_one_node,
+                           setting, source_addresses, ws_headers)
 
 SOCKETS = setting("SIGTERM_SOCKETS", 2000)
 GRACE = setting("SIGTERM_GRACE", 10)
@@ -135,24 +132,13 @@ def test_sigterm_closes_every_socket_with_1001_and_exits_zero(node, cast):
 
 def main():
     raise_fd_limit()
-    binary = os.path.abspath(sys.argv[1])
-    with tempfile.TemporaryDirectory(prefix="batchcast-sigterm-") as workdir:
-        # Thousands of sockets from one or two loopback addresses: far
-        # over the default per-address cap, which is not what is tested.
-        node = Node(binary, workdir, SECRET_KEY, serve_args=[
-            "--shutdown-grace", str(GRACE), "--log-level", "warn",
-            "--max-connections-per-address", "0"])
-        cast = Cast(node)
-        node.start()
-        try:
-            code = run_tests(
-                [test_sigterm_closes_every_socket_with_1001_and_exits_zero],
-                node, cast)
-        finally:
-            node.stop(signal.SIGKILL)
-        if code:
-            print("--- server log (tail) ---\n" + node.read_log()[-20000:])
-    return code
+    # Thousands of sockets from one or two loopback addresses: far over
+    # the default per-address cap, which is not what is tested.
+    return run_on_one_node(
+        [test_sigterm_closes_every_socket_with_1001_and_exits_zero],
+        "sigterm", serve_args=["--shutdown-grace", str(GRACE),
+                               "--log-level", "warn",
+                               "--max-connections-per-address", "0"])
 
 
 if __name__ == "__main__":
