@@ -116,6 +116,7 @@ enum class handshake_outcome : std::size_t {
   header_too_large,    // 431
   unavailable,         // 503
   timeout,             // the request did not arrive within the deadline
+  tls_failed,          // the TLS handshake failed before any request
   other,               // any other status
 };
 
@@ -138,10 +139,10 @@ struct peer_state {
 
 struct metrics {
   // Public listener.
-  labeled_counter<11> handshakes{
+  labeled_counter<12> handshakes{
       {"accepted", "bad_request", "forbidden", "not_found",
        "method_not_allowed", "upgrade_required", "too_many_requests",
-       "header_too_large", "unavailable", "timeout", "other"}};
+       "header_too_large", "unavailable", "timeout", "tls_failed", "other"}};
   counter messages_sent;  // status messages written to a WebSocket
 
   // Internal listener and the publish path.

@@ -78,8 +78,11 @@ void http_session<Stream>::start() {
 template <class Stream>
 void http_session<Stream>::on_tls_handshake(error_code ec) {
   if (ec) {
-    if (ec == beast::error::timeout)
-      context_->counters->count_handshake(handshake_outcome::timeout);
+    // Counted, so that an operator sees clients refusing the certificate
+    // (or speaking plain HTTP to this port) without debug logs.
+    context_->counters->count_handshake(ec == beast::error::timeout
+                                            ? handshake_outcome::timeout
+                                            : handshake_outcome::tls_failed);
     tls_handshake_failed(connection_id_, peer_, ec);
     error_code ignored;
     socket_of(stream_).close(ignored);

@@ -135,6 +135,18 @@ def test_client_that_does_not_trust_the_certificate_fails_handshake(node, cast):
             continue
         raise AssertionError("the handshake succeeded without trust")
     assert https_get(node.public_port, cast["cert"], "/healthz")[0] == 200
+    # What an operator sees without debug logs.
+    assert tls_failures(node, cast["cert"]) >= 2
+
+
+def tls_failures(node, cert):
+    """batchcast_handshakes_total{outcome="tls_failed"} on /metrics."""
+    _, text = https_get(node.internal_port, cert, "/metrics")
+    name = 'batchcast_handshakes_total{outcome="tls_failed"} '
+    for line in text.splitlines():
+        if line.startswith(name):
+            return float(line[len(name):])
+    raise AssertionError("no tls_failed handshake count on /metrics")
 
 
 def test_plain_websocket_to_tls_port_fails_cleanly(node, cast):
