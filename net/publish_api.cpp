@@ -126,8 +126,10 @@ void publish_api::handle(const request& req, const std::string& peer,
 
   auto token = parse_bearer_token(req[http::field::authorization]);
   if (!token || !token_.matches(*token)) {
-    log()->warn("refused 401 peer={}: {} bearer token", peer,
-                token ? "wrong" : "missing");
+    if (auto held_back = refusals_logged_.admit())
+      log()->warn("refused 401 peer={}: {} bearer token{}", peer,
+                  token ? "wrong" : "missing",
+                  log_throttle::held_back_note(*held_back));
     auto answer = error(http::status::unauthorized,
                         "missing or wrong bearer token", version, keep_alive);
     answer.set(http::field::www_authenticate, "Bearer");
@@ -195,8 +197,10 @@ bool publish_api::handle_probe(const request& req, responder& respond) const {
   if (metrics_token_) {
     auto token = parse_bearer_token(req[http::field::authorization]);
     if (!token || !metrics_token_->matches(*token)) {
-      log()->warn("refused 401 /metrics: {} bearer token",
-                  token ? "wrong" : "missing");
+      if (auto held_back = refusals_logged_.admit())
+        log()->warn("refused 401 /metrics: {} bearer token{}",
+                    token ? "wrong" : "missing",
+                    log_throttle::held_back_note(*held_back));
       auto answer = error(http::status::unauthorized,
                           "missing or wrong bearer token", version, keep_alive);
       answer.set(http::field::www_authenticate, "Bearer");

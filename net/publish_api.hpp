@@ -18,6 +18,7 @@
 // requests and writes what it answers, so it can be tested alone.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -28,6 +29,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "actors/services.hpp"
+#include "common/log_throttle.hpp"
 #include "net/asio.hpp"
 #include "net/bearer_token.hpp"
 #include "net/probes.hpp"
@@ -90,6 +92,10 @@ class publish_api {
   bearer_token_check token_;
   std::optional<bearer_token_check> metrics_token_;
   std::size_t max_body_bytes_;
+  // Refused tokens are a client's doing: someone guessing thousands a
+  // second must not fill the disk with one line each. The 401s are all
+  // counted in batchcast_api_responses_total.
+  mutable log_throttle refusals_logged_{5, std::chrono::seconds{10}};
 };
 
 // "2026-12-04T15:41:40.123Z" for a unix time in milliseconds.
