@@ -18,6 +18,7 @@ service::~service() {
 }
 
 void service::start() {
+  claim_.emplace(settings_.runtime.state_db_path);
   actor_config_ = std::make_unique<caf::actor_system_config>();
   actors::register_message_types(*actor_config_);
   auto plan = plan_threads(settings_.network.io_threads,
@@ -102,6 +103,7 @@ void service::stop(std::chrono::milliseconds grace) {
     logger("app")->warn("waiting for {} actors to finish", left);
   system_.reset();
   actor_config_.reset();
+  claim_.reset();  // the state database is closed by now
   logger("app")->info("stopped");
 }
 

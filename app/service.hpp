@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "actors/cluster.hpp"
 #include "actors/services.hpp"
+#include "app/state_claim.hpp"
 #include "net/server.hpp"
 
 namespace batchcast::app {
@@ -63,6 +65,9 @@ class service {
   caf::expected<actors::services> open_services();
 
   service_settings settings_;
+  // Held from before the state database is opened until after it is
+  // closed (declared first, so destroyed last).
+  std::optional<state_claim> claim_;
   std::unique_ptr<caf::actor_system_config> actor_config_;
   std::unique_ptr<caf::actor_system> system_;
   actors::services actors_;

@@ -29,7 +29,7 @@ from prometheus_client.parser import text_string_to_metric_families
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from batchcast_node import Node, run_tests  # noqa: E402
+from batchcast_node import Node, free_port, run_tests  # noqa: E402
 
 SECRET = "operations-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -176,6 +176,35 @@ def test_database_files_are_private(root):
             node.stop()
     finally:
         os.umask(old_umask)
+
+
+def test_second_serve_on_one_state_database_is_refused(root):
+    # Both would acknowledge publishes, each delivering only to its own
+    # watchers: the second must refuse to start and say why.
+    binary = os.path.abspath(sys.argv[1])
+    first = Node(binary, tempfile.mkdtemp(dir=root), SECRET)
+    seed(first)
+    first.start()
+    try:
+        second = subprocess.run(
+            [binary, "serve", "--db", first.db,
+             "--secret-key-file", first.secret_file,
+             "--listen", f"127.0.0.1:{free_port()}",
+             "--internal-listen", f"127.0.0.1:{free_port()}"],
+            env=first.env, capture_output=True, text=True, timeout=30)
+        assert second.returncode != 0, second.stderr
+        assert "already served by another batchcast serve" in second.stderr
+        assert f"pid {first.process.pid}" in second.stderr, second.stderr
+        # The first is unharmed, and admin commands still work beside it.
+        assert urllib.request.urlopen(
+            f"http://127.0.0.1:{first.internal_port}/healthz",
+            timeout=5).status == 200
+        first.admin("org", "add", "Beside a running serve")
+    finally:
+        assert first.stop(signal.SIGKILL) is not None
+    # A claim dies with its process, kill -9 included.
+    first.start()
+    assert first.stop() == 0
 
 
 def get_with_token(port, path, token):
@@ -327,7 +356,9 @@ def main():
                           test_missing_or_unreadable_directory_file_is_not_ready,
                           test_not_ready_during_the_sigterm_grace,
                           test_json_logs_on_every_path,
-                          test_database_files_are_private], root)
+                          test_database_files_are_private,
+                          test_second_serve_on_one_state_database_is_refused],
+                         root)
 
 
 if __name__ == "__main__":
