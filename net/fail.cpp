@@ -18,6 +18,10 @@ bool is_normal_ending(const error_code& ec) {
          // A TLS client that closed the connection without saying so in
          // TLS first (no close_notify), as many do.
          ec == asio::ssl::error::stream_truncated ||
+         // A TLS alert or protocol error: the client's doing (with TLS
+         // 1.3 a client that does not trust the certificate says so only
+         // after the server's side of the handshake is done).
+         ec.category() == asio::error::get_ssl_category() ||
          // The client hung up halfway through its request: a tab closed
          // during the handshake, a port scanner. Nothing to act on.
          ec == http::error::partial_message;

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -119,6 +120,9 @@ void http_session<Stream>::on_read(error_code ec, std::size_t) {
   if (ec) {
     if (ec == beast::error::timeout)
       context_->counters->count_handshake(handshake_outcome::timeout);
+    else if (ec.category() == asio::error::get_ssl_category())
+      // A TLS 1.3 client refusing the certificate after the handshake.
+      context_->counters->count_handshake(handshake_outcome::tls_failed);
     fail(connection_id_, "reading upgrade request", ec);
     return;
   }

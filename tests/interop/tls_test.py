@@ -139,6 +139,13 @@ def test_client_that_does_not_trust_the_certificate_fails_handshake(node, cast):
     assert tls_failures(node, cast["cert"]) >= 2
 
 
+def wait_for(condition, what, limit=10):
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
 def tls_failures(node, cert):
     """batchcast_handshakes_total{outcome="tls_failed"} on /metrics."""
     _, text = https_get(node.internal_port, cert, "/metrics")
@@ -271,6 +278,22 @@ def test_publish_and_watch_commands_speak_tls(node, cast):
     assert untrusted.returncode == 2, untrusted
     assert "certificate verify failed" in untrusted.stderr, untrusted.stderr
     assert "--ca-file" in untrusted.stderr, untrusted.stderr
+
+    # The same refusal by a watcher: the client's doing, so the server
+    # notes it at debug and counts it, and warns about nothing.
+    failures_before = tls_failures(node, cast["cert"])
+    log_before = len(node.read_log())
+    refused = subprocess.run(
+        [node.binary, "watch", batch, "--url",
+         f"wss://localhost:{node.public_port}", "--origin",
+         "http://127.0.0.1", "--timeout", "10"],
+        env=env, capture_output=True, text=True, timeout=30)
+    assert refused.returncode != 0, refused
+    assert "certificate verify failed" in refused.stderr, refused.stderr
+    wait_for(lambda: tls_failures(node, cast["cert"]) > failures_before,
+             "the refused handshake to be counted")
+    new_lines = node.read_log()[log_before:].splitlines()
+    assert not [line for line in new_lines if " warning " in line], new_lines
 
 
 def wait_for_open_socket(node, cert):
