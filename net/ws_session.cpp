@@ -241,6 +241,11 @@ void ws_session<Layer>::on_read(error_code ec, std::size_t bytes) {
     outcome_ = "message too big (1009)";
   } else if (ec == websocket::error::bad_frame_payload) {
     outcome_ = "invalid UTF-8 in a text message (1007)";
+  } else if (ec == websocket::condition::protocol_violation) {
+    // Bad masking, reserved bits, a bad opcode: the client's doing, like
+    // the cases above, so the socket's end line (info) says it rather
+    // than one warning per connection any logged-in client could cause.
+    outcome_ = "protocol violation (1002): " + ec.message();
   } else if (ec == beast::error::timeout) {
     // While open: the client stopped answering pings. While closing: it
     // never answered our close frame.
