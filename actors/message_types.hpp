@@ -62,4 +62,17 @@ typename Inspector::result_type inspect(Inspector& f, auth_verdict& x) {
            x.organization_id, x.trusted_for, x.failure);
 }
 
+// What storage_actor answers a readiness probe once the state database
+// answered a read: whether a write could commit, and if not, how long the
+// node has seen another process hold the write lock.
+struct store_probe {
+  bool write_locked = false;
+  std::chrono::milliseconds locked_for{0};  // since first seen held
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, store_probe& x) {
+  return f(caf::meta::type_name("store_probe"), x.write_locked, x.locked_for);
+}
+
 }  // namespace batchcast::actors

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/atoms.hpp"
+#include "actors/message_types.hpp"
 #include "common/log.hpp"
 
 namespace batchcast::actors {
@@ -26,10 +27,11 @@ void log_change(self_ptr self, const readiness_report& report) {
     log()->info("ready again: state database and directory answer");
   else
     log()->warn(
-        "not ready state_store={} directory={}: /readyz answers 503 until "
-        "both answer within {} ms",
+        "not ready state_store={} directory={} ({}): /readyz answers 503 "
+        "until both answer within {} ms and the state database can take a "
+        "write",
         to_string(report.state_store), to_string(report.directory),
-        st.settings.probe_timeout.count());
+        describe_not_ready(report), st.settings.probe_timeout.count());
 }
 
 void finish_round(self_ptr self) {
@@ -38,6 +40,8 @@ void finish_round(self_ptr self) {
   readiness_report report;
   report.state_store = st.store.answer.value_or(probe_result::timeout);
   report.directory = st.directory.answer.value_or(probe_result::timeout);
+  if (report.state_store == probe_result::write_locked)
+    report.state_store_locked_for = st.store_locked_for;
   st.latest = report;
   st.latest_at = state::clock::now();
   log_change(self, report);
@@ -61,7 +65,9 @@ void on_answer(self_ptr self, state::dependency& which, probe_result result) {
 // Sends the probe unless the previous one is still on its way. The
 // request has no CAF timeout: its late answer must still clear
 // `outstanding`, while the round's own deadline decides "timeout".
-void ask(self_ptr self, state::dependency state::*member) {
+// `judge` turns the reply into the dependency's result.
+template <class Reply, class Judge>
+void ask(self_ptr self, state::dependency state::*member, Judge judge) {
   auto& which = self->state.*member;
   which.answer.reset();
   if (which.outstanding)
@@ -69,8 +75,8 @@ void ask(self_ptr self, state::dependency state::*member) {
   which.outstanding = true;
   self->request(which.target, caf::infinite, probe_atom::value)
       .then(
-          [self, member](bool) {
-            on_answer(self, self->state.*member, probe_result::ok);
+          [self, member, judge](Reply& reply) {
+            on_answer(self, self->state.*member, judge(reply));
           },
           [self, member](caf::error&) {
             on_answer(self, self->state.*member, probe_result::failed);
@@ -81,8 +87,13 @@ void start_round(self_ptr self) {
   auto& st = self->state;
   st.probing = true;
   ++st.round;
-  ask(self, &state::store);
-  ask(self, &state::directory);
+  ask<store_probe>(self, &state::store, [self](const store_probe& probe) {
+    if (!probe.write_locked)
+      return probe_result::ok;
+    self->state.store_locked_for = probe.locked_for;
+    return probe_result::write_locked;
+  });
+  ask<bool>(self, &state::directory, [](bool) { return probe_result::ok; });
   self->delayed_send(self, st.settings.probe_timeout,
                      probe_deadline_atom::value, st.round);
 }
@@ -97,8 +108,48 @@ const char* to_string(probe_result result) {
       return "failed";
     case probe_result::timeout:
       return "timeout";
+    case probe_result::write_locked:
+      return "write_locked";
   }
   return "failed";
+}
+
+std::string describe_not_ready(const readiness_report& report) {
+  std::string reasons;
+  auto add = [&reasons](const std::string& clause) {
+    if (!reasons.empty())
+      reasons += "; ";
+    reasons += clause;
+  };
+  switch (report.state_store) {
+    case probe_result::ok:
+      break;
+    case probe_result::write_locked:
+      add("state database write-locked by another process for " +
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                             report.state_store_locked_for)
+                             .count()) +
+          " s");
+      break;
+    case probe_result::failed:
+      add("state database failed a read");
+      break;
+    case probe_result::timeout:
+      add("state database did not answer in time");
+      break;
+  }
+  switch (report.directory) {
+    case probe_result::ok:
+      break;
+    case probe_result::failed:
+    case probe_result::write_locked:  // never reported for the directory
+      add("directory failed a read");
+      break;
+    case probe_result::timeout:
+      add("directory did not answer in time");
+      break;
+  }
+  return reasons;
 }
 
 caf::behavior readiness(self_ptr self, caf::actor store, caf::actor directory,

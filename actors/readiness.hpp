@@ -1,7 +1,9 @@
 // readiness: whether this node can do its work right now, for GET /readyz.
 // The node is ready when the state database and the directory each answer
 // a real probe (storage_actor's and directory_reader's probe_atom) within
-// `probe_timeout`.
+// `probe_timeout`, and the state database could take a write: another
+// process holding its write lock (a long `BEGIN IMMEDIATE`) leaves reads
+// working but every publish waiting, so it makes the node not ready.
 //
 // Messages and replies:
 //
@@ -20,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -35,14 +38,20 @@ enum class probe_result : std::uint8_t {
   ok,       // answered in time
   failed,   // answered with an error
   timeout,  // no answer within the probe timeout
+  // The state database answered, but another process holds its write
+  // lock: publishes cannot commit.
+  write_locked,
 };
 
-// "ok", "failed" or "timeout".
+// "ok", "failed", "timeout" or "write_locked".
 const char* to_string(probe_result result);
 
 struct readiness_report {
   probe_result state_store = probe_result::timeout;
   probe_result directory = probe_result::timeout;
+  // While state_store is write_locked: how long the node has seen the
+  // lock held (at least; it may have been taken earlier).
+  std::chrono::milliseconds state_store_locked_for{0};
 
   bool ready() const {
     return state_store == probe_result::ok && directory == probe_result::ok;
@@ -51,9 +60,15 @@ struct readiness_report {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, readiness_report& x) {
-  return f(caf::meta::type_name("readiness_report"), x.state_store,
-           x.directory);
+  return f(caf::meta::type_name("readiness_report"), x.state_store, x.directory,
+           x.state_store_locked_for);
 }
+
+// Why a report is not ready, in words an operator can act on, one clause
+// per dependency that is not ok, e.g. "state database write-locked by
+// another process for 7 s". Names no file, host or error message (those
+// are in the log). Empty when the report is ready.
+std::string describe_not_ready(const readiness_report& report);
 
 struct readiness_settings {
   std::chrono::milliseconds probe_timeout{std::chrono::seconds{1}};
@@ -71,6 +86,7 @@ struct readiness_state {
 
   dependency store;
   dependency directory;
+  std::chrono::milliseconds store_locked_for{0};  // in the current round
   readiness_settings settings;
 
   std::optional<readiness_report> latest;

@@ -354,6 +354,7 @@ void register_message_types(caf::actor_system_config& config) {
   config.add_message_type<session_lookup>("batchcast::session_lookup");
   config.add_message_type<auth_verdict>("batchcast::auth_verdict");
   config.add_message_type<readiness_report>("batchcast::readiness_report");
+  config.add_message_type<store_probe>("batchcast::store_probe");
   // CAF 0.17.6's add_error_category<T> does not compile (its renderer
   // lambda has the wrong signature), so the renderer is given directly.
   config.add_error_category(

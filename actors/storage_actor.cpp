@@ -55,6 +55,8 @@ void wait_for_lock(self_ptr self, pending_saves batch, const char* why) {
   std::move(st.pending.begin(), st.pending.end(), std::back_inserter(waiting));
   st.pending = std::move(waiting);
 
+  if (!st.write_locked_since)
+    st.write_locked_since = now;
   if (!st.waiting_for_lock)
     log()->warn(
         "state database locked by another connection path={}; saves wait up "
@@ -112,6 +114,7 @@ void commit_pending(self_ptr self, lock_wait how) {
     if (st.waiting_for_lock)
       log()->info("state database writable again path={}", st.path);
     st.waiting_for_lock = false;
+    st.write_locked_since.reset();
     log()->debug("committed records={} path={}", batch.size(), st.path);
   } catch (const storage::storage_error& e) {
     if (e.lock_timed_out() && how == lock_wait::brief)
@@ -206,12 +209,24 @@ caf::behavior storage_actor(self_ptr self,
         return promise;
       },
       [self](commit_atom) { commit_pending(self, lock_wait::brief); },
-      [self](probe_atom) -> caf::result<bool> {
+      [self](probe_atom) -> caf::result<store_probe> {
         // Not logged here: readiness logs when the answer changes, which
         // a probe every second would otherwise drown.
+        auto& st = self->state;
         try {
-          self->state.store->check();
-          return true;
+          st.store->check();
+          // Reads go on under another process's write lock (WAL), so only
+          // a write attempt tells whether publishes could commit.
+          auto now = std::chrono::steady_clock::now();
+          if (st.store->write_lock_available(brief_lock_wait)) {
+            st.write_locked_since.reset();
+            return store_probe{};
+          }
+          if (!st.write_locked_since)
+            st.write_locked_since = now;
+          return store_probe{
+              true, std::chrono::duration_cast<std::chrono::milliseconds>(
+                        now - *st.write_locked_since)};
         } catch (const std::exception& e) {
           return make_error(errc::storage_failed, e.what());
         }

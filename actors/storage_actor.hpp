@@ -21,10 +21,14 @@
 //   (flush_atom) -> caf::unit_t
 //       Once every save received before it is committed (shutdown).
 //
-//   (probe_atom) -> bool
-//       true once the state database answered a real read (readiness);
-//       errc::storage_failed when it did not. Queued behind any commit in
-//       progress, so a stuck disk shows as a probe that does not return.
+//   (probe_atom) -> store_probe
+//       Once the state database answered a real read (readiness): whether
+//       a write could commit now, found by beginning an empty write
+//       transaction that waits only briefly for the lock, and since when
+//       another process has been seen holding that lock.
+//       errc::storage_failed when the read failed. Queued behind any
+//       commit in progress, so a stuck disk shows as a probe that does not
+//       return.
 //
 //   (ensure_batch_atom, std::string batch_id, std::string organization_id)
 //       -> bool
@@ -48,6 +52,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,6 +92,9 @@ struct storage_state {
   bool commit_scheduled = false;
   // The last commit found the write lock taken; a retry is on its way.
   bool waiting_for_lock = false;
+  // When a commit or a probe first found another process holding the
+  // write lock; empty once a commit or a probe got it.
+  std::optional<std::chrono::steady_clock::time_point> write_locked_since;
 
   const char* name = "batchcast.storage";
 };

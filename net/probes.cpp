@@ -16,7 +16,8 @@ probe_answer readiness_answer(const actors::readiness_report& report) {
   nlohmann::json body{{"status", "not_ready"},
                       {"checks",
                        {{"state_store", actors::to_string(report.state_store)},
-                        {"directory", actors::to_string(report.directory)}}}};
+                        {"directory", actors::to_string(report.directory)}}},
+                      {"reason", actors::describe_not_ready(report)}};
   answer.status = http::status::service_unavailable;
   answer.body = body.dump();
   return answer;

@@ -4,10 +4,13 @@
 //   GET /readyz   200 {"status":"ready"} when the state database and the
 //                 directory answer (see actors/readiness.hpp); otherwise
 //                 503 {"status":"not_ready","checks":{"state_store":"ok",
-//                 "directory":"timeout"}} (each check "ok", "failed" or
-//                 "timeout"), or 503 {"status":"shutting_down"} once the
-//                 server is stopping. Details stay in the log: the body
-//                 names no file, host or error message.
+//                 "directory":"timeout"},"reason":"directory did not
+//                 answer in time"} (each check "ok", "failed", "timeout",
+//                 or for the state store "write_locked"; the reason in
+//                 words, see actors::describe_not_ready), or 503
+//                 {"status":"shutting_down"} once the server is stopping.
+//                 Details stay in the log: the body names no file, host or
+//                 error message.
 //   GET /metrics  Prometheus text (internal listener only).
 //
 // /healthz (200 while the process serves at all) is answered by each

@@ -130,6 +130,26 @@ void state_store::check() {
   impl_->db.query_text("SELECT count(*) FROM sqlite_master");
 }
 
+bool state_store::write_lock_available(std::chrono::milliseconds lock_wait) {
+  bool available = true;
+  impl_->db.set_busy_timeout(lock_wait);
+  try {
+    // Rolled back when the guard goes: an empty transaction writes nothing.
+    sqlite_transaction attempt{impl_->db};
+  } catch (const storage_error& e) {
+    if (!e.lock_timed_out()) {
+      impl_->db.set_busy_timeout(default_busy_timeout);
+      throw;
+    }
+    available = false;
+  } catch (...) {
+    impl_->db.set_busy_timeout(default_busy_timeout);
+    throw;
+  }
+  impl_->db.set_busy_timeout(default_busy_timeout);
+  return available;
+}
+
 std::optional<batch_record> state_store::load(const std::string& batch_id) {
   return impl_->load(batch_id);
 }

@@ -56,6 +56,12 @@ class state_store {
   // answer a query. Throws storage_error when it does not.
   void check();
 
+  // Whether a write could commit now: begins a write transaction, waiting
+  // at most `lock_wait` for the write lock, and rolls it back at once
+  // (nothing is written). False when another connection held the lock for
+  // all of `lock_wait`; throws storage_error for any other failure.
+  bool write_lock_available(std::chrono::milliseconds lock_wait);
+
   // The schema version this build writes.
   static int schema_version();
 

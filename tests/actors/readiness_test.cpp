@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/sqlite_db.hpp"
 #include "tests/actors/actors_fixture.hpp"
 
 using namespace batchcast::actors;
@@ -84,6 +85,34 @@ BOOST_AUTO_TEST_CASE(a_failing_directory_is_reported_until_it_recovers) {
 
   directory->failing = false;
   BOOST_CHECK(eventually([&] { return ask(system, running).ready(); }, 20s));
+}
+
+BOOST_AUTO_TEST_CASE(a_write_locked_state_database_is_not_ready_until_freed) {
+  BOOST_REQUIRE(eventually([&] { return ask(system, running).ready(); }));
+  std::optional<batchcast::storage::sqlite_connection> other_process;
+  other_process.emplace(db_path, batchcast::storage::open_mode::read_write);
+  other_process->exec("BEGIN IMMEDIATE");
+
+  // Reads still answer (WAL), yet the node is not ready: publishes would
+  // wait. The report says for how long the lock has been seen held.
+  std::optional<readiness_report> locked;
+  BOOST_CHECK(eventually(
+      [&] {
+        locked = ask(system, running);
+        return locked->state_store == probe_result::write_locked &&
+               locked->state_store_locked_for >= 1s;
+      },
+      20s));
+  BOOST_REQUIRE(locked);
+  BOOST_CHECK(!locked->ready());
+  BOOST_CHECK(locked->directory == probe_result::ok);
+  BOOST_TEST(describe_not_ready(*locked).find(
+                 "state database write-locked by another process for") == 0);
+
+  other_process->exec("ROLLBACK");
+  other_process.reset();
+  BOOST_CHECK(eventually([&] { return ask(system, running).ready(); }, 20s));
+  BOOST_TEST(describe_not_ready(ask(system, running)).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,13 +13,22 @@ answered 200 as soon as its commit goes through; a publish that has waited
 publish waits, then 200) and a 12 s lock, longer than two limits (503s,
 each within 5 s and a little; the producer retries after the lock).
 
+Readiness follows the lock: `/readyz` answers 503 with the check
+`write_locked` and a reason naming how long the lock has been held within
+a few seconds of the lock being taken (reads still work, so only a write
+attempt can tell), each probe answered at once, and 200 again soon after
+the lock clears.
+
 Usage: locked_db_test.py PATH_TO_BATCHCAST
 Sizes: BATCHCAST_FAULTS_LOCK_WATCHERS (40 open sockets, and as many new
 handshakes and publishes during the lock).
 """
 
 import asyncio
+import http.client
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -195,9 +204,85 @@ def test_long_lock_publishes_answer_503_in_time(node, cast):
     assert any(code == 503 for code, _ in answers), summary(answers)
 
 
+# /readyz reuses an answer for 1 s and probes within 1 s more: a change
+# shows within this, with room for a loaded machine.
+READINESS_LAG = 4.0
+# A probe is answered within this while the database is locked.
+READYZ_DEADLINE = 1.5
+
+
+def readyz(node):
+    """(status, decoded body, seconds the answer took)."""
+    started = time.monotonic()
+    connection = http.client.HTTPConnection("127.0.0.1", node.internal_port,
+                                            timeout=10)
+    try:
+        connection.request("GET", "/readyz")
+        response = connection.getresponse()
+        body = json.loads(response.read())
+    finally:
+        connection.close()
+    return response.status, body, time.monotonic() - started
+
+
+def test_readiness_says_write_locked_while_the_lock_is_held(node, cast):
+    hold = 8.0
+    status, body, _ = readyz(node)
+    assert status == 200, (status, body)
+
+    holder = LockHolder(node.db, hold)
+    seen = []  # (seconds into the lock, status, body, answer seconds)
+    try:
+        while time.monotonic() < holder.locked_at + hold - 0.3:
+            status, body, took = readyz(node)
+            seen.append((time.monotonic() - holder.locked_at, status, body,
+                         took))
+            time.sleep(0.25)
+        released_at = holder.wait_released()
+    finally:
+        holder.kill()
+    ready_again = None
+    while time.monotonic() < released_at + 2 * READINESS_LAG:
+        status, body, _ = readyz(node)
+        if status == 200:
+            ready_again = time.monotonic() - released_at
+            break
+        time.sleep(0.1)
+
+    slowest = max(took for _, _, _, took in seen)
+    assert slowest <= READYZ_DEADLINE, f"/readyz took {slowest:.2f} s"
+    locked = [(at, body) for at, status, body, _ in seen
+              if status == 503 and
+              body.get("checks", {}).get("state_store") == "write_locked"]
+    assert locked, f"never write_locked: {seen}"
+    first_at = locked[0][0]
+    assert first_at <= READINESS_LAG, \
+        f"not ready only {first_at:.2f} s into the lock"
+    # Once not ready, it stays so while the lock is held.
+    assert all(status == 503 for at, status, _, _ in seen if at >= first_at), seen
+    held_for = []
+    for _, body in locked:
+        found = re.fullmatch(r"state database write-locked by another "
+                             r"process for (\d+) s", body.get("reason", ""))
+        assert found, body
+        assert body["checks"]["directory"] == "ok", body
+        held_for.append(int(found.group(1)))
+    assert held_for == sorted(held_for) and held_for[-1] >= 3, held_for
+    assert ready_again is not None and ready_again <= READINESS_LAG, \
+        f"still not ready {2 * READINESS_LAG} s after the lock cleared"
+    log = node.read_log()
+    assert "not ready state_store=write_locked" in log, log[-3000:]
+    assert "ready again" in log, log[-3000:]
+    print(f"  readiness: 503 write_locked {first_at:.2f} s into an "
+          f"{hold:.0f} s lock, up to \"{locked[-1][1]['reason']}\"; "
+          f"slowest probe {slowest:.2f} s; 200 again {ready_again:.2f} s "
+          f"after release", flush=True)
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
-    tests = [test_short_lock_publishes_wait_and_succeed,
+    tests = [test_readiness_says_write_locked_while_the_lock_is_held,
+             test_short_lock_publishes_wait_and_succeed,
              test_long_lock_publishes_answer_503_in_time]
     with tempfile.TemporaryDirectory(prefix="batchcast-locked-") as workdir:
         node = Node(binary, workdir, SECRET_KEY)

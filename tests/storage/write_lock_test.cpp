@@ -85,4 +85,21 @@ BOOST_AUTO_TEST_CASE(ensure_batch_of_an_existing_batch_needs_no_write_lock) {
   BOOST_TEST(seconds_since(start) < 1.0);
 }
 
+BOOST_AUTO_TEST_CASE(write_lock_available_says_no_while_another_holds_it) {
+  BOOST_TEST(store.write_lock_available(milliseconds{20}));
+  {
+    write_lock_holder holder{path};
+    auto start = steady_clock::now();
+    BOOST_TEST(!store.write_lock_available(milliseconds{20}));
+    BOOST_TEST(seconds_since(start) < 1.0);
+    // Reads still work meanwhile (WAL): only writes are stuck.
+    BOOST_CHECK_NO_THROW(store.check());
+  }
+  BOOST_TEST(store.write_lock_available(milliseconds{20}));
+  // The attempt wrote nothing and left no transaction open: a save that
+  // waits the default busy timeout goes through at once.
+  store.save_all({{batch_id, batch_status::completed, 1000, "node"}});
+  BOOST_TEST(store.load(batch_id).has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
