@@ -1,6 +1,7 @@
 #include "app/connection_caps.hpp"
 
 #include <limits>
+#include <string>
 
 #include <sys/resource.h>
 
@@ -22,14 +23,16 @@ std::size_t fit_to_file_limit(std::size_t requested, bool set_by_operator) {
       limit.rlim_cur == RLIM_INFINITY)
     return requested;
   auto allowed = connections_within(limit.rlim_cur);
-  if (requested <= allowed)
+  // 0 asks for no cap, which the descriptors cannot give either.
+  if (requested != 0 && requested <= allowed)
     return requested;
   logger("app")->log(
       set_by_operator ? spdlog::level::warn : spdlog::level::info,
       "--max-connections {} is more than the open file limit ({}) allows; "
       "capping public connections at {} (raise LimitNOFILE or ulimit -n to "
       "allow more)",
-      requested, static_cast<std::uint64_t>(limit.rlim_cur), allowed);
+      requested == 0 ? std::string{"0 (no cap)"} : std::to_string(requested),
+      static_cast<std::uint64_t>(limit.rlim_cur), allowed);
   return allowed;
 }
 

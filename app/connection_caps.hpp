@@ -10,7 +10,10 @@ namespace batchcast::app {
 
 // Descriptors kept back from the public listener: the databases and their
 // WAL files, the publish API's connections, the cluster's links, logs, and
-// connections over the caps while their 503 is written.
+// up to 64 connections over the caps while their 503 is written
+// (connection_limits::caps::max_refusing; more are closed at accept). With
+// a limit of 512 or less the reserve is half the limit, and below about
+// 256 those 64 leave little of it.
 inline constexpr std::uint64_t reserved_descriptors = 256;
 
 // The most public connections an open file limit leaves room for: the
@@ -18,7 +21,8 @@ inline constexpr std::uint64_t reserved_descriptors = 256;
 std::size_t connections_within(std::uint64_t open_file_limit);
 
 // `requested` lowered to connections_within() of the process's current
-// open file limit (RLIMIT_NOFILE, soft) when it is above, with a line
+// open file limit (RLIMIT_NOFILE, soft) when it is above (0, no cap, is
+// above any), with a line
 // naming both numbers; otherwise `requested` unchanged. The line is a
 // warning when the operator set the cap (`set_by_operator`), since what
 // they asked for cannot be had; for the default it is information.

@@ -80,10 +80,17 @@ connection_limits::slot connection_limits::try_acquire(
       // Map nodes stay put until erased, and this one is not erased while
       // a slot counts in it.
       result.address_ = &*entry;
-    } else if (entry->second == 0) {
-      by_address_.erase(entry);
+    } else {
+      if (entry->second == 0)
+        by_address_.erase(entry);
+      if (refusing_ < caps_.max_refusing) {
+        ++refusing_;
+        result.owner_ = this;
+      } else {
+        ++unreported_closed_;
+      }
     }
-    if (unreported_process_ + unreported_per_address_ > 0)
+    if (unreported_process_ + unreported_per_address_ + unreported_closed_ > 0)
       summary = summary_due_locked(now_(), false);
   }
   if (!summary.empty())
@@ -95,12 +102,16 @@ void connection_limits::release(slot& counted) {
   std::string summary;
   {
     std::lock_guard<std::mutex> guard{mutex_};
-    --open_;
-    if (counted.address_ && --counted.address_->second == 0) {
-      auto address = counted.address_->first;
-      by_address_.erase(address);
+    if (counted.refused_by_ != limit_reached::none) {
+      --refusing_;
+    } else {
+      --open_;
+      if (counted.address_ && --counted.address_->second == 0) {
+        auto address = counted.address_->first;
+        by_address_.erase(address);
+      }
     }
-    if (unreported_process_ + unreported_per_address_ > 0)
+    if (unreported_process_ + unreported_per_address_ + unreported_closed_ > 0)
       summary = summary_due_locked(now_(), false);
   }
   if (!summary.empty())
@@ -148,7 +159,8 @@ void connection_limits::refused(limit_reached which, std::string_view peer) {
 std::string connection_limits::summary_due_locked(clock::time_point now,
                                                   bool force) {
   auto unreported = unreported_process_ + unreported_per_address_;
-  if (unreported == 0 || (!force && now < counting_since_ + report_interval))
+  if (unreported + unreported_closed_ == 0 ||
+      (!force && now < counting_since_ + report_interval))
     return {};
   // The span the count covers ends at the last refusal, which may be long
   // before a summary flushed by a later connection.
@@ -160,8 +172,13 @@ std::string connection_limits::summary_due_locked(clock::time_point now,
               std::to_string(unreported_per_address_) +
               " at --max-connections-per-address); " + std::to_string(open_) +
               " open now";
+  if (unreported_closed_ > 0)
+    line += "; " + std::to_string(unreported_closed_) +
+            " more connections closed unanswered at accept, " +
+            std::to_string(caps_.max_refusing) + " refusals being answered";
   unreported_process_ = 0;
   unreported_per_address_ = 0;
+  unreported_closed_ = 0;
   counting_since_ = now;
   return line;
 }
@@ -169,6 +186,11 @@ std::string connection_limits::summary_due_locked(clock::time_point now,
 std::size_t connection_limits::open() const {
   std::lock_guard<std::mutex> guard{mutex_};
   return open_;
+}
+
+std::size_t connection_limits::refusing() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return refusing_;
 }
 
 std::size_t connection_limits::open_from(

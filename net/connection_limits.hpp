@@ -7,7 +7,12 @@
 // as usual and an upgrade (or status page) is answered 503, so a browser
 // sees a proper HTTP answer. Those refusals are logged once at the start
 // of a burst and then summarized at most every `report_interval`, never
-// one line per refused socket.
+// one line per refused socket. Only `max_refusing` such connections are
+// held open at once (each holds a descriptor until its request is read
+// and answered); beyond that a connection over a cap is closed at accept
+// without an answer, so a flood of connections cannot use more than
+// max_connections + max_refusing descriptors and starve the internal
+// listener, the databases or the cluster of theirs.
 //
 // Behind a reverse proxy every client has the proxy's address, and the
 // per-address cap then caps the proxy as a whole; such deployments set it
@@ -31,7 +36,7 @@
 
 namespace batchcast::net {
 
-// Which cap turned a connection away.
+// Which cap turned a connection away (the same for one closed at accept).
 enum class limit_reached {
   none,         // not refused
   process,      // max_connections open in the whole process
@@ -45,6 +50,9 @@ class connection_limits {
   struct caps {
     std::size_t max_connections = 50000;  // 0: no cap
     std::size_t max_per_address = 1000;   // 0: no cap
+    // Connections over a cap held open while their 503 is written; more
+    // are closed at accept. 0: every one is closed at accept.
+    std::size_t max_refusing = 64;
   };
 
   // At most one summary line per interval while refusals go on; a
@@ -52,7 +60,9 @@ class connection_limits {
   static constexpr std::chrono::seconds report_interval{10};
 
   // One counted connection, released when destroyed or release()d.
-  // Move-only. A refused slot counts nothing and tells which cap refused.
+  // Move-only. A refused slot tells which cap refused; it counts among the
+  // refusals being answered, or, when too many are, says to close the
+  // socket at once (closes_at_once).
   class slot {
    public:
     slot() = default;
@@ -62,8 +72,16 @@ class connection_limits {
     slot& operator=(const slot&) = delete;
     ~slot() { release(); }
 
-    explicit operator bool() const { return owner_ != nullptr; }
+    // True for a connection within the caps.
+    explicit operator bool() const {
+      return owner_ != nullptr && refused_by_ == limit_reached::none;
+    }
     limit_reached refused_by() const { return refused_by_; }
+    // Refused, and max_refusing refusals are being answered already: the
+    // caller closes the socket without reading or answering anything.
+    bool closes_at_once() const {
+      return owner_ == nullptr && refused_by_ != limit_reached::none;
+    }
 
     void release();
 
@@ -100,6 +118,8 @@ class connection_limits {
   // Connections counted right now, in all and from one address.
   std::size_t open() const;
   std::size_t open_from(const asio::ip::address& address) const;
+  // Connections over a cap held open right now while they are answered.
+  std::size_t refusing() const;
 
  private:
   void release(slot& counted);
@@ -114,6 +134,7 @@ class connection_limits {
   mutable std::mutex mutex_;
   std::size_t open_ = 0;
   std::unordered_map<asio::ip::address, std::size_t> by_address_;
+  std::size_t refusing_ = 0;
 
   // The current burst of refusals, if any.
   bool in_burst_ = false;
@@ -121,6 +142,7 @@ class connection_limits {
   clock::time_point counting_since_;  // of the unreported refusals
   std::size_t unreported_process_ = 0;
   std::size_t unreported_per_address_ = 0;
+  std::size_t unreported_closed_ = 0;  // closed at accept, unanswered
 };
 
 // The address connections from `address` are counted under: an

@@ -150,6 +150,10 @@ void server::start() {
         if (ec)
           return;  // gone already
         auto slot = context->limits.try_acquire(peer_address);
+        // Too many refusals are being answered already: closing the socket
+        // here keeps the flood's descriptors bounded.
+        if (slot.closes_at_once())
+          return;
         if (tls)
           std::make_shared<http_session<tls_stream>>(
               std::move(socket), tls.get(), context, id, std::move(peer),

@@ -28,10 +28,13 @@ BOOST_AUTO_TEST_CASE(cap_above_the_open_file_limit_is_lowered) {
 
   auto fitted = fit_to_file_limit(50000, true);
   auto kept = fit_to_file_limit(100, true);
+  auto uncapped = fit_to_file_limit(0, true);
   ::setrlimit(RLIMIT_NOFILE, &saved);
 
   BOOST_TEST(fitted == 600 - reserved_descriptors);
   BOOST_TEST(kept == 100u);
+  // "No cap" would let public sockets take every descriptor.
+  BOOST_TEST(uncapped == 600 - reserved_descriptors);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -33,7 +33,7 @@ class Node:
     """One batchcast process. `serve_args` are extra flags for `serve`."""
 
     def __init__(self, binary, workdir, secret_key, serve_args=(), env=None,
-                 node_name="interop"):
+                 node_name="interop", preexec_fn=None):
         self.binary = binary
         self.workdir = workdir
         self.db = os.path.join(workdir, "state.db")
@@ -42,6 +42,8 @@ class Node:
             f.write(secret_key + "\n")
         self.serve_args = list(serve_args)
         self.node_name = node_name
+        # Runs in the child before exec, e.g. to lower its resource limits.
+        self.preexec_fn = preexec_fn
         self.env = dict(os.environ, BATCHCAST_PUBLISH_TOKEN=TOKEN, **(env or {}))
         self.process = None
         self.log = None
@@ -64,7 +66,8 @@ class Node:
              "--listen", f"127.0.0.1:{self.public_port}",
              "--internal-listen", f"127.0.0.1:{self.internal_port}",
              "--node-name", self.node_name, *self.serve_args],
-            env=self.env, stdout=self.log, stderr=self.log)
+            env=self.env, stdout=self.log, stderr=self.log,
+            preexec_fn=self.preexec_fn)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:

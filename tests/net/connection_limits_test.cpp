@@ -95,6 +95,46 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(connection_limits_logging, limits_fixture)
 
+BOOST_AUTO_TEST_CASE(refusals_beyond_max_refusing_are_closed_at_accept) {
+  connection_limits small{
+      {1, 0, 2},
+      [this](const std::string& line) { lines.push_back(line); },
+      [this] { return now; }};
+  auto counted = small.try_acquire(address("10.0.0.2"));
+  BOOST_REQUIRE(static_cast<bool>(counted));
+  auto first = small.try_acquire(address("10.0.0.3"));
+  auto second = small.try_acquire(address("10.0.0.4"));
+  auto third = small.try_acquire(address("10.0.0.5"));
+  for (auto* answered : {&first, &second}) {
+    BOOST_TEST(!*answered);
+    BOOST_TEST(!answered->closes_at_once());
+    BOOST_TEST((answered->refused_by() == limit_reached::process));
+  }
+  BOOST_TEST(!third);
+  BOOST_TEST(third.closes_at_once());
+  BOOST_TEST(small.refusing() == 2u);
+  BOOST_TEST(small.open() == 1u);
+
+  // Once a refusal has been answered, the next one is answered again.
+  first.release();
+  BOOST_TEST(small.refusing() == 1u);
+  auto fourth = small.try_acquire(address("10.0.0.6"));
+  BOOST_TEST(!fourth.closes_at_once());
+  BOOST_TEST(small.refusing() == 2u);
+
+  // The ones closed unanswered show in the next summary.
+  small.refused(second.refused_by(), "10.0.0.4:40000");
+  now += connection_limits::report_interval + 1s;
+  small.refused(fourth.refused_by(), "10.0.0.6:40000");
+  auto closed = small.try_acquire(address("10.0.0.7"));
+  BOOST_TEST(closed.closes_at_once());
+  now += connection_limits::report_interval + 1s;
+  counted.release();
+  BOOST_REQUIRE(!lines.empty());
+  BOOST_TEST(lines.back().find("closed unanswered at accept") !=
+             std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_burst_of_refusals_is_one_line_then_a_summary) {
   std::vector<connection_limits::slot> held;
   for (int i = 0; i < 3; ++i)

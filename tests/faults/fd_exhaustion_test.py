@@ -1,0 +1,182 @@
+"""A flood of public connections against a process near its open file
+limit: the internal listener (publish API, /readyz, /metrics) must keep
+working, and the accept loops must not spin.
+
+The server runs with RLIMIT_NOFILE lowered (set in the child before exec)
+and a long --upgrade-timeout, so connections over the cap that never send
+a request would hold their descriptors for a minute if nothing bounded
+them. A watcher connects first; then the flood opens twice as many idle
+public connections as the limit, from many source addresses, and keeps
+them open. Meanwhile: the server's descriptors stay below the limit with
+room to spare, a publish on the internal listener gets 200 within a few
+seconds and reaches the watcher, /readyz and /metrics answer 200, and the
+server's CPU stays low.
+
+Usage: fd_exhaustion_test.py PATH_TO_BATCHCAST
+Sizes: BATCHCAST_FAULTS_FD_LIMIT (512: the server's open file limit);
+the flood is twice that.
+"""
+
+import asyncio
+import errno
+import os
+import re
+import resource
+import signal
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+
+import websockets
+
+from fault_support import (TOKEN, Cast, Node, Publisher, SECRET_KEY,
+                           bound_socket, open_fds, raise_fd_limit, run_tests,
+                           setting, source_addresses, wait_until, ws_headers)
+
+FD_LIMIT = setting("FD_LIMIT", 512)  # the server's open file limit
+# The descriptors a publish, a probe and a scrape need beyond the flood's.
+HEADROOM = 64
+# Answers on the internal listener come within this during the flood.
+ANSWER_DEADLINE = 5.0
+# Server CPU while the flood sits idle: a spinning accept loop would use a
+# whole core.
+MAX_CPU_SHARE = 0.2
+COMPLETED = '{"status":"completed"}'
+
+
+def lower_fd_limit():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, FD_LIMIT))
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of the process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def open_flood(node, count):
+    """`count` TCP connections to the public port that send nothing,
+    spread over source addresses; returns the sockets."""
+    sources = source_addresses(max(1, count // 200))
+    sockets = []
+    for i in range(count):
+        s = bound_socket(sources[i % len(sources)])
+        err = s.connect_ex(("127.0.0.1", node.public_port))
+        assert err in (0, errno.EINPROGRESS), os.strerror(err)
+        sockets.append(s)
+    return sockets
+
+
+def get(node, path):
+    """(status, seconds) of a GET on the internal listener."""
+    started = time.monotonic()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{node.internal_port}{path}",
+        headers={"Authorization": f"Bearer {TOKEN}"})
+    try:
+        with urllib.request.urlopen(request,
+                                    timeout=ANSWER_DEADLINE) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as e:
+        status = e.code
+    return status, time.monotonic() - started
+
+
+async def run_flood(node, cast):
+    batch = str(uuid.uuid4())
+    publisher = Publisher(node, timeout=ANSWER_DEADLINE)
+    code, _ = publisher.publish(batch, "processing", cast.org)
+    assert code == 200, code
+    publisher.close()
+    watcher = await websockets.connect(
+        node.url(batch), extra_headers=ws_headers(cast.session),
+        open_timeout=10, ping_interval=None)
+
+    flood = open_flood(node, 2 * FD_LIMIT)
+    try:
+        # The server has taken in what it will of the flood once its
+        # descriptor count stops moving.
+        previous = [-1]
+
+        def settled():
+            now = open_fds(node.process.pid)
+            done = now == previous[0]
+            previous[0] = now
+            return done
+        wait_until(settled, 20, step=0.5)
+        descriptors = open_fds(node.process.pid)
+
+        cpu_before = cpu_seconds(node.process.pid)
+        measured_from = time.monotonic()
+        publisher = Publisher(node, timeout=ANSWER_DEADLINE)
+        started = time.monotonic()
+        code, body = publisher.publish(batch, "completed")
+        publish_took = time.monotonic() - started
+        publisher.close()
+        message = await asyncio.wait_for(watcher.recv(), ANSWER_DEADLINE)
+        ready = get(node, "/readyz")
+        scrape = get(node, "/metrics")
+        await asyncio.sleep(max(0.0, 3.0 - (time.monotonic() -
+                                            measured_from)))
+        cpu_share = ((cpu_seconds(node.process.pid) - cpu_before) /
+                     (time.monotonic() - measured_from))
+    finally:
+        for s in flood:
+            s.close()
+        await watcher.close()
+    return (descriptors, code, body, publish_took, message, ready, scrape,
+            cpu_share)
+
+
+def test_internal_listener_works_while_public_connections_flood(node, cast):
+    (descriptors, code, body, publish_took, message, ready, scrape,
+     cpu_share) = asyncio.run(run_flood(node, cast))
+    print(f"  limit {FD_LIMIT}, flood of {2 * FD_LIMIT}: server held "
+          f"{descriptors} descriptors; publish {code} in {publish_took:.2f} s; "
+          f"/readyz {ready[0]} in {ready[1]:.2f} s; /metrics {scrape[0]} in "
+          f"{scrape[1]:.2f} s; CPU {100 * cpu_share:.1f}% of a core",
+          flush=True)
+    assert descriptors <= FD_LIMIT - HEADROOM, \
+        f"{descriptors} descriptors open, limit {FD_LIMIT}"
+    assert code == 200, (code, body)
+    assert publish_took <= ANSWER_DEADLINE, publish_took
+    assert message == COMPLETED, message
+    assert ready[0] == 200 and scrape[0] == 200, (ready, scrape)
+    assert cpu_share <= MAX_CPU_SHARE, f"CPU {100 * cpu_share:.1f}%"
+    log = node.read_log()
+    assert re.search(r"closed unanswered at accept|public connection limit "
+                     r"reached", log), log[-3000:]
+
+    # The flood gone, the public listener serves again.
+    assert wait_until(lambda: node.upgrade_status(
+        str(uuid.uuid4()), cast.session) in (403, 101), 20)
+
+
+def main():
+    raise_fd_limit()
+    binary = os.path.abspath(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix="batchcast-fds-") as workdir:
+        node = Node(binary, workdir, SECRET_KEY,
+                    serve_args=["--upgrade-timeout", "60",
+                                "--max-connections-per-address", "0"],
+                    preexec_fn=lower_fd_limit)
+        cast = Cast(node)
+        node.start()
+        try:
+            code = run_tests(
+                [test_internal_listener_works_while_public_connections_flood],
+                node, cast)
+        finally:
+            node.stop(signal.SIGKILL)
+        if code:
+            print("--- server log (tail) ---\n" + node.read_log()[-20000:])
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
