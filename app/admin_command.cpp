@@ -30,6 +30,7 @@ struct admin_options {
   bool admin = false;
 
   std::string batch_id;
+  std::string session_key;
   long long ttl_seconds = 14 * 24 * 3600;  // Django's SESSION_COOKIE_AGE
 };
 
@@ -129,6 +130,32 @@ void add_admin_command(CLI::App& parent, int& exit_code) {
   user_add->add_option("--password", options->password,
                        "Password (default: unusable; or BATCHCAST_PASSWORD)");
 
+  auto* user_deactivate = add_leaf(
+      *user, "deactivate",
+      "Deactivate a user: their sessions stop authenticating and open "
+      "sockets are closed (1008) within the session TTL",
+      options,
+      [](storage::directory_admin& directory, admin_options& o) {
+        directory.deactivate_user(o.username);
+        return std::string{};
+      },
+      exit_code);
+  user_deactivate->add_option("USERNAME", options->username, "Username")
+      ->required();
+
+  auto* user_unstaff = add_leaf(
+      *user, "unstaff",
+      "Take away a user's staff status: they may no longer watch batches, "
+      "and open sockets are closed (1008) within the session TTL",
+      options,
+      [](storage::directory_admin& directory, admin_options& o) {
+        directory.revoke_staff(o.username);
+        return std::string{};
+      },
+      exit_code);
+  user_unstaff->add_option("USERNAME", options->username, "Username")
+      ->required();
+
   auto* member = admin->add_subcommand("member", "Organization memberships");
   member->require_subcommand(1);
   auto* member_add = add_leaf(
@@ -146,6 +173,23 @@ void add_admin_command(CLI::App& parent, int& exit_code) {
       ->required();
   member_add->add_flag("--admin", options->admin,
                        "Administers the organization (may watch its batches)");
+
+  auto* member_remove = add_leaf(
+      *member, "remove",
+      "Remove a user from an organization: they may no longer watch its "
+      "batches, and open sockets are closed (1008) within the session TTL",
+      options,
+      [](storage::directory_admin& directory, admin_options& o) {
+        directory.remove_member(
+            o.username, canonical_or_throw(o.organization_id, "ORG_ID"));
+        return std::string{};
+      },
+      exit_code);
+  member_remove->add_option("USERNAME", options->username, "Username")
+      ->required();
+  member_remove
+      ->add_option("ORG_ID", options->organization_id, "Organization uuid")
+      ->required();
 
   auto* batch = admin->add_subcommand("batch", "Batches");
   batch->require_subcommand(1);
@@ -181,6 +225,28 @@ void add_admin_command(CLI::App& parent, int& exit_code) {
       ->add_option("--ttl", options->ttl_seconds,
                    "Seconds until the session expires")
       ->capture_default_str();
+
+  auto* session_end = add_leaf(
+      *session, "end",
+      "Log a session out, as Django's logout does: open sockets are closed "
+      "(1008) within the session TTL",
+      options,
+      [](storage::directory_admin& directory, admin_options& o) {
+        auto key = o.session_key;
+        if (key.empty())
+          key = environment_value("BATCHCAST_SESSION").value_or("");
+        if (key.empty())
+          throw std::invalid_argument(
+              "give the session key as KEY or in BATCHCAST_SESSION");
+        // The key itself is a credential: the message does not repeat it.
+        if (!directory.delete_session(key))
+          throw std::invalid_argument("no session has that key");
+        return std::string{};
+      },
+      exit_code);
+  session_end->add_option(
+      "KEY", options->session_key,
+      "Session key (or BATCHCAST_SESSION, which ps does not show)");
 }
 
 }  // namespace batchcast::app

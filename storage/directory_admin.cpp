@@ -330,12 +330,47 @@ void directory_admin::set_member_admin(const std::string& username,
     impl_->refuse("\"" + username + "\" is not a member of " + organization_id);
 }
 
-void directory_admin::delete_session(const std::string& session_key) {
+bool directory_admin::delete_session(const std::string& session_key) {
   auto remove =
       impl_->db.use("DELETE FROM " + impl_->table(impl_->tables.session) +
                     " WHERE session_key = ?");
   remove->bind(1, session_key);
   remove->run();
+  return impl_->db.changes() > 0;
+}
+
+void directory_admin::deactivate_user(const std::string& username) {
+  auto update = impl_->db.use("UPDATE " + impl_->table(impl_->tables.user) +
+                              " SET is_active = 0 WHERE username = ?");
+  update->bind(1, username);
+  update->run();
+  if (impl_->db.changes() == 0)
+    impl_->refuse("no user named \"" + username + "\"");
+}
+
+void directory_admin::revoke_staff(const std::string& username) {
+  auto update = impl_->db.use("UPDATE " + impl_->table(impl_->tables.user) +
+                              " SET is_staff = 0 WHERE username = ?");
+  update->bind(1, username);
+  update->run();
+  if (impl_->db.changes() == 0)
+    impl_->refuse("no user named \"" + username + "\"");
+}
+
+void directory_admin::remove_member(const std::string& username,
+                                    const std::string& organization_id) {
+  sqlite_transaction tx(impl_->db);
+  auto user = impl_->user_by_name(username);
+  auto canonical = canonical_uuid(organization_id);
+  auto remove = impl_->db.use("DELETE FROM " +
+                              impl_->table(impl_->tables.organization_user) +
+                              " WHERE user_id = ? AND organization_id = ?");
+  remove->bind(1, user.id)
+      .bind(2, canonical ? uuid_hex32(*canonical) : organization_id);
+  remove->run();
+  if (impl_->db.changes() == 0)
+    impl_->refuse("\"" + username + "\" is not a member of " + organization_id);
+  tx.commit();
 }
 
 }  // namespace batchcast::storage

@@ -69,8 +69,22 @@ class directory_admin {
   // revocation. Throws when the user is not a member.
   void set_member_admin(const std::string& username,
                         const std::string& organization_id, bool is_admin);
-  // Deletes a session, as Django's logout does. Unknown keys are ignored.
-  void delete_session(const std::string& session_key);
+  // Deletes a session, as Django's logout does. Returns false when no
+  // session has that key (nothing to delete).
+  bool delete_session(const std::string& session_key);
+
+  // What the admin site's revocations do, one flag or row at a time (the
+  // other flags are left as they are). Each throws storage_error when the
+  // user, or for remove_member the membership, does not exist.
+  //
+  // Clears is_active: the user's sessions no longer authenticate.
+  void deactivate_user(const std::string& username);
+  // Clears is_staff: the user may no longer watch any batch.
+  void revoke_staff(const std::string& username);
+  // Deletes the user's membership of the organization (canonical uuid),
+  // and with it any right to watch that organization's batches.
+  void remove_member(const std::string& username,
+                     const std::string& organization_id);
 
  private:
   struct impl;
