@@ -259,7 +259,8 @@ def test_missing_or_unreadable_directory_file_is_not_ready(root):
         assert status == 503, (status, body)
         assert json.loads(body) == {
             "status": "not_ready",
-            "checks": {"state_store": "ok", "directory": "failed"}}, body
+            "checks": {"state_store": "ok", "directory": "failed"},
+            "reason": "directory failed a read"}, body
         assert directory not in body
         os.rename(aside, directory)
         assert status_within(node.internal_port, "/readyz", 200)[0] == 200
