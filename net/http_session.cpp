@@ -246,41 +246,21 @@ void http_session<Stream>::show_status_page(std::string batch_id) {
   page.session_key = session_cookie();
   page.peer = peer_;
   page.http_version = request.version() == 10 ? 10 : 11;
-  // The answer comes on a CAF thread; the stream is touched only on its
-  // strand, reached through the server's gate (see page_gate.hpp). Until
-  // then no I/O is pending, and the upgrade deadline still bounds the
-  // write.
-  auto self = shared_from_this();
-  const void* key = this;
-  auto held = context_->pages.hold(key, [self](page_response response) {
-    asio::post(self->stream_.get_executor(),
-               [self, response = std::move(response)]() mutable {
-                 self->send(std::move(response));
-               });
-  });
-  if (!held)
+  if (!hold_for_answer())
     return;  // the server is stopping; the socket goes with it
+  const void* key = this;
   answer_status_page(context_, std::move(page),
                      [context = context_, key](page_response response) {
                        context->pages.deliver(key, std::move(response));
                      });
 }
 
-// Like the status page: the answer comes on a CAF thread and goes back to
-// the strand through the server's gate.
 template <class Stream>
 void http_session<Stream>::answer_readiness() {
   unsigned version = parser_->get().version() == 10 ? 10 : 11;
-  auto self = shared_from_this();
-  const void* key = this;
-  auto held = context_->pages.hold(key, [self](page_response response) {
-    asio::post(self->stream_.get_executor(),
-               [self, response = std::move(response)]() mutable {
-                 self->send(std::move(response));
-               });
-  });
-  if (!held)
+  if (!hold_for_answer())
     return;  // the server is stopping; the socket goes with it
+  const void* key = this;
   check_readiness(
       context_, [context = context_, key, version](probe_answer answer) {
         auto response = std::make_unique<http::response<http::string_body>>(
@@ -293,6 +273,21 @@ void http_session<Stream>::answer_readiness() {
         response->prepare_payload();
         context->pages.deliver(key, std::move(response));
       });
+}
+
+// The answer comes on a CAF thread; the stream is touched only on its
+// strand, reached through the server's gate (see page_gate.hpp), which
+// also keeps this session alive until then. Meanwhile no I/O is pending,
+// and the upgrade deadline still bounds the write.
+template <class Stream>
+bool http_session<Stream>::hold_for_answer() {
+  auto self = shared_from_this();
+  return context_->pages.hold(this, [self](page_response response) {
+    asio::post(self->stream_.get_executor(),
+               [self, response = std::move(response)]() mutable {
+                 self->send(std::move(response));
+               });
+  });
 }
 
 template <class Stream>

@@ -60,6 +60,10 @@ class http_session : public std::enable_shared_from_this<http_session<Stream>> {
   void upgrade(std::string batch_id);
   void show_status_page(std::string batch_id);
   void answer_readiness();
+  // Parks this session with the server until an answer computed by the
+  // actors is delivered under the key `this`; false once the server is
+  // stopping (nothing will be delivered).
+  bool hold_for_answer();
   std::string session_cookie() const;
   void refuse_over_capacity();
   void respond(http::status status, std::string body);
