@@ -83,6 +83,10 @@ void listener::start() {
   asio::post(strand_, [self = shared_from_this()] { self->do_accept(); });
 }
 
+void listener::refuse_when_out_of_descriptors(std::string refusal) {
+  spare_ = std::make_unique<spare_descriptor>(std::move(refusal));
+}
+
 void listener::stop() {
   asio::post(strand_, [self = shared_from_this()] {
     error_code ignored;
@@ -108,6 +112,15 @@ void listener::on_accept(error_code ec, tcp::socket socket) {
     return;  // stopped
   if (ec && is_per_connection(ec))
     return do_accept();
+  if (ec && spare_ && spare_descriptor::is_out_of_descriptors(ec) &&
+      spare_->refuse_one(acceptor_)) {
+    if (refused_in_a_row_++ == 0)
+      log()->warn(
+          "{} listener: out of file descriptors; refusing new connections "
+          "until some close",
+          name_);
+    return do_accept();  // one connection fewer waits; no spin
+  }
   if (ec) {
     // Out of descriptors or memory: retrying at once would spin.
     if (failures_in_a_row_++ == 0)
@@ -119,10 +132,13 @@ void listener::on_accept(error_code ec, tcp::socket socket) {
     });
     return;
   }
-  if (failures_in_a_row_ > 0) {
-    log()->warn("{} listener: accepting again after {} failed attempts", name_,
-                failures_in_a_row_);
+  if (failures_in_a_row_ > 0 || refused_in_a_row_ > 0) {
+    log()->warn(
+        "{} listener: accepting again after {} failed attempts and {} "
+        "connections refused",
+        name_, failures_in_a_row_, refused_in_a_row_);
     failures_in_a_row_ = 0;
+    refused_in_a_row_ = 0;
   }
 
   error_code peer_ec;

@@ -1,7 +1,9 @@
 // Accepts TCP connections on one address and hands each socket, on its
 // own strand, to a session factory. Running out of descriptors (EMFILE)
 // or buffers does not stop it: it logs, waits a little, and tries again,
-// so the loop neither spins nor dies while the process is saturated.
+// so the loop neither spins nor dies while the process is saturated. A
+// listener told to may meanwhile answer waiting connections with a fixed
+// refusal, on a spare descriptor kept for that (spare_descriptor.hpp).
 //
 // Owned by the server and by its pending handlers. stop() may be called
 // from any thread.
@@ -16,6 +18,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "net/asio.hpp"
+#include "net/spare_descriptor.hpp"
 
 namespace batchcast::net {
 
@@ -34,6 +37,11 @@ class listener : public std::enable_shared_from_this<listener> {
   void start();
   void stop();
 
+  // While the process is out of descriptors, each connection waiting to
+  // be accepted gets `refusal` (raw bytes, such as an HTTP 503) and is
+  // closed, instead of waiting in the backlog. Call before start().
+  void refuse_when_out_of_descriptors(std::string refusal);
+
   // The bound port (the real one when 0 was asked for).
   std::uint16_t port() const { return port_; }
 
@@ -50,6 +58,8 @@ class listener : public std::enable_shared_from_this<listener> {
   session_factory factory_;
   std::uint16_t port_ = 0;
   unsigned failures_in_a_row_ = 0;
+  std::unique_ptr<spare_descriptor> spare_;  // null unless asked for
+  unsigned refused_in_a_row_ = 0;            // on the spare descriptor
 };
 
 // Connection ids are unique in the process, across both listeners and

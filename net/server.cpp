@@ -76,6 +76,16 @@ status_backend actor_backend(caf::actor_system& system,
   return backend;
 }
 
+// What a producer gets while the process is out of descriptors, instead
+// of waiting in the internal listener's backlog: a retryable 503.
+std::string out_of_descriptors_answer() {
+  std::string body = R"({"error":"the server is out of file descriptors"})";
+  return "HTTP/1.1 503 Service Unavailable\r\nServer: batchcast\r\n"
+         "Content-Type: application/json\r\nRetry-After: 1\r\n"
+         "Connection: close\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
 }  // namespace
 
 // Declaration order is destruction order reversed: the listeners and the
@@ -186,6 +196,8 @@ void server::start() {
               ->start();
       });
 
+  state.internal_listener->refuse_when_out_of_descriptors(
+      out_of_descriptors_answer());
   state.public_listener->start();
   state.internal_listener->start();
   state.work.emplace(state.io.get_executor());

@@ -12,6 +12,12 @@ room to spare, a publish on the internal listener gets 200 within a few
 seconds and reaches the watcher, /readyz and /metrics answer 200, and the
 server's CPU stays low.
 
+Then the internal listener itself flooded with idle connections until the
+process is out of descriptors: a producer's new connection is answered
+503 at once (on a spare descriptor kept for that) instead of waiting in
+the backlog, without the accept loop spinning, and publishes succeed
+again once the idle connections close.
+
 Usage: fd_exhaustion_test.py PATH_TO_BATCHCAST
 Sizes: BATCHCAST_FAULTS_FD_LIMIT (512: the server's open file limit);
 the flood is twice that.
@@ -157,24 +163,97 @@ def test_internal_listener_works_while_public_connections_flood(node, cast):
         str(uuid.uuid4()), cast.session) in (403, 101), 20)
 
 
+def open_internal_flood(node, count):
+    """`count` idle connections to the internal listener."""
+    sockets = []
+    for _ in range(count):
+        s = bound_socket("127.0.0.1")
+        err = s.connect_ex(("127.0.0.1", node.internal_port))
+        assert err in (0, errno.EINPROGRESS), os.strerror(err)
+        sockets.append(s)
+    return sockets
+
+
+def test_producer_gets_503_not_a_hang_when_out_of_descriptors(node, cast):
+    batch = str(uuid.uuid4())
+    flood = open_internal_flood(node, FD_LIMIT)
+    try:
+        previous = [-1]
+
+        def settled():
+            now = open_fds(node.process.pid)
+            done = now == previous[0]
+            previous[0] = now
+            return done
+        wait_until(settled, 20, step=0.5)
+        descriptors = open_fds(node.process.pid)
+
+        cpu_before = cpu_seconds(node.process.pid)
+        measured_from = time.monotonic()
+        publisher = Publisher(node, timeout=ANSWER_DEADLINE)
+        started = time.monotonic()
+        code, body = publisher.publish(batch, "completed", cast.org)
+        refused_in = time.monotonic() - started
+        publisher.close()
+        time.sleep(max(0.0, 3.0 - (time.monotonic() - measured_from)))
+        cpu_share = ((cpu_seconds(node.process.pid) - cpu_before) /
+                     (time.monotonic() - measured_from))
+    finally:
+        for s in flood:
+            s.close()
+
+    # The idle connections gone, publishing works again.
+    def published():
+        publisher = Publisher(node, timeout=ANSWER_DEADLINE)
+        try:
+            return publisher.publish(batch, "completed", cast.org)[0] == 200
+        except OSError:
+            return False
+        finally:
+            publisher.close()
+    recovered = wait_until(published, 20, step=0.5)
+    print(f"  limit {FD_LIMIT}, {FD_LIMIT} idle internal connections: "
+          f"server held {descriptors} descriptors; a publish got {code} in "
+          f"{refused_in:.2f} s; CPU {100 * cpu_share:.1f}% of a core; "
+          f"publishes {'work' if recovered else 'still fail'} once they "
+          f"closed", flush=True)
+    assert descriptors >= FD_LIMIT - 2, descriptors
+    assert code == 503, (code, body)
+    assert body == {"error": "the server is out of file descriptors"}, body
+    assert refused_in <= 2.0, refused_in
+    assert cpu_share <= MAX_CPU_SHARE, f"CPU {100 * cpu_share:.1f}%"
+    assert recovered
+    assert "internal listener: out of file descriptors; refusing new " \
+        "connections" in node.read_log()
+
+
+def run_against_fresh_node(binary, root, name, test):
+    workdir = os.path.join(root, name)
+    os.mkdir(workdir)
+    node = Node(binary, workdir, SECRET_KEY,
+                serve_args=["--upgrade-timeout", "60",
+                            "--max-connections-per-address", "0"],
+                preexec_fn=lower_fd_limit)
+    cast = Cast(node)
+    node.start()
+    try:
+        code = run_tests([test], node, cast)
+    finally:
+        node.stop(signal.SIGKILL)
+    if code:
+        print("--- server log (tail) ---\n" + node.read_log()[-20000:])
+    return code
+
+
 def main():
     raise_fd_limit()
     binary = os.path.abspath(sys.argv[1])
-    with tempfile.TemporaryDirectory(prefix="batchcast-fds-") as workdir:
-        node = Node(binary, workdir, SECRET_KEY,
-                    serve_args=["--upgrade-timeout", "60",
-                                "--max-connections-per-address", "0"],
-                    preexec_fn=lower_fd_limit)
-        cast = Cast(node)
-        node.start()
-        try:
-            code = run_tests(
-                [test_internal_listener_works_while_public_connections_flood],
-                node, cast)
-        finally:
-            node.stop(signal.SIGKILL)
-        if code:
-            print("--- server log (tail) ---\n" + node.read_log()[-20000:])
+    tests = [test_internal_listener_works_while_public_connections_flood,
+             test_producer_gets_503_not_a_hang_when_out_of_descriptors]
+    code = 0
+    with tempfile.TemporaryDirectory(prefix="batchcast-fds-") as root:
+        for i, test in enumerate(tests):
+            code |= run_against_fresh_node(binary, root, f"node{i}", test)
     return code
 
 
