@@ -38,8 +38,9 @@ class listener : public std::enable_shared_from_this<listener> {
   void stop();
 
   // While the process is out of descriptors, each connection waiting to
-  // be accepted gets `refusal` (raw bytes, such as an HTTP 503) and is
-  // closed, instead of waiting in the backlog. Call before start().
+  // be accepted gets `refusal` (raw bytes, such as an HTTP 503; may be
+  // empty) and is closed, instead of waiting in the backlog. Call before
+  // start().
   void refuse_when_out_of_descriptors(std::string refusal);
 
   // The bound port (the real one when 0 was asked for).

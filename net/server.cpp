@@ -196,8 +196,10 @@ void server::start() {
               ->start();
       });
 
+  // Over TLS a plain-text answer would only garble the handshake: the
+  // connection is closed without one, which a producer retries as well.
   state.internal_listener->refuse_when_out_of_descriptors(
-      out_of_descriptors_answer());
+      internal_tls ? std::string{} : out_of_descriptors_answer());
   state.public_listener->start();
   state.internal_listener->start();
   state.work.emplace(state.io.get_executor());

@@ -50,7 +50,7 @@ bool spare_descriptor::refuse_one(tcp::acceptor& acceptor) {
     char request[4096];
     error_code ignored;
     refused.read_some(asio::buffer(request), ignored);
-    if (!ec)
+    if (!ec && !refusal_.empty())
       refused.write_some(asio::buffer(refusal_), ec);
     refused.shutdown(tcp::socket::shutdown_send, ignored);
     refused.close(ignored);

@@ -18,7 +18,8 @@ class spare_descriptor {
  public:
   // Opens the spare; stays without one when that fails (then refuse_one
   // does nothing). `refusal` is the bytes written to each connection
-  // refused this way, in full or not at all.
+  // refused this way, as far as its send buffer takes them without
+  // waiting (a short answer fits whole); empty: closed without a word.
   explicit spare_descriptor(std::string refusal);
   ~spare_descriptor();
   spare_descriptor(const spare_descriptor&) = delete;
