@@ -105,17 +105,7 @@ async def run_flood(node, cast):
 
     flood = open_flood(node, 2 * FD_LIMIT)
     try:
-        # The server has taken in what it will of the flood once its
-        # descriptor count stops moving.
-        previous = [-1]
-
-        def settled():
-            now = open_fds(node.process.pid)
-            done = now == previous[0]
-            previous[0] = now
-            return done
-        wait_until(settled, 20, step=0.5)
-        descriptors = open_fds(node.process.pid)
+        descriptors = descriptors_once_settled(node)
 
         cpu_before = cpu_seconds(node.process.pid)
         measured_from = time.monotonic()
@@ -137,6 +127,20 @@ async def run_flood(node, cast):
         await watcher.close()
     return (descriptors, code, body, publish_took, message, ready, scrape,
             cpu_share)
+
+
+def descriptors_once_settled(node):
+    """The server's open descriptors once it has taken in what it will of
+    a flood: when the count stops moving between two looks 0.5 s apart."""
+    previous = [-1]
+
+    def settled():
+        now = open_fds(node.process.pid)
+        done = now == previous[0]
+        previous[0] = now
+        return done
+    wait_until(settled, 20, step=0.5)
+    return open_fds(node.process.pid)
 
 
 def test_internal_listener_works_while_public_connections_flood(node, cast):
@@ -178,15 +182,7 @@ def test_producer_gets_503_not_a_hang_when_out_of_descriptors(node, cast):
     batch = str(uuid.uuid4())
     flood = open_internal_flood(node, FD_LIMIT)
     try:
-        previous = [-1]
-
-        def settled():
-            now = open_fds(node.process.pid)
-            done = now == previous[0]
-            previous[0] = now
-            return done
-        wait_until(settled, 20, step=0.5)
-        descriptors = open_fds(node.process.pid)
+        descriptors = descriptors_once_settled(node)
 
         cpu_before = cpu_seconds(node.process.pid)
         measured_from = time.monotonic()

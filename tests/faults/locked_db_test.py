@@ -27,20 +27,16 @@ handshakes and publishes during the lock).
 import asyncio
 import http.client
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import websockets
 
-from fault_support import (Cast, Node, Publisher, SECRET_KEY, run_tests,
-                           setting, ws_headers)
+from fault_support import Publisher, run_on_one_node, setting, ws_headers
 
 WATCHERS = setting("LOCK_WATCHERS", 40)
 # A publish waits this long for another process's lock (storage_actor.hpp).
@@ -280,21 +276,10 @@ def test_readiness_says_write_locked_while_the_lock_is_held(node, cast):
 
 
 def main():
-    binary = os.path.abspath(sys.argv[1])
-    tests = [test_readiness_says_write_locked_while_the_lock_is_held,
-             test_short_lock_publishes_wait_and_succeed,
-             test_long_lock_publishes_answer_503_in_time]
-    with tempfile.TemporaryDirectory(prefix="batchcast-locked-") as workdir:
-        node = Node(binary, workdir, SECRET_KEY)
-        cast = Cast(node)
-        node.start()
-        try:
-            code = run_tests(tests, node, cast)
-        finally:
-            node.stop(signal.SIGKILL)
-        if code:
-            print("--- server log (tail) ---\n" + node.read_log()[-20000:])
-    return code
+    return run_on_one_node(
+        [test_readiness_says_write_locked_while_the_lock_is_held,
+         test_short_lock_publishes_wait_and_succeed,
+         test_long_lock_publishes_answer_503_in_time], "locked")
 
 
 if __name__ == "__main__":
