@@ -56,19 +56,6 @@ def wss_url(node, batch):
     return f"wss://127.0.0.1:{node.public_port}/ws/radius/batch/{batch}/"
 
 
-def https_publish(node, cert, batch, status):
-    request = urllib.request.Request(
-        f"https://127.0.0.1:{node.internal_port}"
-        f"/api/v1/radius/batch/{batch}/status",
-        data=json.dumps({"status": status}).encode(),
-        headers={"Authorization": f"Bearer {TOKEN}",
-                 "Content-Type": "application/json"},
-        method="POST")
-    with urllib.request.urlopen(request, timeout=10,
-                                context=trusting(cert)) as response:
-        return response.status, json.loads(response.read())
-
-
 def https_get(port, cert, path):
     with urllib.request.urlopen(f"https://127.0.0.1:{port}{path}", timeout=10,
                                 context=trusting(cert)) as response:
@@ -103,7 +90,8 @@ def test_wss_watcher_gets_exactly_one_status_after_https_publish(node, cast):
                 extra_headers=ws_headers(cast["session"]),
                 open_timeout=10) as ws:
             status, record = await asyncio.get_running_loop().run_in_executor(
-                None, https_publish, node, cast["cert"], batch, "completed")
+                None, node.publish, batch, "completed",
+                trusting(cast["cert"]))
             assert status == 200 and record["status"] == "completed", record
             message = await asyncio.wait_for(ws.recv(), timeout=10)
             try:
@@ -193,7 +181,7 @@ def test_plain_publish_to_tls_internal_port_fails_cleanly(node, cast):
         raise AssertionError("a plain HTTP publish was answered")
     except (urllib.error.URLError, ConnectionError, http.client.HTTPException):
         pass
-    assert https_publish(node, cast["cert"], batch, "processing")[0] == 200
+    assert node.publish(batch, "processing", trusting(cast["cert"]))[0] == 200
 
 
 def test_client_silent_after_connect_is_closed_on_upgrade_deadline(node, cast):
@@ -209,7 +197,7 @@ def test_tls_shutdown_does_not_outlast_close_timeout(node, cast):
     """A client that answers the close frame but never ends TLS (no
     close_notify) nor TCP: the server drops it within the close timeout."""
     batch = node.admin("batch", "add", cast["org"])
-    https_publish(node, cast["cert"], batch, "completed")
+    node.publish(batch, "completed", trusting(cast["cert"]))
     raw = socket.create_connection(("127.0.0.1", node.public_port), timeout=10)
     tls = trusting(cast["cert"]).wrap_socket(raw, server_hostname="127.0.0.1")
     try:
