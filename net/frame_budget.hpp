@@ -1,6 +1,7 @@
 // How many frames a WebSocket client may send: a token bucket holding up
 // to `burst` frames, refilled at `per_second`. Every frame the server has
-// to handle costs one: pings, pongs and data frames alike.
+// to handle costs one: pings, pongs and whole messages alike (a message
+// in fragments costs one; metered_stream.hpp bounds their bytes).
 //
 // batchcast's clients have nothing to say (browsers never send pings, and
 // the protocol has no client messages), so the budget only needs room for
@@ -12,24 +13,25 @@
 // Not thread-safe; owned by one session and used on its strand.
 #pragma once
 
-#include <chrono>
+#include "net/token_bucket.hpp"
 
 namespace batchcast::net {
 
 class frame_budget {
  public:
-  using clock = std::chrono::steady_clock;
+  using clock = token_bucket::clock;
 
   static constexpr int burst = 20;
   static constexpr int per_second = 10;
 
   // Takes one frame received at `now` out of the budget. False when the
   // budget was already spent: the client sends faster than allowed.
-  bool charge(clock::time_point now);
+  bool charge(clock::time_point now) {
+    return frames_.take(now, 1, {burst, per_second});
+  }
 
  private:
-  float tokens_ = burst;
-  clock::time_point refilled_at_{};  // the epoch until the first frame
+  token_bucket frames_;
 };
 
 }  // namespace batchcast::net
