@@ -214,12 +214,13 @@ void http_session<Stream>::upgrade(std::string batch_id) {
   // From here the WebSocket stream keeps its own time; the decision
   // deadline is the rest of the upgrade deadline.
   beast::get_lowest_layer(stream_).expires_never();
-  using websocket_session = ws_session<websocket_layer_t<Stream>>;
+  using layer = metered_stream<websocket_layer_t<Stream>>;
+  using websocket_session = ws_session<layer>;
   typename websocket_session::identity who{connection_id_, std::move(batch_id),
                                            peer_};
   auto session = std::make_shared<websocket_session>(
-      hand_over(stream_), parser_->release(), context_, std::move(who),
-      std::move(slot_));
+      layer{hand_over(stream_), context_->settings.max_client_message_bytes},
+      parser_->release(), context_, std::move(who), std::move(slot_));
   parser_.reset();
   session->start(std::move(session_key), deadline_);
 }

@@ -221,14 +221,15 @@ void ws_session<Layer>::do_read() {
 }
 
 template <class Layer>
-void ws_session<Layer>::on_read(error_code ec, std::size_t bytes) {
+void ws_session<Layer>::on_read(error_code ec, std::size_t) {
   reading_ = false;
   if (!ec) {
-    // A read ends at the end of a frame's payload or when the buffer is
-    // full; counting the former counts data frames, so a long message is
-    // one frame however many reads it takes. (Empty non-final frames are
-    // skipped inside Beast and cost little more than their header.)
-    if (bytes < discard_.size() || ws_->is_message_done())
+    // A read ends wherever Beast's buffer or the client's frames happen
+    // to end, so reads are no measure of anything; a whole message costs
+    // one frame however many reads or fragments it takes. Fragments are
+    // bounded by the message size limit, and their bytes (empty ones
+    // included, which Beast skips) by the layer underneath.
+    if (ws_->is_message_done())
       spend_frame();
     do_read();
     return;
@@ -241,6 +242,11 @@ void ws_session<Layer>::on_read(error_code ec, std::size_t bytes) {
     outcome_ = "message too big (1009)";
   } else if (ec == websocket::error::bad_frame_payload) {
     outcome_ = "invalid UTF-8 in a text message (1007)";
+  } else if (ec == client_error::sent_too_many_bytes) {
+    const auto& meter = ws_->next_layer();
+    outcome_ = "dropped: sent more than " +
+               std::to_string(meter.burst_bytes()) + " bytes at once or " +
+               std::to_string(meter.bytes_per_second()) + " a second";
   } else if (ec == websocket::condition::protocol_violation) {
     // Bad masking, reserved bits, a bad opcode: the client's doing, like
     // the cases above, so the socket's end line (info) says it rather
@@ -432,7 +438,7 @@ void ws_session<Layer>::finish() {
               who_.peer, outcome_);
 }
 
-template class ws_session<tcp::socket>;
-template class ws_session<tls_stream>;
+template class ws_session<metered_stream<tcp::socket>>;
+template class ws_session<metered_stream<tls_stream>>;
 
 }  // namespace batchcast::net

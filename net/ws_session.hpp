@@ -11,8 +11,9 @@
 // the socket's strand. The client_socket calls and close() may come from
 // any thread; they post to the strand, in call order.
 //
-// `Layer` is what the WebSocket runs on: a bare tcp::socket, or a
-// tls_stream whose handshake http_session has done (see transport.hpp).
+// `Layer` is what the WebSocket runs on: a metered_stream over a bare
+// tcp::socket, or over a tls_stream whose handshake http_session has done
+// (see transport.hpp and metered_stream.hpp).
 #pragma once
 
 #include <array>
@@ -33,6 +34,7 @@
 #include "net/asio.hpp"
 #include "net/connection_limits.hpp"
 #include "net/frame_budget.hpp"
+#include "net/metered_stream.hpp"
 #include "net/session_tracker.hpp"
 #include "net/transport.hpp"
 
@@ -152,7 +154,7 @@ class ws_session : public tracked_session,
   std::array<char, 128> discard_{};
 };
 
-extern template class ws_session<tcp::socket>;
-extern template class ws_session<tls_stream>;
+extern template class ws_session<metered_stream<tcp::socket>>;
+extern template class ws_session<metered_stream<tls_stream>>;
 
 }  // namespace batchcast::net

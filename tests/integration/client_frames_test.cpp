@@ -1,6 +1,8 @@
 // What a client may send once its WebSocket is open, and what happens when
 // it misbehaves: floods of pings or tiny messages are closed with 1008
-// (policy violation), invalid UTF-8 with 1007; binary frames are dropped
+// (policy violation), a flood of bytes that make no message (empty
+// fragments) is dropped, invalid UTF-8 closes with 1007; binary frames
+// are dropped
 // like text ones; permessage-deflate is never agreed to; a client that
 // never reads is dropped after the idle timeout. Real sockets, a Beast
 // client (tests/support/ws_client).
@@ -47,6 +49,42 @@ BOOST_AUTO_TEST_CASE(stream_of_small_messages_is_closed_with_1008) {
   BOOST_CHECK(!flooder.read_message(10s));
   BOOST_CHECK(flooder.closed());
   BOOST_CHECK_EQUAL(flooder.close_code(), 1008);
+}
+
+// Beast consumes empty fragments without completing the server's read,
+// so only the byte count below the WebSocket layer sees them: 6 bytes
+// each, 300,000 of them are 1.8 MB against a budget of 82 KB at once.
+BOOST_AUTO_TEST_CASE(stream_of_empty_fragments_is_dropped) {
+  ws_client flooder;
+  BOOST_REQUIRE_EQUAL(connect(flooder, batch_a, manager_of_a), 101);
+  ws_client bystander;
+  BOOST_REQUIRE_EQUAL(connect(bystander, batch_a, manager_of_a), 101);
+  int sent = 0;
+  while (sent < 300000 && flooder.send_empty_fragment())
+    ++sent;
+  BOOST_TEST_MESSAGE("empty fragments sent before the drop: " << sent);
+
+  BOOST_CHECK(
+      eventually([&] { return node().network().open_sessions() == 1; }));
+  BOOST_CHECK(!flooder.read_message(2s));
+  BOOST_CHECK_EQUAL(flooder.close_code(), 0);  // dropped, no close frame
+
+  BOOST_REQUIRE_EQUAL(publish(batch_a, "completed").status, 200);
+  BOOST_CHECK_EQUAL(bystander.read_message(5s).value_or("<none>"), completed);
+}
+
+// The byte budget is the frame budget's worth of the largest messages:
+// a client sending those at the frame rate is not cut off by it.
+BOOST_AUTO_TEST_CASE(largest_messages_within_the_frame_budget_pass) {
+  ws_client client;
+  BOOST_REQUIRE_EQUAL(connect(client, batch_a, manager_of_a), 101);
+  for (int i = 0; i < 15; ++i)
+    BOOST_REQUIRE(client.send_text(4096));
+  std::this_thread::sleep_for(1500ms);
+  for (int i = 0; i < 10; ++i)
+    BOOST_REQUIRE(client.send_text(4096));
+  BOOST_REQUIRE_EQUAL(publish(batch_a, "completed").status, 200);
+  BOOST_CHECK_EQUAL(client.read_message(5s).value_or("<none>"), completed);
 }
 
 BOOST_AUTO_TEST_CASE(a_few_pings_and_messages_are_within_the_limit) {

@@ -136,6 +136,13 @@ bool ws_client::send_binary(std::size_t size) {
   return !ec;
 }
 
+bool ws_client::send_empty_fragment() {
+  beast::error_code ec;
+  impl_->ws.text(true);
+  impl_->ws.write_some(false, asio::const_buffer{}, ec);
+  return !ec;
+}
+
 bool ws_client::send_ping() {
   beast::error_code ec;
   impl_->ws.ping({}, ec);

@@ -56,6 +56,11 @@ class ws_client {
   // Sends a ping frame. False once the connection is gone.
   bool send_ping();
 
+  // Sends an empty frame of a text message it never finishes (FIN clear),
+  // the first call starting the message. False once the connection is
+  // gone.
+  bool send_empty_fragment();
+
   // Starts sending a text message of `size` bytes and returns at once; the
   // write progresses while read_message runs, as in a browser, so a close
   // frame the server sends mid-write is still read.
