@@ -5,6 +5,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "net/fail.hpp"
+#include "net/head_response.hpp"
 
 namespace batchcast::net {
 
@@ -161,8 +162,11 @@ void api_session<Stream>::on_body(error_code ec, std::size_t) {
   gate_->hold(shared_from_this());
   auto request = parser_->release();
   parser_.reset();
+  bool head = request.method() == http::verb::head;
   api_->handle(request, peer_,
-               [gate = gate_, self = this](publish_api::response answer) {
+               [gate = gate_, self = this, head](publish_api::response answer) {
+                 if (head)
+                   drop_body_for_head(answer);
                  gate->deliver(self, std::move(answer));
                });
 }

@@ -10,6 +10,7 @@
 #include "common/log.hpp"
 #include "net/cookies.hpp"
 #include "net/fail.hpp"
+#include "net/head_response.hpp"
 #include "net/probes.hpp"
 #include "net/routes.hpp"
 #include "net/server_context.hpp"
@@ -136,7 +137,8 @@ void http_session<Stream>::route() {
 
   if (is_health_route(target) || is_ready_route(target)) {
     counts_as_handshake_ = false;
-    if (request.method() != http::verb::get)
+    if (request.method() != http::verb::get &&
+        request.method() != http::verb::head)
       return respond(http::status::method_not_allowed, "");
     if (is_ready_route(target))
       return answer_readiness();
@@ -305,7 +307,7 @@ void http_session<Stream>::respond(http::status status, std::string body) {
     response_->set(http::field::upgrade, "websocket");
     response_->set(http::field::sec_websocket_version, "13");
   } else if (status == http::status::method_not_allowed) {
-    response_->set(http::field::allow, "GET");
+    response_->set(http::field::allow, answers_head() ? "GET, HEAD" : "GET");
   } else if (status == http::status::service_unavailable) {
     response_->set(http::field::retry_after, retry_after_seconds);
   }
@@ -325,9 +327,19 @@ void http_session<Stream>::respond(http::status status, std::string body) {
 }
 
 template <class Stream>
+bool http_session<Stream>::answers_head() const {
+  if (!parser_)
+    return false;
+  auto target = parser_->get().target();
+  return is_health_route(target) || is_ready_route(target);
+}
+
+template <class Stream>
 void http_session<Stream>::send(
     std::unique_ptr<http::response<http::string_body>> response) {
   response_ = std::move(response);
+  if (parser_ && parser_->get().method() == http::verb::head)
+    drop_body_for_head(*response_);
   parser_.reset();
 
   http::async_write(

@@ -67,6 +67,8 @@ class http_session : public std::enable_shared_from_this<http_session<Stream>> {
   std::string session_cookie() const;
   void refuse_over_capacity();
   void respond(http::status status, std::string body);
+  // True for a request HEAD may be used for: the probes.
+  bool answers_head() const;
   void send(std::unique_ptr<http::response<http::string_body>> response);
   void on_write(error_code ec, std::size_t bytes);
 

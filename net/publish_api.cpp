@@ -167,10 +167,11 @@ bool publish_api::handle_probe(const request& req, responder& respond) const {
 
   auto version = req.version();
   bool keep_alive = req.keep_alive();
-  if (req.method() != http::verb::get) {
+  // The session drops the body of an answer to HEAD.
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
     auto answer = error(http::status::method_not_allowed, "method not allowed",
                         version, keep_alive);
-    answer.set(http::field::allow, "GET");
+    answer.set(http::field::allow, "GET, HEAD");
     respond(std::move(answer));
     return true;
   }

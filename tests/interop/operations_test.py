@@ -13,6 +13,7 @@
 Usage: operations_test.py PATH_TO_BATCHCAST
 """
 
+import http.client
 import json
 import os
 import signal
@@ -23,13 +24,14 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 from prometheus_client.parser import text_string_to_metric_families
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from batchcast_node import Node, free_port, run_tests  # noqa: E402
+from batchcast_node import TOKEN, Node, free_port, run_tests  # noqa: E402
 
 SECRET = "operations-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -308,6 +310,55 @@ def test_not_ready_during_the_sigterm_grace(root):
     assert code == 0, code
 
 
+def head(port, path):
+    """(status, Content-Length, body bytes) of a HEAD on loopback."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("HEAD", path)
+        response = connection.getresponse()
+        return (response.status, response.getheader("Content-Length"),
+                response.read())
+    finally:
+        connection.close()
+
+
+def test_probes_answer_head_on_both_listeners(root):
+    node = Node(os.path.abspath(sys.argv[1]), tempfile.mkdtemp(dir=root),
+                SECRET)
+    seed(node)
+    node.start()
+    try:
+        for port in (node.public_port, node.internal_port):
+            for path in ("/healthz", "/readyz"):
+                status, body = get(port, path)
+                assert status == 200, (port, path, status, body)
+                assert head(port, path) == \
+                    (200, str(len(body.encode())), b""), (port, path)
+        # Anything else is GET (or POST) only, and the refusal has no
+        # body either: on a kept-alive connection the next answer must
+        # still parse.
+        connection = http.client.HTTPConnection("127.0.0.1",
+                                                node.internal_port, timeout=10)
+        try:
+            route = f"/api/v1/radius/batch/{uuid.uuid4()}/status"
+            connection.request("HEAD", route,
+                               headers={"Authorization": "Bearer " + TOKEN})
+            refused = connection.getresponse()
+            refused.read()
+            assert refused.status == 405, refused.status
+            connection.request("GET", "/healthz")
+            health = connection.getresponse()
+            assert (health.status, health.read()) == \
+                (200, b'{"status":"ok"}')
+        finally:
+            connection.close()
+        status, _, _ = head(node.public_port,
+                            "/ws/radius/batch/" + str(uuid.uuid4()) + "/")
+        assert status == 405, status
+    finally:
+        node.stop()
+
+
 def test_json_logs_on_every_path(root):
     binary = os.path.abspath(sys.argv[1])
     node = Node(binary, tempfile.mkdtemp(dir=root), SECRET,
@@ -358,7 +409,8 @@ def main():
                           test_not_ready_during_the_sigterm_grace,
                           test_json_logs_on_every_path,
                           test_database_files_are_private,
-                          test_second_serve_on_one_state_database_is_refused],
+                          test_second_serve_on_one_state_database_is_refused,
+                          test_probes_answer_head_on_both_listeners],
                          root)
 
 

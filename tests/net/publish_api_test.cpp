@@ -228,6 +228,16 @@ BOOST_AUTO_TEST_CASE(health_needs_no_token) {
   BOOST_TEST(answer.body() == R"({"status":"ok"})");
 }
 
+// The session drops the body (net/head_response.hpp).
+BOOST_AUTO_TEST_CASE(health_answers_head_as_get) {
+  auto head = send(http::verb::head, "/healthz", {}, "");
+  BOOST_TEST(status_of(head) == 200u);
+  BOOST_TEST(head.body() == send(http::verb::get, "/healthz", {}, "").body());
+  auto put = send(http::verb::put, "/healthz", {}, "");
+  BOOST_TEST(status_of(put) == 405u);
+  BOOST_TEST(put[http::field::allow] == "GET, HEAD");
+}
+
 BOOST_AUTO_TEST_CASE(cluster_view_lists_each_peers_state) {
   auto answer = send(http::verb::get, "/cluster");
   BOOST_TEST(status_of(answer) == 200u);
