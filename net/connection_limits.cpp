@@ -55,8 +55,9 @@ void connection_limits::slot::release() {
 
 connection_limits::connection_limits(
     caps limits, std::function<void(const std::string&)> report,
-    std::function<clock::time_point()> now)
+    std::function<clock::time_point()> now, wording names)
     : caps_{limits},
+      names_{std::move(names)},
       report_{report ? std::move(report) : log_warning},
       now_{now ? std::move(now) : [] { return clock::now(); }} {}
 
@@ -136,18 +137,16 @@ void connection_limits::refused(limit_reached which, std::string_view peer) {
       in_burst_ = true;
       counting_since_ = now;
       last_refusal_ = now;
+      line = names_.listener + " connection limit reached: ";
       if (which == limit_reached::process)
-        line = "public connection limit reached: " + std::to_string(open_) +
-               " open, --max-connections is " +
-               std::to_string(caps_.max_connections);
+        line += std::to_string(open_) + " open, " + names_.process_cap +
+                " is " + std::to_string(caps_.max_connections);
       else
-        line = "public connection limit reached: " + std::string{peer} +
-               " has --max-connections-per-address (" +
-               std::to_string(caps_.max_per_address) + ") open";
-      line +=
-          "; answering new upgrades with 503 until some close (further "
-          "refusals are summarized every " +
-          std::to_string(whole_seconds(report_interval)) + " s)";
+        line += std::string{peer} + " has " + names_.per_address_cap + " (" +
+                std::to_string(caps_.max_per_address) + ") open";
+      line += "; " + names_.refusing +
+              " until some close (further refusals are summarized every " +
+              std::to_string(whole_seconds(report_interval)) + " s)";
     }
   }
   if (!previous_tail.empty())
@@ -165,13 +164,16 @@ std::string connection_limits::summary_due_locked(clock::time_point now,
   // The span the count covers ends at the last refusal, which may be long
   // before a summary flushed by a later connection.
   auto span = whole_seconds(last_refusal_ - counting_since_) + 1;
-  auto line = "public connection limit: " + std::to_string(unreported) +
-              " more upgrades answered 503 within " + std::to_string(span) +
-              " s (" + std::to_string(unreported_process_) +
-              " at --max-connections, " +
-              std::to_string(unreported_per_address_) +
-              " at --max-connections-per-address); " + std::to_string(open_) +
-              " open now";
+  auto line = names_.listener +
+              " connection limit: " + std::to_string(unreported) + " more " +
+              names_.refused + " within " + std::to_string(span) + " s";
+  // Without a per-address cap every refusal is at the process cap.
+  if (caps_.max_per_address > 0)
+    line += " (" + std::to_string(unreported_process_) + " at " +
+            names_.process_cap + ", " +
+            std::to_string(unreported_per_address_) + " at " +
+            names_.per_address_cap + ")";
+  line += "; " + std::to_string(open_) + " open now";
   if (unreported_closed_ > 0)
     line += "; " + std::to_string(unreported_closed_) +
             " more connections closed unanswered at accept, " +

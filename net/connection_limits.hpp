@@ -1,18 +1,23 @@
-// Caps on the public listener's open connections: one for the whole
-// process and one per client address. A connection counts from accept
-// until its socket is closed, so an upgrade still being read or decided
-// counts as much as an open WebSocket: both hold a descriptor.
+// Caps on a listener's open connections: one for the whole listener and
+// one per client address. A connection counts from accept until its socket
+// is closed, so an upgrade still being read or decided counts as much as
+// an open WebSocket: both hold a descriptor. The public listener counts
+// its connections in one; the internal listener, with a cap of its own and
+// no per-address cap, in another (see server.hpp).
 //
-// A connection over a cap is not dropped at accept: its request is read
-// as usual and an upgrade (or status page) is answered 503, so a browser
-// sees a proper HTTP answer. Those refusals are logged once at the start
-// of a burst and then summarized at most every `report_interval`, never
-// one line per refused socket. Only `max_refusing` such connections are
-// held open at once (each holds a descriptor until its request is read
-// and answered); beyond that a connection over a cap is closed at accept
-// without an answer, so a flood of connections cannot use more than
-// max_connections + max_refusing descriptors and starve the internal
-// listener, the databases or the cluster of theirs.
+// On the public listener a connection over a cap is not dropped at
+// accept: its request is read as usual and an upgrade (or status page) is
+// answered 503, so a browser sees a proper HTTP answer. Only
+// `max_refusing` such connections are held open at once (each holds a
+// descriptor until its request is read and answered); beyond that a
+// connection over a cap is closed at accept without an answer, so a flood
+// of connections cannot use more than max_connections + max_refusing
+// descriptors and starve the internal listener, the databases or the
+// cluster of theirs. The internal listener answers its refusals at accept
+// instead (listener::cap_connections), one after another on its strand.
+// Either way refusals are logged once at the start of a burst and then
+// summarized at most every `report_interval`, never one line per refused
+// socket.
 //
 // Behind a reverse proxy every client has the proxy's address, and the
 // per-address cap then caps the proxy as a whole; such deployments set it
@@ -43,6 +48,18 @@ enum class limit_reached {
   per_address,  // max_per_address open from the client's address
 };
 
+// How a connection_limits' log lines name the listener, its caps and its
+// refusals; the defaults are the public listener's.
+struct limits_wording {
+  std::string listener = "public";
+  std::string process_cap = "--max-connections";
+  std::string per_address_cap = "--max-connections-per-address";
+  // What is done meanwhile, in the line that opens a burst.
+  std::string refusing = "answering new upgrades with 503";
+  // What the summary counts.
+  std::string refused = "upgrades answered 503";
+};
+
 class connection_limits {
  public:
   using clock = std::chrono::steady_clock;
@@ -54,6 +71,8 @@ class connection_limits {
     // are closed at accept. 0: every one is closed at accept.
     std::size_t max_refusing = 64;
   };
+
+  using wording = limits_wording;
 
   // At most one summary line per interval while refusals go on; a
   // refusal after this much quiet starts a new burst.
@@ -99,7 +118,7 @@ class connection_limits {
   // logger's warning level. `now` reads the clock. Tests replace both.
   explicit connection_limits(
       caps limits, std::function<void(const std::string&)> report = {},
-      std::function<clock::time_point()> now = {});
+      std::function<clock::time_point()> now = {}, wording names = {});
 
   connection_limits(const connection_limits&) = delete;
   connection_limits& operator=(const connection_limits&) = delete;
@@ -128,6 +147,7 @@ class connection_limits {
   std::string summary_due_locked(clock::time_point now, bool force);
 
   const caps caps_;
+  const wording names_;
   const std::function<void(const std::string&)> report_;
   const std::function<clock::time_point()> now_;
 

@@ -189,4 +189,45 @@ BOOST_AUTO_TEST_CASE(a_refusal_after_quiet_starts_a_new_burst) {
   BOOST_TEST(lines[2].find("limit reached") != std::string::npos);
 }
 
+// The internal listener's limits: no per-address cap, refusals answered
+// one after another at accept, and log lines in its own words.
+BOOST_AUTO_TEST_CASE(a_listener_answering_at_accept_logs_in_its_own_words) {
+  connection_limits::wording names;
+  names.listener = "internal";
+  names.process_cap = "the internal listener's cap";
+  names.refusing = "answering new connections with 503 at accept";
+  names.refused = "connections answered 503 at accept";
+  connection_limits internal{
+      {2, 0, 1},
+      [this](const std::string& line) { lines.push_back(line); },
+      [this] { return now; },
+      names};
+  std::vector<connection_limits::slot> held;
+  for (int i = 0; i < 2; ++i)
+    held.push_back(internal.try_acquire(address("127.0.0.1")));
+  // Each refusal is answered and let go before the next accept, so one
+  // being answered at a time never closes another unanswered.
+  for (int i = 0; i < 50; ++i) {
+    auto refused = internal.try_acquire(address("127.0.0.1"));
+    BOOST_REQUIRE(!refused);
+    BOOST_REQUIRE(!refused.closes_at_once());
+    internal.refused(refused.refused_by(), "127.0.0.1:40000");
+    now += 100ms;
+  }
+  BOOST_TEST(internal.refusing() == 0u);
+  BOOST_TEST(internal.open() == 2u);
+
+  now += connection_limits::report_interval;
+  held.pop_back();
+  BOOST_REQUIRE_EQUAL(lines.size(), 2u);
+  BOOST_TEST(
+      lines[0] ==
+      "internal connection limit reached: 2 open, the internal "
+      "listener's cap is 2; answering new connections with 503 at accept "
+      "until some close (further refusals are summarized every 10 s)");
+  BOOST_TEST(lines[1] ==
+             "internal connection limit: 49 more connections answered 503 at "
+             "accept within 5 s; 1 open now");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
