@@ -35,28 +35,34 @@ bool spare_descriptor::refuse_one(tcp::acceptor& acceptor) {
   ::close(descriptor_);
   descriptor_ = -1;
 
-  // Neither call may block the listener's thread: an empty backlog
-  // answers would_block, a full send buffer a short write.
+  // The accept may not block the listener's thread: an empty backlog
+  // answers would_block.
   error_code ec;
   acceptor.non_blocking(true, ec);
   tcp::socket refused{acceptor.get_executor()};
   if (!ec)
     acceptor.accept(refused, ec);
-  if (!ec) {
-    refused.non_blocking(true, ec);
-    // What the client already sent is read and dropped: closing with
-    // unread bytes would reset the connection, and the client could lose
-    // the refusal with it.
-    char request[4096];
-    error_code ignored;
-    refused.read_some(asio::buffer(request), ignored);
-    if (!ec && !refusal_.empty())
-      refused.write_some(asio::buffer(refusal_), ec);
-    refused.shutdown(tcp::socket::shutdown_send, ignored);
-    refused.close(ignored);
-  }
+  if (!ec)
+    refuse_at_once(refused, refusal_);
   bool accepted = !ec;
   return open() && accepted;
+}
+
+void refuse_at_once(tcp::socket& socket, const std::string& refusal) {
+  // A full send buffer must not block the caller's thread: it gets a
+  // short write instead.
+  error_code ec;
+  socket.non_blocking(true, ec);
+  // What the client already sent is read and dropped: closing with unread
+  // bytes would reset the connection, and the client could lose the
+  // refusal with it.
+  char request[4096];
+  error_code ignored;
+  socket.read_some(asio::buffer(request), ignored);
+  if (!ec && !refusal.empty())
+    socket.write_some(asio::buffer(refusal), ignored);
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  socket.close(ignored);
 }
 
 }  // namespace batchcast::net

@@ -14,6 +14,12 @@
 
 namespace batchcast::net {
 
+// Writes `refusal` to a freshly accepted `socket` as far as its send
+// buffer takes it (a short answer fits whole) and closes the socket,
+// without ever waiting: whatever the client has sent so far is read and
+// dropped, nothing more is read. Empty `refusal`: closed without a word.
+void refuse_at_once(tcp::socket& socket, const std::string& refusal);
+
 class spare_descriptor {
  public:
   // Opens the spare; stays without one when that fails (then refuse_one
