@@ -6,8 +6,18 @@
 #include <sys/resource.h>
 
 #include "common/log.hpp"
+#include "net/connection_limits.hpp"
+#include "net/server.hpp"
 
 namespace batchcast::app {
+
+// Raising either cap means raising the reserve with it, or the databases
+// and the cluster lose the descriptors they were promised.
+static_assert(net::internal_connection_cap +
+                      net::connection_limits::caps{}.max_refusing + 64 <=
+                  reserved_descriptors,
+              "the reserve no longer covers the internal listener's cap and "
+              "the public refusals");
 
 std::size_t connections_within(std::uint64_t open_file_limit) {
   if (open_file_limit > std::numeric_limits<std::size_t>::max())

@@ -8,12 +8,16 @@
 
 namespace batchcast::app {
 
-// Descriptors kept back from the public listener: the databases and their
-// WAL files, the publish API's connections, the cluster's links, logs, and
-// up to 64 connections over the caps while their 503 is written
-// (connection_limits::caps::max_refusing; more are closed at accept). With
-// a limit of 512 or less the reserve is half the limit, and below about
-// 256 those 64 leave little of it.
+// Descriptors kept back from the public listener: up to 128 connections
+// to the internal listener (net::internal_connection_cap; more are
+// answered 503 at accept), up to 64 public connections over the caps while
+// their 503 is written (connection_limits::caps::max_refusing; more are
+// closed at accept), and 64 for the databases and their WAL files, the
+// cluster's links, logs and the runtime's own (about 15 on an idle single
+// node). With a limit of 512 or less the reserve is half the limit, and
+// below about 400 a flood of both listeners can then still run the
+// process out of descriptors (the internal listener answers that too,
+// see net/spare_descriptor.hpp).
 inline constexpr std::uint64_t reserved_descriptors = 256;
 
 // The most public connections an open file limit leaves room for: the

@@ -65,7 +65,8 @@ api_session<Stream>::api_session(tcp::socket socket, asio::ssl::context* tls,
                                  std::shared_ptr<reply_gate> gate,
                                  api_limits limits,
                                  std::shared_ptr<metrics> counters,
-                                 std::uint64_t connection_id, std::string peer)
+                                 std::uint64_t connection_id, std::string peer,
+                                 connection_limits::slot slot)
     : executor_{socket.get_executor()},
       stream_{open_stream<Stream>(std::move(socket), tls)},
       api_{std::move(api)},
@@ -73,7 +74,8 @@ api_session<Stream>::api_session(tcp::socket socket, asio::ssl::context* tls,
       limits_{limits},
       counters_{std::move(counters)},
       connection_id_{connection_id},
-      peer_{std::move(peer)} {}
+      peer_{std::move(peer)},
+      slot_{std::move(slot)} {}
 
 template <class Stream>
 void api_session<Stream>::start() {

@@ -4,7 +4,9 @@
 // plain_stream or tls_stream (see transport.hpp).
 //
 // Owned by its pending handlers, and by the reply_gate while the actor
-// side works on a request. Runs on the socket's strand.
+// side works on a request. Runs on the socket's strand. Holds the slot
+// that counts its connection in the internal listener's cap until it is
+// destroyed.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,7 @@
 
 #include "common/metrics.hpp"
 #include "net/asio.hpp"
+#include "net/connection_limits.hpp"
 #include "net/publish_api.hpp"
 #include "net/transport.hpp"
 
@@ -63,12 +66,14 @@ template <class Stream>
 class api_session : public api_exchange,
                     public std::enable_shared_from_this<api_session<Stream>> {
  public:
-  // `tls` is the listener's TLS context (null for plain_stream).
+  // `tls` is the listener's TLS context (null for plain_stream). `slot`
+  // counts this connection (empty when the listener has no cap); what it
+  // counts in must outlive the session.
   api_session(tcp::socket socket, asio::ssl::context* tls,
               std::shared_ptr<const publish_api> api,
               std::shared_ptr<reply_gate> gate, api_limits limits,
               std::shared_ptr<metrics> counters, std::uint64_t connection_id,
-              std::string peer);
+              std::string peer, connection_limits::slot slot);
 
   void start();
 
@@ -100,6 +105,7 @@ class api_session : public api_exchange,
   std::shared_ptr<metrics> counters_;  // responses by status code
   std::uint64_t connection_id_;
   std::string peer_;
+  connection_limits::slot slot_;
 };
 
 extern template class api_session<plain_stream>;

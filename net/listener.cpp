@@ -87,6 +87,13 @@ void listener::refuse_when_out_of_descriptors(std::string refusal) {
   spare_ = std::make_unique<spare_descriptor>(std::move(refusal));
 }
 
+void listener::cap_connections(connection_limits& limits, std::string refusal,
+                               std::function<void()> on_refused) {
+  limits_ = &limits;
+  cap_refusal_ = std::move(refusal);
+  on_cap_refusal_ = std::move(on_refused);
+}
+
 void listener::stop() {
   asio::post(strand_, [self = shared_from_this()] {
     error_code ignored;
@@ -147,14 +154,38 @@ void listener::on_accept(error_code ec, tcp::socket socket) {
     auto id = next_connection_id();
     auto description = describe(peer);
     log()->debug("conn={} peer={} {} connection", id, description, name_);
-    // Hand over on the socket's own strand, not the acceptor's.
-    auto executor = socket.get_executor();
-    asio::post(executor, [factory = factory_, socket = std::move(socket), id,
-                          description = std::move(description)]() mutable {
-      factory(std::move(socket), id, std::move(description));
-    });
+    if (auto slot = admit(socket, peer, id, description)) {
+      // Hand over on the socket's own strand, not the acceptor's.
+      auto executor = socket.get_executor();
+      asio::post(executor, [factory = factory_, socket = std::move(socket), id,
+                            description = std::move(description),
+                            slot = std::move(*slot)]() mutable {
+        factory(std::move(socket), id, std::move(description), std::move(slot));
+      });
+    }
   }
   do_accept();
+}
+
+std::optional<connection_limits::slot> listener::admit(
+    tcp::socket& socket, const tcp::endpoint& peer, std::uint64_t id,
+    const std::string& described) {
+  if (!limits_)
+    return connection_limits::slot{};
+  auto slot = limits_->try_acquire(peer.address());
+  if (slot)
+    return slot;
+  // Refused right here: a flood over the cap costs an accept and a close
+  // each, never a session, a strand hop or a read deadline.
+  log()->debug("conn={} peer={} {} connection refused: connection cap", id,
+               described, name_);
+  // Counted before it is answered, so whoever sees the answer sees the
+  // count too.
+  limits_->refused(slot.refused_by(), described);
+  if (on_cap_refusal_)
+    on_cap_refusal_();
+  refuse_at_once(socket, cap_refusal_);
+  return std::nullopt;
 }
 
 void listener::on_backoff(error_code ec) {

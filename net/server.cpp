@@ -1,5 +1,6 @@
 #include "net/server.hpp"
 
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -76,14 +77,34 @@ status_backend actor_backend(caf::actor_system& system,
   return backend;
 }
 
-// What a producer gets while the process is out of descriptors, instead
-// of waiting in the internal listener's backlog: a retryable 503.
-std::string out_of_descriptors_answer() {
-  std::string body = R"({"error":"the server is out of file descriptors"})";
+// What a producer gets when the internal listener cannot take its
+// connection (out of descriptors, or at its cap), instead of waiting in
+// the backlog: a retryable 503, written whole before its request is read.
+std::string refusal_answer(const std::string& reason) {
+  std::string body = R"({"error":")" + reason + R"("})";
   return "HTTP/1.1 503 Service Unavailable\r\nServer: batchcast\r\n"
          "Content-Type: application/json\r\nRetry-After: 1\r\n"
          "Connection: close\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// The internal listener refuses at accept, one connection at a time on
+// its strand: one refusal being answered is all there ever is.
+constexpr connection_limits::caps internal_caps{internal_connection_cap, 0, 1};
+
+connection_limits::wording internal_wording(const server_settings& settings) {
+  connection_limits::wording names;
+  names.listener = "internal";
+  names.process_cap = "the internal listener's cap";
+  names.per_address_cap.clear();  // it has none
+  if (settings.internal_tls.enabled()) {
+    names.refusing = "closing new connections at accept";
+    names.refused = "connections closed at accept";
+  } else {
+    names.refusing = "answering new connections with 503 at accept";
+    names.refused = "connections answered 503 at accept";
+  }
+  return names;
 }
 
 }  // namespace
@@ -93,7 +114,8 @@ std::string out_of_descriptors_answer() {
 struct server::impl {
   impl(caf::actor_system& system, actors::services running,
        server_settings settings)
-      : io{settings.io_threads > 0 ? settings.io_threads : 1},
+      : internal_limits{internal_caps, {}, {}, internal_wording(settings)},
+        io{settings.io_threads > 0 ? settings.io_threads : 1},
         context{std::make_shared<server_context>(system, running, settings)},
         api{std::make_shared<publish_api>(
             actor_backend(system, running, context), settings.publish_token,
@@ -102,6 +124,9 @@ struct server::impl {
 
   void run_io();
 
+  // Before the io_context: the internal sessions release their slots in
+  // it, the last of them when the io_context drops its pending handlers.
+  connection_limits internal_limits;
   asio::io_context io;
   std::shared_ptr<server_context> context;
   std::shared_ptr<const publish_api> api;
@@ -153,8 +178,10 @@ void server::start() {
   auto context = state.context;
   state.public_listener = std::make_shared<listener>(
       state.io, settings.public_host, settings.public_port, "public",
+      // Counted here rather than by the listener: a refused upgrade is
+      // read and answered by its session.
       [context, tls = public_tls](tcp::socket socket, std::uint64_t id,
-                                  std::string peer) {
+                                  std::string peer, connection_limits::slot) {
         error_code ec;
         auto peer_address = socket.remote_endpoint(ec).address();
         if (ec)
@@ -182,24 +209,37 @@ void server::start() {
   state.internal_listener = std::make_shared<listener>(
       state.io, settings.internal_host, settings.internal_port, "internal",
       [api = state.api, gate = state.gate, limits,
-       counters = state.context->counters, tls = internal_tls](
-          tcp::socket socket, std::uint64_t id, std::string peer) {
+       counters = state.context->counters,
+       tls = internal_tls](tcp::socket socket, std::uint64_t id,
+                           std::string peer, connection_limits::slot slot) {
         if (tls)
           std::make_shared<api_session<tls_stream>>(
               std::move(socket), tls.get(), api, gate, limits, counters, id,
-              std::move(peer))
+              std::move(peer), std::move(slot))
               ->start();
         else
           std::make_shared<api_session<plain_stream>>(
               std::move(socket), nullptr, api, gate, limits, counters, id,
-              std::move(peer))
+              std::move(peer), std::move(slot))
               ->start();
       });
 
   // Over TLS a plain-text answer would only garble the handshake: the
   // connection is closed without one, which a producer retries as well.
   state.internal_listener->refuse_when_out_of_descriptors(
-      internal_tls ? std::string{} : out_of_descriptors_answer());
+      internal_tls ? std::string{}
+                   : refusal_answer("the server is out of file descriptors"));
+  std::function<void()> count_refusal;
+  if (!internal_tls)
+    count_refusal = [counters = state.context->counters] {
+      counters->count_api_response(503);
+    };
+  state.internal_listener->cap_connections(
+      state.internal_limits,
+      internal_tls
+          ? std::string{}
+          : refusal_answer("too many connections to the internal listener"),
+      std::move(count_refusal));
   state.public_listener->start();
   state.internal_listener->start();
   state.work.emplace(state.io.get_executor());
@@ -211,9 +251,12 @@ void server::start() {
               settings.public_host, public_port(),
               describe_transport(public_tls), settings.internal_host,
               internal_port(), describe_transport(internal_tls), thread_count);
-  log()->info("public connection caps: max_connections={} per_address={}",
-              describe_cap(settings.max_connections),
-              describe_cap(settings.max_connections_per_address));
+  log()->info(
+      "public connection caps: max_connections={} per_address={}; "
+      "internal listener cap: {}",
+      describe_cap(settings.max_connections),
+      describe_cap(settings.max_connections_per_address),
+      describe_cap(internal_connection_cap));
 }
 
 std::uint16_t server::public_port() const {

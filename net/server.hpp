@@ -17,6 +17,17 @@
 
 namespace batchcast::net {
 
+// Connections the internal listener keeps open at once; over it, one is
+// answered 503 at accept and closed. The listener serves a few
+// producers (a keep-alive connection or two per worker process), one
+// Prometheus scraper and a load balancer's probes: 128 is ample for them,
+// and bounds what a flood of idle connections there holds (each is only
+// dropped after the 30 s request timeout). Together with the 64 public
+// refusals it fits in the 256 descriptors `serve` keeps back from
+// --max-connections (app/connection_caps.hpp), leaving 64 for the
+// databases, the cluster's links and the runtime's own.
+inline constexpr std::size_t internal_connection_cap = 128;
+
 struct server_settings {
   std::string public_host = "127.0.0.1";
   std::uint16_t public_port = 8000;  // 0: any free port

@@ -18,8 +18,11 @@
 #include <thread>
 #include <vector>
 
+#include <sys/socket.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
@@ -29,6 +32,7 @@
 
 #include "common/metrics.hpp"
 #include "net/api_session.hpp"
+#include "net/connection_limits.hpp"
 #include "net/listener.hpp"
 #include "net/page_gate.hpp"
 #include "net/publish_api.hpp"
@@ -88,21 +92,32 @@ class worker {
   std::thread thread_;  // last: starts once the rest exists
 };
 
+const std::string cap_refusal =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+    "Connection: close\r\n\r\n";
+
 // The internal listener wired as net::server wires it, on a free loopback
-// port with two I/O threads. Its backend answers every publish on the
-// worker thread, or keeps the callbacks when `hold_answers` is set.
+// port with two I/O threads and a cap of `cap` connections. Its backend
+// answers every publish on the worker thread, or keeps the callbacks when
+// `hold_answers` is set.
 struct internal_listener {
-  explicit internal_listener(bool hold) : hold_answers{hold} {
+  explicit internal_listener(bool hold, std::size_t cap = 128)
+      : hold_answers{hold},
+        limits{{cap, 0, 1}, [this](const std::string& line) { log(line); }} {
     auto api = std::make_shared<const publish_api>(backend(), token, 1024);
     listening = std::make_shared<listener>(
         io, "127.0.0.1", 0, "internal",
         [api, gate = gate, counters = counters](
-            tcp::socket socket, std::uint64_t id, std::string peer) {
+            tcp::socket socket, std::uint64_t id, std::string peer,
+            connection_limits::slot slot) {
           std::make_shared<api_session<plain_stream>>(
               std::move(socket), nullptr, api, gate, api_limits{}, counters, id,
-              std::move(peer))
+              std::move(peer), std::move(slot))
               ->start();
         });
+    listening->cap_connections(limits, cap_refusal, [counters = counters] {
+      counters->count_api_response(503);
+    });
     listening->start();
     work.emplace(io.get_executor());
     for (int i = 0; i < 2; ++i)
@@ -153,12 +168,25 @@ struct internal_listener {
                                  [&] { return held.size() >= count; });
   }
 
+  // The limits' log lines, written on the I/O threads.
+  void log(const std::string& line) {
+    std::lock_guard<std::mutex> guard{log_mutex};
+    logged.push_back(line);
+  }
+  std::vector<std::string> log_lines() {
+    std::lock_guard<std::mutex> guard{log_mutex};
+    return logged;
+  }
+
   const bool hold_answers;
   worker answers;  // outlives the I/O side: declared before it
   std::mutex held_mutex;
   std::condition_variable held_changed;
   std::vector<actors::api_callback> held;
+  std::mutex log_mutex;
+  std::vector<std::string> logged;
 
+  connection_limits limits;  // outlives the sessions' slots, and io
   asio::io_context io;
   std::shared_ptr<metrics> counters = std::make_shared<metrics>();
   std::shared_ptr<reply_gate> gate = std::make_shared<reply_gate>();
@@ -274,6 +302,49 @@ BOOST_AUTO_TEST_CASE(answers_after_the_server_stopped_are_dropped) {
   BOOST_TEST(answered.load() == static_cast<int>(producers));
   for (const auto& got : results)
     BOOST_TEST(got.status == 0);  // the connection ended without an answer
+}
+
+// Over the cap, a connection is answered on the listener's thread before
+// it sends anything, while the slots of the sessions that ended are given
+// back on the I/O threads.
+BOOST_AUTO_TEST_CASE(connections_over_the_cap_are_refused_at_accept) {
+  internal_listener server{false, 2};
+  auto port = server.listening->port();
+  asio::io_context io;
+  std::vector<tcp::socket> idle;
+  for (int i = 0; i < 2; ++i) {
+    idle.emplace_back(io);
+    idle.back().connect({asio::ip::make_address("127.0.0.1"), port});
+  }
+  auto settled = [&](std::size_t open) {
+    for (int i = 0; i < 500 && server.limits.open() != open; ++i)
+      std::this_thread::sleep_for(10ms);
+    return server.limits.open() == open;
+  };
+  BOOST_REQUIRE(settled(2));
+
+  tcp::socket refused{io};
+  refused.connect({asio::ip::make_address("127.0.0.1"), port});
+  timeval limit{5, 0};  // fail rather than hang if nothing comes
+  ::setsockopt(refused.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit,
+               sizeof limit);
+  std::string answer(256, '\0');
+  error_code ec;
+  auto length = asio::read(refused, asio::buffer(answer), ec);
+  answer.resize(length);
+  BOOST_TEST(ec == asio::error::eof);
+  BOOST_TEST(answer == cap_refusal);
+  BOOST_TEST(server.counters->api_responses.value(api_response_slot(503)) ==
+             1u);
+  auto lines = server.log_lines();
+  BOOST_REQUIRE_EQUAL(lines.size(), 1u);
+  BOOST_TEST(lines[0].find("limit reached") != std::string::npos);
+
+  // A producer gets in once an idle connection is gone.
+  idle.pop_back();
+  BOOST_REQUIRE(settled(1));
+  BOOST_TEST(publish_within(port, "completed", 30s).status == 200);
+  BOOST_TEST(settled(1));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
