@@ -12,11 +12,16 @@ room to spare, a publish on the internal listener gets 200 within a few
 seconds and reaches the watcher, /readyz and /metrics answer 200, and the
 server's CPU stays low.
 
-Then the internal listener itself flooded with idle connections until the
-process is out of descriptors: a producer's new connection is answered
-503 at once (on a spare descriptor kept for that) instead of waiting in
-the backlog, without the accept loop spinning, and publishes succeed
-again once the idle connections close.
+Then the internal listener flooded with as many idle connections as its
+cap (128): the next connection is answered 503 at once, before it sends
+anything, and more refusals add no log lines; the public listener serves
+meanwhile, and publishes succeed again once the idle connections close.
+
+Last, a server whose open file limit is below that cap, so idle internal
+connections alone run it out of descriptors: a producer's new connection
+is answered 503 at once (on a spare descriptor kept for that) instead of
+waiting in the backlog, without the accept loop spinning, and publishes
+succeed again once the idle connections close.
 
 Usage: fd_exhaustion_test.py PATH_TO_BATCHCAST
 Sizes: BATCHCAST_FAULTS_FD_LIMIT (512: the server's open file limit);
@@ -25,10 +30,12 @@ the flood is twice that.
 
 import asyncio
 import errno
+import json
 import os
 import re
 import resource
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -42,6 +49,10 @@ from fault_support import (TOKEN, Cast, Node, Publisher, SECRET_KEY,
                            setting, source_addresses, wait_until, ws_headers)
 
 FD_LIMIT = setting("FD_LIMIT", 512)  # the server's open file limit
+# The internal listener's connection cap (net::internal_connection_cap).
+INTERNAL_CAP = 128
+# An open file limit below it, for the test that runs out of descriptors.
+SMALL_FD_LIMIT = 96
 # The descriptors a publish, a probe and a scrape need beyond the flood's.
 HEADROOM = 64
 # Answers on the internal listener come within this during the flood.
@@ -52,8 +63,11 @@ MAX_CPU_SHARE = 0.2
 COMPLETED = '{"status":"completed"}'
 
 
-def lower_fd_limit():
-    resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, FD_LIMIT))
+def fd_limit_of(limit):
+    """Sets the open file limit in the server's process, before exec."""
+    def lower():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+    return lower
 
 
 def cpu_seconds(pid):
@@ -178,9 +192,91 @@ def open_internal_flood(node, count):
     return sockets
 
 
+def refusal_at_accept(node):
+    """(seconds, raw answer) of a new internal connection that sends
+    nothing and reads until the server closes it (at most 5 s)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", node.internal_port),
+                                  timeout=5) as s:
+        answer = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return time.monotonic() - started, answer.decode("latin-1")
+
+
+def api_responses_503(node):
+    """batchcast_api_responses_total{code="503"} from /metrics."""
+    with urllib.request.urlopen(
+            f"http://127.0.0.1:{node.internal_port}/metrics",
+            timeout=ANSWER_DEADLINE) as response:
+        text = response.read().decode()
+    found = re.search(r'^batchcast_api_responses_total\{code="503"\} (\d+)',
+                      text, re.M)
+    return int(found.group(1)) if found else 0
+
+
+def test_internal_listener_cap_answers_503_at_accept(node, cast):
+    batch = str(uuid.uuid4())
+    publisher = Publisher(node, timeout=ANSWER_DEADLINE)
+    code, _ = publisher.publish(batch, "processing", cast.org)
+    assert code == 200, code
+    publisher.close()
+    refusals = 20
+    flood = open_internal_flood(node, INTERNAL_CAP)
+    try:
+        descriptors = descriptors_once_settled(node)
+        took, answer = refusal_at_accept(node)
+        for _ in range(refusals - 1):
+            refusal_at_accept(node)
+        public_health = urllib.request.urlopen(
+            f"http://127.0.0.1:{node.public_port}/healthz",
+            timeout=ANSWER_DEADLINE).status
+        upgrade = node.upgrade_status(batch, cast.session)
+    finally:
+        for s in flood:
+            s.close()
+
+    def published():
+        publisher = Publisher(node, timeout=ANSWER_DEADLINE)
+        try:
+            return publisher.publish(batch, "completed")[0] == 200
+        except OSError:
+            return False
+        finally:
+            publisher.close()
+    recovered = wait_until(published, 20, step=0.5)
+    counted = api_responses_503(node)
+    log = node.read_log()
+    print(f"  {INTERNAL_CAP} idle internal connections: server held "
+          f"{descriptors} descriptors; the next connection was answered in "
+          f"{took:.3f} s; public /healthz {public_health}, upgrade {upgrade}; "
+          f"{counted} refusals counted; publishes "
+          f"{'work' if recovered else 'still fail'} once they closed",
+          flush=True)
+    head, _, body = answer.partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 503 "), answer
+    assert "\r\nRetry-After: 1\r\n" in head + "\r\n", answer
+    assert "\r\nConnection: close\r\n" in head + "\r\n", answer
+    assert json.loads(body) == {
+        "error": "too many connections to the internal listener"}, answer
+    assert took <= 1.0, took
+    assert descriptors <= FD_LIMIT - HEADROOM, descriptors
+    assert public_health == 200, public_health
+    assert upgrade == 101, upgrade
+    assert recovered
+    # (A publish that came before every idle socket was let go is one
+    # more.)
+    assert counted >= refusals, counted
+    # One line when the refusals began, none per socket.
+    assert log.count("internal connection limit reached") == 1, log[-3000:]
+
+
 def test_producer_gets_503_not_a_hang_when_out_of_descriptors(node, cast):
     batch = str(uuid.uuid4())
-    flood = open_internal_flood(node, FD_LIMIT)
+    flood = open_internal_flood(node, INTERNAL_CAP)
     try:
         descriptors = descriptors_once_settled(node)
 
@@ -208,12 +304,13 @@ def test_producer_gets_503_not_a_hang_when_out_of_descriptors(node, cast):
         finally:
             publisher.close()
     recovered = wait_until(published, 20, step=0.5)
-    print(f"  limit {FD_LIMIT}, {FD_LIMIT} idle internal connections: "
-          f"server held {descriptors} descriptors; a publish got {code} in "
+    print(f"  limit {SMALL_FD_LIMIT}, {INTERNAL_CAP} idle internal "
+          f"connections: server held {descriptors} descriptors; a publish "
+          f"got {code} in "
           f"{refused_in:.2f} s; CPU {100 * cpu_share:.1f}% of a core; "
           f"publishes {'work' if recovered else 'still fail'} once they "
           f"closed", flush=True)
-    assert descriptors >= FD_LIMIT - 2, descriptors
+    assert descriptors >= SMALL_FD_LIMIT - 2, descriptors
     assert code == 503, (code, body)
     assert body == {"error": "the server is out of file descriptors"}, body
     assert refused_in <= 2.0, refused_in
@@ -223,13 +320,13 @@ def test_producer_gets_503_not_a_hang_when_out_of_descriptors(node, cast):
         "connections" in node.read_log()
 
 
-def run_against_fresh_node(binary, root, name, test):
+def run_against_fresh_node(binary, root, name, test, fd_limit):
     workdir = os.path.join(root, name)
     os.mkdir(workdir)
     node = Node(binary, workdir, SECRET_KEY,
                 serve_args=["--upgrade-timeout", "60",
                             "--max-connections-per-address", "0"],
-                preexec_fn=lower_fd_limit)
+                preexec_fn=fd_limit_of(fd_limit))
     cast = Cast(node)
     node.start()
     try:
@@ -244,12 +341,16 @@ def run_against_fresh_node(binary, root, name, test):
 def main():
     raise_fd_limit()
     binary = os.path.abspath(sys.argv[1])
-    tests = [test_internal_listener_works_while_public_connections_flood,
-             test_producer_gets_503_not_a_hang_when_out_of_descriptors]
+    tests = [(test_internal_listener_works_while_public_connections_flood,
+              FD_LIMIT),
+             (test_internal_listener_cap_answers_503_at_accept, FD_LIMIT),
+             (test_producer_gets_503_not_a_hang_when_out_of_descriptors,
+              SMALL_FD_LIMIT)]
     code = 0
     with tempfile.TemporaryDirectory(prefix="batchcast-fds-") as root:
-        for i, test in enumerate(tests):
-            code |= run_against_fresh_node(binary, root, f"node{i}", test)
+        for i, (test, fd_limit) in enumerate(tests):
+            code |= run_against_fresh_node(binary, root, f"node{i}", test,
+                                           fd_limit)
     return code
 
 
