@@ -54,11 +54,40 @@ state_claim::state_claim(const std::string& database_path) {
   auto pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd_, 0) == 0)
     (void)::pwrite(fd_, pid.data(), pid.size(), 0);
+
+  // The same file under another name has its own lock file, but not its
+  // own inode.
+  database_fd_ =
+      ::open(database_path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (database_fd_ < 0) {
+    auto error = errno;
+    ::close(fd_);
+    fd_ = -1;
+    throw std::runtime_error("cannot open state database " + database_path +
+                             ": " + std::strerror(error));
+  }
+  if (::flock(database_fd_, LOCK_EX | LOCK_NB) != 0) {
+    auto error = errno;
+    ::close(database_fd_);
+    ::close(fd_);
+    database_fd_ = fd_ = -1;
+    if (error == EWOULDBLOCK)
+      throw std::runtime_error(
+          "state database " + database_path +
+          " is already served by another batchcast serve under another "
+          "name (a symbolic or hard link to the same file); each node "
+          "needs a state database of its own");
+    throw std::runtime_error("cannot lock " + database_path + ": " +
+                             std::strerror(error));
+  }
 }
 
 state_claim::~state_claim() {
+  // Each close drops its flock.
+  if (database_fd_ >= 0)
+    ::close(database_fd_);
   if (fd_ >= 0)
-    ::close(fd_);  // drops the flock
+    ::close(fd_);
 }
 
 }  // namespace batchcast::app

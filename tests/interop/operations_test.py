@@ -202,6 +202,22 @@ def test_second_serve_on_one_state_database_is_refused(root):
             f"http://127.0.0.1:{first.internal_port}/healthz",
             timeout=5).status == 200
         first.admin("org", "add", "Beside a running serve")
+        # Nor may it start on another name of the same file.
+        links = tempfile.mkdtemp(dir=root)
+        symbolic = os.path.join(links, "symbolic.db")
+        os.symlink(first.db, symbolic)
+        hard = os.path.join(links, "hard.db")
+        os.link(first.db, hard)
+        for other_name in (symbolic, hard):
+            second = subprocess.run(
+                [binary, "serve", "--db", other_name,
+                 "--secret-key-file", first.secret_file,
+                 "--listen", f"127.0.0.1:{free_port()}",
+                 "--internal-listen", f"127.0.0.1:{free_port()}"],
+                env=first.env, capture_output=True, text=True, timeout=30)
+            assert second.returncode != 0, (other_name, second.stderr)
+            assert "under another name" in second.stderr, second.stderr
+            assert not os.path.exists(other_name + "-wal"), other_name
     finally:
         assert first.stop(signal.SIGKILL) is not None
     # A claim dies with its process, kill -9 included.
