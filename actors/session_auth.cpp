@@ -256,11 +256,11 @@ caf::behavior session_auth(self_ptr self, caf::actor directory,
         auto cached = st.sessions.find(session_key);
         if (cached != st.sessions.end() && cached->second.expires > now) {
           // A refusal stands as long as it is cached. A validation is read
-          // again in the last round before it expires: the rounds come
-          // every half TTL, so the one after a lookup finds half a TTL
-          // left and the next one less than half a round, which makes one
-          // lookup per TTL, each before the last one went stale.
-          auto margin = revalidation_interval(st.settings.session_ttl) / 2;
+          // again once it is half a TTL old: the rounds come every quarter
+          // TTL, so the third round after a lookup reads it again, and a
+          // session revoked just after a lookup is seen within three
+          // quarters of a TTL (one lookup per three quarters of a TTL).
+          auto margin = st.settings.session_ttl / 2;
           if (!cached->second.answer.valid ||
               cached->second.expires > now + margin)
             return cached->second.answer;
@@ -286,7 +286,7 @@ std::chrono::milliseconds revalidation_interval(
   using std::chrono::milliseconds;
   if (session_ttl.count() <= 0)
     return std::chrono::seconds{1};
-  return std::max(session_ttl / 2, milliseconds{100});
+  return std::max(session_ttl / 4, milliseconds{100});
 }
 
 caf::actor spawn_session_auth(caf::actor_system& system, caf::actor directory,

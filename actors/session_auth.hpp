@@ -14,10 +14,10 @@
 //   (refresh_atom, std::string session_key) -> session_lookup
 //       For session_watch's rounds over open connections (every
 //       revalidation_interval): the cached answer, unless it is a
-//       validation that expires within half a round, in which case a
-//       fresh lookup, shared with any other lookup of the key, answers and
-//       refreshes the cache. So a watched session is read about once per
-//       session_ttl, and never trusted for longer.
+//       validation at least half a TTL old, in which case a fresh lookup,
+//       shared with any other lookup of the key, answers and refreshes the
+//       cache. So a watched session is read about once per three quarters
+//       of session_ttl, and a revocation is seen within that.
 //
 // Caches, all owned by this actor:
 // - session key -> principal for `session_ttl`; refusals for
@@ -95,9 +95,10 @@ caf::behavior session_auth(caf::stateful_actor<session_auth_state>* self,
                            caf::actor directory, auth_settings settings,
                            std::shared_ptr<metrics> counters);
 
-// How often open connections' sessions are checked again: half the TTL,
-// so each is read again before its cached validation is older than the
-// TTL (at least every 100 ms; every second when nothing is cached).
+// How often open connections' sessions are checked again: a quarter of
+// the TTL, so each is read again within a quarter TTL of its cached
+// validation turning half a TTL old, well before it is a TTL old (at
+// least every 100 ms; every second when nothing is cached).
 std::chrono::milliseconds revalidation_interval(
     std::chrono::milliseconds session_ttl);
 

@@ -14,16 +14,17 @@
 //
 // Every revalidation_interval(session_ttl) it asks session_auth once per
 // watched session key, not per socket (refresh_atom): a key whose cached
-// validation is about to expire is read from the directory again, so
-// each watched session costs about one lookup per TTL. Each connection
-// whose session is no longer valid, or whose user may no longer watch its
-// organization, is sent (revoke_atom, std::string reason) and forgotten;
-// the connection closes its socket with 1008. A session the directory
-// cannot read (directory_failed) is left alone until it can be read.
+// validation is half a TTL old is read from the directory again, so each
+// watched session costs about one lookup per three quarters of a TTL. Each
+// connection whose session is no longer valid, or whose user may no longer
+// watch its organization, is sent (revoke_atom, std::string reason) and
+// forgotten; the connection closes its socket with 1008. A session the
+// directory cannot read (directory_failed) is left alone until it can be read.
 //
-// So a revocation closes the sockets within about one session_ttl. A
-// status that arrives first is held back by the connection itself, which
-// checks its session again when its validation is older than the TTL.
+// So a revocation closes the sockets within about three quarters of a
+// session_ttl. A status that arrives first is held back by the connection
+// itself, which checks its session again when its validation is older
+// than the TTL.
 #pragma once
 
 #include <chrono>
