@@ -37,14 +37,17 @@ def setting(name, default):
     return int(value) if value else default
 
 
-def run_on_one_node(tests, name, serve_args=()):
+def run_on_one_node(tests, name, serve_args=(), preexec_fn=None):
     """Runs each test(node, cast) against one `batchcast serve` (the
     binary in argv[1]) with a seeded directory in a temporary folder;
     kills the server afterwards, whatever state a test left it in, and
-    prints the tail of its log when a test failed. Returns the exit code."""
+    prints the tail of its log when a test failed. Returns the exit code.
+    `preexec_fn` runs in the server's process before it starts (to lower
+    its limits, say)."""
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix=f"batchcast-{name}-") as workdir:
-        node = Node(binary, workdir, SECRET_KEY, serve_args=list(serve_args))
+        node = Node(binary, workdir, SECRET_KEY, serve_args=list(serve_args),
+                    preexec_fn=preexec_fn)
         cast = Cast(node)
         node.start()
         try:

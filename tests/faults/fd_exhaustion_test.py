@@ -34,19 +34,17 @@ import json
 import os
 import re
 import resource
-import signal
 import socket
 import sys
-import tempfile
 import time
 import urllib.request
 import uuid
 
 import websockets
 
-from fault_support import (TOKEN, Cast, Node, Publisher, SECRET_KEY,
-                           bound_socket, open_fds, raise_fd_limit, run_tests,
-                           setting, source_addresses, wait_until, ws_headers)
+from fault_support import (TOKEN, Publisher, bound_socket, open_fds,
+                           raise_fd_limit, run_on_one_node, setting,
+                           source_addresses, wait_until, ws_headers)
 
 FD_LIMIT = setting("FD_LIMIT", 512)  # the server's open file limit
 # The internal listener's connection cap (net::internal_connection_cap).
@@ -320,37 +318,20 @@ def test_producer_gets_503_not_a_hang_when_out_of_descriptors(node, cast):
         "connections" in node.read_log()
 
 
-def run_against_fresh_node(binary, root, name, test, fd_limit):
-    workdir = os.path.join(root, name)
-    os.mkdir(workdir)
-    node = Node(binary, workdir, SECRET_KEY,
-                serve_args=["--upgrade-timeout", "60",
-                            "--max-connections-per-address", "0"],
-                preexec_fn=fd_limit_of(fd_limit))
-    cast = Cast(node)
-    node.start()
-    try:
-        code = run_tests([test], node, cast)
-    finally:
-        node.stop(signal.SIGKILL)
-    if code:
-        print("--- server log (tail) ---\n" + node.read_log()[-20000:])
-    return code
-
-
 def main():
     raise_fd_limit()
-    binary = os.path.abspath(sys.argv[1])
     tests = [(test_internal_listener_works_while_public_connections_flood,
               FD_LIMIT),
              (test_internal_listener_cap_answers_503_at_accept, FD_LIMIT),
              (test_producer_gets_503_not_a_hang_when_out_of_descriptors,
               SMALL_FD_LIMIT)]
     code = 0
-    with tempfile.TemporaryDirectory(prefix="batchcast-fds-") as root:
-        for i, (test, fd_limit) in enumerate(tests):
-            code |= run_against_fresh_node(binary, root, f"node{i}", test,
-                                           fd_limit)
+    for test, fd_limit in tests:
+        code |= run_on_one_node([test], "fds",
+                                serve_args=["--upgrade-timeout", "60",
+                                            "--max-connections-per-address",
+                                            "0"],
+                                preexec_fn=fd_limit_of(fd_limit))
     return code
 
 
