@@ -241,9 +241,12 @@ caf::behavior connection(self_ptr self, connection_request request,
       [self](revoke_atom, const std::string& reason) { revoke(self, reason); },
       [self](socket_closed_atom) {
         auto& st = self->state;
-        log()->info("closed conn={} batch={} accepted={} finished={}",
-                    st.request.connection_id, st.request.batch_id, st.accepted,
-                    st.finished);
+        // The socket's own end line (net, info) says how it ended; this
+        // one only at debug, so a refused upgrade costs the log two lines
+        // (the reason, and the answer) rather than three.
+        log()->debug("closed conn={} batch={} accepted={} finished={}",
+                     st.request.connection_id, st.request.batch_id, st.accepted,
+                     st.finished);
         // Whatever is still on its way (a verdict, a join reply) finds this
         // actor gone; a group that admitted us sees the down message.
         st.finished = true;
