@@ -260,7 +260,8 @@ void ws_session<Layer>::on_read(error_code ec, std::size_t) {
     else
       outcome_ = "timed out";
   } else {
-    fail(who_.connection_id, "websocket read", ec);
+    if (!dropped_)
+      fail(who_.connection_id, "websocket read", ec);
     if (phase_ == phase::open)
       outcome_ = "read failed";
   }
@@ -322,7 +323,8 @@ void ws_session<Layer>::on_write(error_code ec, std::size_t) {
   writing_ = false;
   final_message_.reset();
   if (ec) {
-    fail(who_.connection_id, "websocket write", ec);
+    if (!dropped_)
+      fail(who_.connection_id, "websocket write", ec);
     outcome_ = "write failed";
     ended_ = true;
     maybe_finish();
@@ -374,7 +376,8 @@ template <class Layer>
 void ws_session<Layer>::on_close(error_code ec) {
   writing_ = false;
   if (ec) {
-    fail(who_.connection_id, "websocket close", ec);
+    if (!dropped_)
+      fail(who_.connection_id, "websocket close", ec);
     if (ec == beast::error::timeout)
       outcome_ += ", close timed out";
   }
@@ -410,6 +413,7 @@ void ws_session<Layer>::on_timer(error_code ec) {
   // nor answers): drop the connection; pending operations then complete
   // with errors and the session finishes.
   outcome_ += ", dropped after close timeout";
+  dropped_ = true;
   error_code ignored;
   socket_of(beast::get_lowest_layer(*ws_)).close(ignored);
 }

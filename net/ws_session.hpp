@@ -143,6 +143,9 @@ class ws_session : public tracked_session,
   bool ended_ = false;    // the socket can do no more I/O
   bool finished_ = false;
   bool flooded_ = false;  // the client spent its frame budget
+  // We closed the socket under pending operations at the close timeout:
+  // their errors are our doing, not news for the log.
+  bool dropped_ = false;
   std::optional<std::string> final_message_;
   std::optional<std::uint16_t> pending_close_;
   std::unique_ptr<http::response<http::string_body>> refusal_;
