@@ -31,9 +31,15 @@ def seed(node):
 
 
 def caps_in_log(node):
-    """(max_connections, per_address) from the node's startup line."""
-    found = re.search(r"public connection caps: max_connections=(\w+) "
-                      r"per_address=(\w+)", node.read_log())
+    """(max_connections, per_address) from the node's startup line, which
+    may reach the log file a moment after the ports answer."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = re.search(r"public connection caps: max_connections=(\w+) "
+                          r"per_address=(\w+)", node.read_log())
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert found, node.read_log()
     return found.group(1), found.group(2)
 
