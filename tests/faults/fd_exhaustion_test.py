@@ -155,6 +155,20 @@ def descriptors_once_settled(node):
     return open_fds(node.process.pid)
 
 
+def publishes_again(node, batch, org=None):
+    """True once a publish of `batch` gets 200 on a fresh connection,
+    trying for up to 20 s."""
+    def published():
+        publisher = Publisher(node, timeout=ANSWER_DEADLINE)
+        try:
+            return publisher.publish(batch, "completed", org)[0] == 200
+        except OSError:
+            return False
+        finally:
+            publisher.close()
+    return wait_until(published, 20, step=0.5)
+
+
 def test_internal_listener_works_while_public_connections_flood(node, cast):
     (descriptors, code, body, publish_took, message, ready, scrape,
      cpu_share) = asyncio.run(run_flood(node, cast))
@@ -237,15 +251,7 @@ def test_internal_listener_cap_answers_503_at_accept(node, cast):
         for s in flood:
             s.close()
 
-    def published():
-        publisher = Publisher(node, timeout=ANSWER_DEADLINE)
-        try:
-            return publisher.publish(batch, "completed")[0] == 200
-        except OSError:
-            return False
-        finally:
-            publisher.close()
-    recovered = wait_until(published, 20, step=0.5)
+    recovered = publishes_again(node, batch)
     counted = api_responses_503(node)
     log = node.read_log()
     print(f"  {INTERNAL_CAP} idle internal connections: server held "
@@ -293,15 +299,7 @@ def test_producer_gets_503_not_a_hang_when_out_of_descriptors(node, cast):
             s.close()
 
     # The idle connections gone, publishing works again.
-    def published():
-        publisher = Publisher(node, timeout=ANSWER_DEADLINE)
-        try:
-            return publisher.publish(batch, "completed", cast.org)[0] == 200
-        except OSError:
-            return False
-        finally:
-            publisher.close()
-    recovered = wait_until(published, 20, step=0.5)
+    recovered = publishes_again(node, batch, cast.org)
     print(f"  limit {SMALL_FD_LIMIT}, {INTERNAL_CAP} idle internal "
           f"connections: server held {descriptors} descriptors; a publish "
           f"got {code} in "
