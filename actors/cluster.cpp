@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <tuple>
@@ -220,6 +221,19 @@ void apply_records(self_ptr self, records batch,
     std::int64_t newest_ms = 0;
     bool failed = false;  // also: the first failure was logged
   };
+  // A record without a stamp would be stamped by our store as if this node
+  // had published it. No batchcast node sends one.
+  auto unstamped = std::remove_if(
+      batch.begin(), batch.end(), [](const storage::batch_record& record) {
+        return record.updated_at_ms <= storage::stamp_at_commit;
+      });
+  if (unstamped != batch.end()) {
+    log()->warn(
+        "ignored {} record(s) from a peer without a timestamp; is "
+        "it running the same batchcast version?",
+        std::distance(unstamped, batch.end()));
+    batch.erase(unstamped, batch.end());
+  }
   if (batch.empty()) {
     done(true, 0);
     return;

@@ -1,6 +1,5 @@
 #include "actors/services.hpp"
 
-#include <atomic>
 #include <cerrno>
 #include <filesystem>
 
@@ -56,23 +55,6 @@ caf::error open_failure(const std::string& what, const std::string& path,
       "cannot open " + what + " " + path + ": " + e.what() + hint);
 }
 
-// Unix milliseconds, strictly increasing across calls in this process:
-// records are ordered by (updated_at, origin), so two publishes from this
-// node in one millisecond would otherwise not supersede each other and
-// the later status could be lost.
-std::int64_t next_timestamp_ms() {
-  static std::atomic<std::int64_t> last{0};
-  using namespace std::chrono;
-  auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-                 .count();
-  auto previous = last.load();
-  std::int64_t next;
-  do {
-    next = std::max(now, previous + 1);
-  } while (!last.compare_exchange_weak(previous, next));
-  return next;
-}
-
 // Calls the API callback exactly once. Should the actor that holds it end
 // without answering (the system stopping under it), the destructor
 // answers shutting_down, so an HTTP request never waits forever.
@@ -110,7 +92,7 @@ void store_record(caf::event_based_actor* self, const services& running,
   storage::batch_record record;
   record.batch_id = request.batch_id;
   record.status = request.status;
-  record.updated_at_ms = next_timestamp_ms();
+  record.updated_at_ms = storage::stamp_at_commit;
   record.origin = running.node_name;
   self->request(running.registry, caf::infinite, publish_atom::value,
                 std::move(record))

@@ -145,8 +145,9 @@ using api_callback = std::function<void(api_result)>;
 
 // Stores the status (durably: the callback runs after the commit) and
 // delivers it to the batch's watchers when terminal. The record gets
-// updated_at = now (strictly increasing within this process, so two
-// publishes in one millisecond keep their order) and origin = node_name.
+// origin = node_name, and its updated_at from the state store as it
+// commits (after every stamp the store holds: see stamp_clock.hpp), so
+// it replaces whatever the batch had.
 // In standalone mode a non-empty organization first adds the batch to the
 // embedded directory (unknown_organization, organization_mismatch); in
 // other modes the organization is not used.

@@ -32,6 +32,11 @@ struct batch_record {
   std::string origin;              // name of the node that published it
 };
 
+// The updated_at_ms of a status this node is publishing: the state store
+// stamps it as it commits (see stamp_clock.hpp). Records from peers carry
+// their stamps and never this value.
+inline constexpr std::int64_t stamp_at_commit = 0;
+
 // True when `candidate` should replace `current`.
 bool supersedes(const batch_record& candidate, const batch_record& current);
 

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "storage/sqlite_db.hpp"
+#include "storage/stamp_clock.hpp"
 #include "storage/storage_error.hpp"
 #include "storage/uuid.hpp"
 
@@ -38,6 +39,9 @@ constexpr const char* upsert_sql =
     "ON CONFLICT (batch_id) DO UPDATE SET status = excluded.status, "
     "updated_at = excluded.updated_at, origin = excluded.origin";
 
+constexpr const char* newest_stamp_sql =
+    "SELECT coalesce(max(updated_at), 0) FROM batch_status";
+
 constexpr const char* changed_since_sql =
     "SELECT batch_id, status, updated_at, origin FROM batch_status "
     "WHERE updated_at >= ? ORDER BY updated_at, batch_id LIMIT ?";
@@ -46,6 +50,7 @@ constexpr const char* changed_since_sql =
 
 struct state_store::impl {
   sqlite_connection db;
+  stamp_clock clock;
 
   explicit impl(const std::string& path)
       : db(path, open_mode::read_write_create) {
@@ -59,6 +64,11 @@ struct state_store::impl {
                           ": cannot switch to WAL mode (got \"" + mode + "\")");
     db.exec("PRAGMA synchronous = FULL");
     migrate();
+    // From the file, not from zero: stamps stored by an earlier run may be
+    // ahead of the clock, and a publish must still come after them.
+    auto newest = db.use(newest_stamp_sql);
+    newest->step();
+    clock.observe(newest->column_int64(0));
   }
 
   int user_version() { return std::stoi(db.query_text("PRAGMA user_version")); }
@@ -177,7 +187,15 @@ std::vector<batch_record> state_store::save_all(
   }
   impl_->db.set_busy_timeout(default_busy_timeout);
   auto& tx = *begun;
-  for (const auto& record : records) {
+  std::vector<batch_record> stamped = records;
+  for (auto& record : stamped) {
+    // Stamped here, inside the transaction and after everything this store
+    // holds, so the publish supersedes the status it replaces; a peer's
+    // stamp moves the clock instead.
+    if (record.updated_at_ms == stamp_at_commit)
+      record.updated_at_ms = impl_->clock.next();
+    else
+      impl_->clock.observe(record.updated_at_ms);
     auto found = current.find(record.batch_id);
     if (found == current.end()) {
       auto stored = impl_->load(record.batch_id);
@@ -192,8 +210,8 @@ std::vector<batch_record> state_store::save_all(
   tx.commit();
 
   std::vector<batch_record> result;
-  result.reserve(records.size());
-  for (const auto& record : records)
+  result.reserve(stamped.size());
+  for (const auto& record : stamped)
     result.push_back(current.at(record.batch_id));
   return result;
 }

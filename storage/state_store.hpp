@@ -37,12 +37,14 @@ class state_store {
 
   // Applies every record in one transaction; a record replaces the stored
   // one only when it supersedes it (records in the same call compare with
-  // each other too). Returns, for each input in order, the record its batch
-  // holds once the transaction has committed: the input itself, or a newer
-  // one already stored or given in the same call. Throws storage_error,
-  // with nothing applied, when the commit fails or a batch_id is not
-  // canonical; its sqlite_code() is SQLITE_BUSY when another connection
-  // held the write lock for all of `lock_wait`.
+  // each other too). A record stamped stamp_at_commit is this node's
+  // publish: it gets its stamp here, after every stamp the store has held
+  // or seen, and so always supersedes. Returns, for each input in order,
+  // the record its batch holds once the transaction has committed: the
+  // input itself (stamped), or a newer one already stored or given in the
+  // same call. Throws storage_error, with nothing applied, when the commit
+  // fails or a batch_id is not canonical; its sqlite_code() is SQLITE_BUSY
+  // when another connection held the write lock for all of `lock_wait`.
   std::vector<batch_record> save_all(
       const std::vector<batch_record>& records,
       std::chrono::milliseconds lock_wait = default_busy_timeout);

@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+
 #include "storage/directory_admin.hpp"
 #include "storage/sqlite_db.hpp"
 #include "storage/state_store.hpp"
@@ -10,6 +12,10 @@
 namespace batchcast::storage {
 
 // Printing for BOOST_TEST comparisons.
+std::ostream& operator<<(std::ostream& out, batch_status status) {
+  return out << to_string(status);
+}
+
 std::ostream& operator<<(std::ostream& out, const batch_record& r) {
   return out << r.batch_id << ' ' << to_string(r.status) << " @"
              << r.updated_at_ms << " from " << r.origin;
@@ -32,6 +38,20 @@ constexpr const char* batch_b = "0c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
 batch_record record(const std::string& id, batch_status status, std::int64_t at,
                     const std::string& origin = "node-a") {
   return batch_record{id, status, at, origin};
+}
+
+// A stamp an hour from now: what a burst of publishes, a clock stepped
+// back or a peer's fast clock can leave in the store.
+std::int64_t an_hour_ahead() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(
+             (system_clock::now() + hours{1}).time_since_epoch())
+      .count();
+}
+
+// A status this node publishes: the store stamps it.
+batch_record publish(const std::string& id, batch_status status) {
+  return record(id, status, stamp_at_commit);
 }
 
 struct store_fixture {
@@ -207,6 +227,46 @@ BOOST_AUTO_TEST_CASE(records_for_one_batch_in_one_group_settle_on_the_newest) {
   for (const auto& each : stored)
     BOOST_TEST(each == newest);
   BOOST_TEST(*store.load(batch_a) == newest);
+}
+
+BOOST_AUTO_TEST_CASE(a_publish_supersedes_a_stored_status_ahead_of_the_clock) {
+  state_store store(path);
+  auto ahead = an_hour_ahead();
+  store.save_all({record(batch_a, batch_status::processing, ahead)});
+  auto stored = store.save_all({publish(batch_a, batch_status::completed)});
+  BOOST_TEST(stored.at(0).status == batch_status::completed);
+  BOOST_TEST(stored.at(0).updated_at_ms > ahead);
+  BOOST_TEST(store.load(batch_a)->status == batch_status::completed);
+}
+
+BOOST_AUTO_TEST_CASE(a_reopened_store_stamps_after_every_stored_record) {
+  auto ahead = an_hour_ahead();
+  save(record(batch_a, batch_status::processing, ahead));
+  // Another batch: a peer resuming catch-up from `ahead` must find it.
+  auto stored = save(publish(batch_b, batch_status::completed));
+  BOOST_TEST(stored.updated_at_ms > ahead);
+  // And the batch itself, once the store is opened a third time.
+  stored = save(publish(batch_a, batch_status::completed));
+  BOOST_TEST(stored.status == batch_status::completed);
+}
+
+BOOST_AUTO_TEST_CASE(a_peers_record_moves_the_stamps_of_later_publishes) {
+  state_store store(path);
+  auto ahead = an_hour_ahead();
+  store.save_all({record(batch_a, batch_status::completed, ahead, "node-b")});
+  auto stored = store.save_all({publish(batch_b, batch_status::completed)});
+  BOOST_TEST(stored.at(0).updated_at_ms > ahead);
+  BOOST_TEST(stored.at(0).origin == "node-a");
+}
+
+BOOST_AUTO_TEST_CASE(publishes_in_one_group_settle_on_the_last_one) {
+  state_store store(path);
+  auto stored = store.save_all({publish(batch_a, batch_status::processing),
+                                publish(batch_a, batch_status::failed),
+                                publish(batch_a, batch_status::completed)});
+  for (const auto& each : stored)
+    BOOST_TEST(each.status == batch_status::completed);
+  BOOST_TEST(store.load(batch_a)->status == batch_status::completed);
 }
 
 BOOST_AUTO_TEST_CASE(a_batch_id_that_is_not_canonical_is_refused) {
