@@ -117,11 +117,20 @@ class Cluster:
         cast = {"org": org, "staff": a.admin("session", "issue", "staffer"),
                 "batches": [a.admin("batch", "add", org)
                             for _ in range(batches)]}
-        for name in ("B", "C"):
-            for suffix in ("", "-wal", "-shm"):
-                if os.path.exists(a.db + suffix):
-                    shutil.copy(a.db + suffix, self.nodes[name].db + suffix)
+        self.copy_database("A", ("B", "C"))
         return cast
+
+    def copy_database(self, source, targets):
+        """`source`'s database file (with its WAL) over each target's, while
+        none of them runs."""
+        for name in targets:
+            for suffix in ("", "-wal", "-shm"):
+                target = self.nodes[name].db + suffix
+                if os.path.exists(self.nodes[source].db + suffix):
+                    shutil.copy(self.nodes[source].db + suffix, target)
+                elif os.path.exists(target):
+                    # A target's own WAL would be replayed onto the copy.
+                    os.remove(target)
 
     def start_all(self):
         for name in NAMES:
@@ -245,10 +254,12 @@ def rss_mib(process):
     raise RuntimeError(f"no VmRSS for pid {process.pid}")
 
 
-def main_with_cluster(tests, batches, cuttable=False):
+def main_with_cluster(tests, batches, cuttable=False, prepare=None):
     """Runs `tests` (each test(cluster, cast)) against a fresh, linked
     cluster; prints the nodes' logs when anything failed. Returns the exit
-    code. argv[1] is the batchcast binary."""
+    code. argv[1] is the batchcast binary. `prepare(cluster, cast)`, when
+    given, runs after seeding and before the nodes start together, to put
+    their files in a state a test needs."""
     import tempfile
     binary = sys.argv[1]
     started = time.monotonic()
@@ -257,6 +268,8 @@ def main_with_cluster(tests, batches, cuttable=False):
         cluster = Cluster(binary, root, cuttable=cuttable)
         try:
             cast = cluster.seed(batches)
+            if prepare:
+                prepare(cluster, cast)
             cluster.start_all()
             cluster.wait_all_linked()
             code = run_tests(tests, cluster, cast)
