@@ -72,6 +72,11 @@ async def publish_while_watching(node, batch, session, status):
     return answer, message
 
 
+def status_of(code, body):
+    """(HTTP status, the status a JSON answer names, else the body)."""
+    return code, body.get("status") if isinstance(body, dict) else body
+
+
 def test_publish_after_restart_wins_over_a_stamp_ahead(node, cast):
     batch = str(uuid.uuid4())
     publisher = Publisher(node)
@@ -95,10 +100,7 @@ def test_publish_after_restart_wins_over_a_stamp_ahead(node, cast):
         publisher.close()
 
     # All three together, so a failure shows everything a user would see.
-    seen = {"answer": (code, body.get("status") if isinstance(body, dict)
-                       else body),
-            "stored": (stored[0], stored[1].get("status")
-                       if isinstance(stored[1], dict) else stored[1]),
+    seen = {"answer": status_of(code, body), "stored": status_of(*stored),
             "watcher": message}
     expected = {"answer": (200, "completed"), "stored": (200, "completed"),
                 "watcher": COMPLETED}
