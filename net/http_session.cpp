@@ -169,6 +169,15 @@ void http_session<Stream>::route() {
     return respond(http::status::bad_request, "");
   if (request[http::field::sec_websocket_version] != "13")
     return respond(http::status::upgrade_required, "");
+  // RFC 6455 has the client wait for the 101 before it sends anything.
+  // Bytes sent along with the request are in our buffer, which the
+  // WebSocket does not inherit: they would be lost and the frames after
+  // them read out of step. Refused, so that client learns why.
+  if (buffer_.size() > 0) {
+    log()->debug("conn={} batch={} peer={} 400 sent data before the 101",
+                 connection_id_, *batch_id, peer_);
+    return respond(http::status::bad_request, "");
+  }
 
   // More than one Origin is not something a browser sends.
   auto origins = request.equal_range(http::field::origin);

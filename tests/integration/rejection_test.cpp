@@ -5,11 +5,21 @@
 
 #include <thread>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
 #include "storage/directory_admin.hpp"
 #include "tests/integration/service_fixture.hpp"
 
 using namespace batchcast::testing;
 using namespace std::chrono_literals;
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
 
 BOOST_FIXTURE_TEST_SUITE(rejection, service_fixture)
 
@@ -97,6 +107,42 @@ BOOST_AUTO_TEST_CASE(plain_get_without_upgrade_is_426) {
   auto reply = http_request("127.0.0.1", public_port(), "GET",
                             "/ws/radius/batch/" + batch_a + "/");
   BOOST_CHECK_EQUAL(reply.status, 426);
+}
+
+// The status answering the upgrade request a browser would send for
+// `session` to watch `batch`, when `after` follows it in the same write.
+unsigned upgrade_answered(std::uint16_t port, const std::string& batch,
+                          const std::string& session,
+                          const std::string& after) {
+  asio::io_context io;
+  tcp::socket socket{io};
+  socket.connect({asio::ip::make_address("127.0.0.1"), port});
+  std::string bytes = "GET /ws/radius/batch/" + batch +
+                      "/ HTTP/1.1\r\nHost: localhost\r\n"
+                      "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+                      "Sec-WebSocket-Version: 13\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Origin: http://localhost\r\n"
+                      "Cookie: sessionid=" +
+                      session + "\r\n\r\n" + after;
+  asio::write(socket, asio::buffer(bytes));
+  beast::flat_buffer buffer;
+  http::response_parser<http::empty_body> response;
+  response.skip(true);
+  http::read_header(socket, buffer, response);
+  return response.get().result_int();
+}
+
+// RFC 6455 has a client wait for the 101 before it sends a frame. A frame
+// sent along with the request would be read before the WebSocket exists
+// and lost, so the request is refused instead.
+BOOST_AUTO_TEST_CASE(frames_sent_before_the_101_are_refused_with_400) {
+  // A masked ping with an empty payload.
+  const std::string ping{"\x89\x80\x01\x02\x03\x04", 6};
+  BOOST_CHECK_EQUAL(
+      upgrade_answered(public_port(), batch_a, manager_of_a, ping), 400u);
+  BOOST_CHECK_EQUAL(upgrade_answered(public_port(), batch_a, manager_of_a, ""),
+                    101u);
 }
 
 // Each change made in the directory after login ends the manager's access
