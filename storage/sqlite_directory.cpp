@@ -66,6 +66,15 @@ struct sqlite_directory::impl {
       // made the file WAL; this covers a directory opened first.
       db.query_text("PRAGMA journal_mode = WAL");
       create_directory_tables(db, t);
+    } else {
+      // Someone else's file (Django's). A wrong path, a file that is not a
+      // database or one without the tables is a configuration mistake:
+      // preparing every query now says so at start, rather than 503 to
+      // every watcher later.
+      for (const auto* sql :
+           {&find_session_sql, &find_user_sql, &managed_organizations_sql,
+            &batch_organization_sql})
+        db.use(*sql);
     }
   }
 };
@@ -78,6 +87,10 @@ sqlite_directory::~sqlite_directory() = default;
 
 std::optional<session_row> sqlite_directory::find_session(
     const std::string& session_key) {
+  // Every validation starts here. A file replaced under us (a restore done
+  // with `mv`) would be read as it was at open, logouts and all: fail, so
+  // watchers get 503 as /readyz says, rather than old answers.
+  impl_->db.check_file_in_place();
   auto query = impl_->db.use(impl_->find_session_sql);
   query->bind(1, session_key);
   if (!query->step())
@@ -126,6 +139,7 @@ std::optional<std::string> sqlite_directory::batch_organization(
     const std::string& batch_id) {
   if (!is_canonical_uuid(batch_id))
     return std::nullopt;
+  impl_->db.check_file_in_place();
   auto query = impl_->db.use(impl_->batch_organization_sql);
   query->bind(1, uuid_hex32(batch_id));
   if (!query->step())

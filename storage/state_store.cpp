@@ -207,6 +207,10 @@ std::vector<batch_record> state_store::save_all(
     impl_->store(record);
     current[record.batch_id] = record;
   }
+  // A commit into a file that was deleted or replaced under us reaches no
+  // file anybody will open again: rolled back and refused, not
+  // acknowledged.
+  impl_->db.check_file_in_place();
   tx.commit();
 
   std::vector<batch_record> result;

@@ -5,6 +5,9 @@
   the token --metrics-token-file or BATCHCAST_METRICS_TOKEN sets;
 - /readyz going to 503 while the directory file is missing or unreadable,
   and back to 200 once it returns;
+- files replaced under a running serve (a restore done with `mv`) are not
+  used: publishes and upgrades get 503; a directory file without
+  Django's tables stops serve at start;
 - /readyz answering 503 shutting_down during the SIGTERM grace, while
   a client still holds its socket;
 - --log-format json: every line the process prints, on start, errors and
@@ -16,8 +19,10 @@ Usage: operations_test.py PATH_TO_BATCHCAST
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -303,6 +308,77 @@ def test_missing_or_unreadable_directory_file_is_not_ready(root):
     assert "ready again" in log, log
 
 
+def replace_with_copy(path):
+    """What a restore done with `mv` does: the path names a new file, with
+    the same bytes."""
+    copy = path + ".restored"
+    shutil.copyfile(path, copy)
+    os.replace(copy, path)
+
+
+def test_files_replaced_under_serve_are_not_used(root):
+    # A publish committed into the old state file would be gone at the
+    # next start, and the old directory file still knows sessions ended
+    # in the new one: both are refused with 503 rather than used.
+    workdir = tempfile.mkdtemp(dir=root)
+    directory = os.path.join(workdir, "directory.db")
+    node = Node(os.path.abspath(sys.argv[1]), workdir, SECRET,
+                serve_args=["--directory", f"sqlite:{directory}"])
+    cast = seed(node, db=directory)
+    later_session = subprocess.run(
+        [node.binary, "admin", "session", "issue", "operator", "--db",
+         directory, "--secret-key-file", node.secret_file],
+        check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    node.start()
+    try:
+        assert node.upgrade_status(cast["batch"], cast["session"]) == 101
+        assert node.publish(cast["batch"], "processing")[0] == 200
+
+        replace_with_copy(directory)
+        assert node.upgrade_status(cast["batch"], later_session) == 503
+
+        replace_with_copy(node.db)
+        try:
+            answer = node.publish(cast["batch"], "completed")
+        except urllib.error.HTTPError as e:
+            answer = e.code
+        assert answer == 503, answer
+    finally:
+        node.stop()
+    log = node.read_log()
+    assert f"{node.db}: the file was replaced" in log, log
+    assert f"{directory}: the file was replaced" in log, log
+    # Nothing was acknowledged, so nothing is missing: the file at the
+    # path still holds what was stored before it was replaced.
+    with sqlite3.connect(node.db) as db:
+        stored = db.execute("SELECT status FROM batch_status WHERE "
+                            "batch_id = ?", (cast["batch"],)).fetchall()
+    assert stored == [("processing",)], stored
+
+
+def test_directory_without_django_tables_stops_serve(root):
+    workdir = tempfile.mkdtemp(dir=root)
+    node = Node(os.path.abspath(sys.argv[1]), workdir, SECRET)
+    not_a_database = os.path.join(workdir, "random.db")
+    with open(not_a_database, "wb") as f:
+        f.write(os.urandom(5000))
+    other_tables = os.path.join(workdir, "other.db")
+    with sqlite3.connect(other_tables) as db:
+        db.execute("CREATE TABLE something_else (id INTEGER)")
+    for path, says in ((not_a_database, "not a database"),
+                       (other_tables, "no such table")):
+        started = subprocess.run(
+            [node.binary, "serve", "--db", node.db,
+             "--directory", f"sqlite:{path}",
+             "--secret-key-file", node.secret_file,
+             "--listen", f"127.0.0.1:{free_port()}",
+             "--internal-listen", f"127.0.0.1:{free_port()}"],
+            env=node.env, capture_output=True, text=True, timeout=30)
+        assert started.returncode != 0, (path, started.stderr)
+        assert says in started.stderr and path in started.stderr, \
+            started.stderr
+
+
 def test_not_ready_during_the_sigterm_grace(root):
     node = Node(os.path.abspath(sys.argv[1]), tempfile.mkdtemp(dir=root),
                 SECRET, serve_args=["--shutdown-grace", "60",
@@ -422,6 +498,8 @@ def main():
         return run_tests([test_metrics_parse_with_prometheus_client,
                           test_metrics_token_from_file_or_environment,
                           test_missing_or_unreadable_directory_file_is_not_ready,
+                          test_files_replaced_under_serve_are_not_used,
+                          test_directory_without_django_tables_stops_serve,
                           test_not_ready_during_the_sigterm_grace,
                           test_json_logs_on_every_path,
                           test_database_files_are_private,
