@@ -6,6 +6,7 @@
 #include "actors/errors.hpp"
 #include "actors/message_types.hpp"
 #include "common/log.hpp"
+#include "common/log_throttle.hpp"
 
 namespace batchcast::actors {
 
@@ -17,6 +18,10 @@ std::shared_ptr<spdlog::logger> log() {
   static auto instance = batchcast::logger("group");
   return instance;
 }
+
+// Shared by every group: a failing store fails each publish, and the
+// store logs why (see storage_actor.cpp).
+log_throttle not_stored_logged{5, std::chrono::seconds{10}};
 
 bool is_idle(const batch_group_state& st) {
   return st.members.empty() && st.saves_in_flight == 0;
@@ -101,8 +106,10 @@ caf::result<storage::batch_record> on_publish(self_ptr self,
           [self, promise](caf::error& err) mutable {
             auto& st = self->state;
             --st.saves_in_flight;
-            log()->warn("publish not stored batch={} error={}", st.batch_id,
-                        describe(err));
+            if (auto held_back = not_stored_logged.admit())
+              log()->warn("publish not stored batch={} error={}{}", st.batch_id,
+                          describe(err),
+                          log_throttle::held_back_note(*held_back));
             promise.deliver(std::move(err));
             report_if_idle(self);
           });

@@ -9,6 +9,7 @@
 #include "actors/errors.hpp"
 #include "actors/message_types.hpp"
 #include "common/log.hpp"
+#include "common/log_throttle.hpp"
 #include "storage/storage_error.hpp"
 #include "storage/uuid.hpp"
 
@@ -77,6 +78,20 @@ void wait_for_lock(self_ptr self, pending_saves batch, const char* why) {
   }
 }
 
+// A full disk fails every commit, one for each publish that keeps coming:
+// a few lines tell the operator, the metrics count them all.
+log_throttle commit_failures_logged{5, std::chrono::seconds{10}};
+
+void commit_failed(self_ptr self, pending_saves& batch, const char* why) {
+  auto& st = self->state;
+  if (auto held_back = commit_failures_logged.admit())
+    log()->error("commit failed records={} path={} error={}{}", batch.size(),
+                 st.path, why, log_throttle::held_back_note(*held_back));
+  st.counters->commit_failures.add();
+  st.waiting_for_lock = false;
+  refuse(batch, make_error(errc::storage_failed, why));
+}
+
 // Commits every queued save in one transaction and answers each request:
 // with the stored record after the commit, or with the error when the
 // transaction failed (then none of them was acknowledged).
@@ -119,19 +134,11 @@ void commit_pending(self_ptr self, lock_wait how) {
   } catch (const storage::storage_error& e) {
     if (e.lock_timed_out() && how == lock_wait::brief)
       return wait_for_lock(self, std::move(batch), e.what());
-    log()->error("commit failed records={} path={} error={}", batch.size(),
-                 st.path, e.what());
-    st.counters->commit_failures.add();
-    st.waiting_for_lock = false;
-    refuse(batch, make_error(errc::storage_failed, e.what()));
+    commit_failed(self, batch, e.what());
   } catch (const std::exception& e) {
     // Anything else is treated alike, so the actor lives on and no saver
     // is left without an answer.
-    log()->error("commit failed records={} path={} error={}", batch.size(),
-                 st.path, e.what());
-    st.counters->commit_failures.add();
-    st.waiting_for_lock = false;
-    refuse(batch, make_error(errc::storage_failed, e.what()));
+    commit_failed(self, batch, e.what());
   }
 }
 

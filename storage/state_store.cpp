@@ -3,6 +3,9 @@
 #include <limits>
 #include <unordered_map>
 
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include "storage/sqlite_db.hpp"
 #include "storage/stamp_clock.hpp"
 #include "storage/storage_error.hpp"
@@ -38,6 +41,11 @@ constexpr const char* upsert_sql =
     "VALUES (?, ?, ?, ?) "
     "ON CONFLICT (batch_id) DO UPDATE SET status = excluded.status, "
     "updated_at = excluded.updated_at, origin = excluded.origin";
+
+// Under this much free space commits are about to fail, if they do not
+// already (each writes WAL pages, a checkpoint database pages): readiness
+// says so, so that producers can hold back rather than collect 503s.
+constexpr std::uint64_t least_free_bytes = 1 << 20;
 
 constexpr const char* newest_stamp_sql =
     "SELECT coalesce(max(updated_at), 0) FROM batch_status";
@@ -138,6 +146,18 @@ int state_store::schema_version() {
 void state_store::check() {
   impl_->db.check_file_in_place();
   impl_->db.query_text("SELECT count(*) FROM sqlite_master");
+  struct statvfs room {};
+  if (::statvfs(impl_->db.path().c_str(), &room) != 0)
+    return;  // the query above read the file; nothing more to learn
+  // Blocks kept for root count for a process running as root, which
+  // SQLite then writes into.
+  auto blocks = ::geteuid() == 0 ? room.f_bfree : room.f_bavail;
+  auto free_bytes = static_cast<std::uint64_t>(blocks) * room.f_frsize;
+  if (free_bytes < least_free_bytes)
+    throw storage_error("state store: " + impl_->db.path() + ": only " +
+                        std::to_string(free_bytes) +
+                        " bytes free on its filesystem; commits fail "
+                        "until space is freed");
 }
 
 bool state_store::write_lock_available(std::chrono::milliseconds lock_wait) {

@@ -54,8 +54,9 @@ class state_store {
                                           std::size_t limit);
 
   // A real read of the database, for readiness probes: the file must
-  // still be at its path (see sqlite_connection::check_file_in_place) and
-  // answer a query. Throws storage_error when it does not.
+  // still be at its path (see sqlite_connection::check_file_in_place),
+  // answer a query, and have 1 MiB free on its filesystem. Throws
+  // storage_error when it does not.
   void check();
 
   // Whether a write could commit now: begins a write transaction, waiting
