@@ -49,12 +49,6 @@ state_claim::state_claim(const std::string& database_path) {
     throw std::runtime_error("cannot lock " + path + ": " +
                              std::strerror(error));
   }
-  // For the message a second serve prints; the lock, not this text, is
-  // what keeps it out.
-  auto pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd_, 0) == 0)
-    (void)::pwrite(fd_, pid.data(), pid.size(), 0);
-
   // The same file under another name has its own lock file, but not its
   // own inode.
   database_fd_ =
@@ -74,12 +68,18 @@ state_claim::state_claim(const std::string& database_path) {
     if (error == EWOULDBLOCK)
       throw std::runtime_error(
           "state database " + database_path +
-          " is already served by another batchcast serve under another "
-          "name (a symbolic or hard link to the same file); each node "
-          "needs a state database of its own");
+          " is already served by another batchcast serve, which holds "
+          "the file itself: under another name (a symbolic or hard link "
+          "to the same file), or its " +
+          path + " was deleted; each node needs a state database of its own");
     throw std::runtime_error("cannot lock " + database_path + ": " +
                              std::strerror(error));
   }
+  // Written once both claims hold, for the message a second serve prints
+  // (the lock, not this text, is what keeps it out).
+  auto pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd_, 0) == 0)
+    (void)::pwrite(fd_, pid.data(), pid.size(), 0);
 }
 
 state_claim::~state_claim() {

@@ -191,14 +191,18 @@ def test_second_serve_on_one_state_database_is_refused(root):
     binary = os.path.abspath(sys.argv[1])
     first = Node(binary, tempfile.mkdtemp(dir=root), SECRET)
     seed(first)
-    first.start()
-    try:
-        second = subprocess.run(
-            [binary, "serve", "--db", first.db,
+
+    def serve_beside(db):
+        return subprocess.run(
+            [binary, "serve", "--db", db,
              "--secret-key-file", first.secret_file,
              "--listen", f"127.0.0.1:{free_port()}",
              "--internal-listen", f"127.0.0.1:{free_port()}"],
             env=first.env, capture_output=True, text=True, timeout=30)
+
+    first.start()
+    try:
+        second = serve_beside(first.db)
         assert second.returncode != 0, second.stderr
         assert "already served by another batchcast serve" in second.stderr
         assert f"pid {first.process.pid}" in second.stderr, second.stderr
@@ -214,15 +218,18 @@ def test_second_serve_on_one_state_database_is_refused(root):
         hard = os.path.join(links, "hard.db")
         os.link(first.db, hard)
         for other_name in (symbolic, hard):
-            second = subprocess.run(
-                [binary, "serve", "--db", other_name,
-                 "--secret-key-file", first.secret_file,
-                 "--listen", f"127.0.0.1:{free_port()}",
-                 "--internal-listen", f"127.0.0.1:{free_port()}"],
-                env=first.env, capture_output=True, text=True, timeout=30)
+            second = serve_beside(other_name)
             assert second.returncode != 0, (other_name, second.stderr)
             assert "under another name" in second.stderr, second.stderr
             assert not os.path.exists(other_name + "-wal"), other_name
+        # Nor once its lock file is deleted; and the refused one leaves no
+        # pid of its own in the lock file it made.
+        os.unlink(first.db + ".lock")
+        second = serve_beside(first.db)
+        assert second.returncode != 0, second.stderr
+        assert ".lock was deleted" in second.stderr, second.stderr
+        with open(first.db + ".lock") as f:
+            assert f.read() == ""
     finally:
         assert first.stop(signal.SIGKILL) is not None
     # A claim dies with its process, kill -9 included.
