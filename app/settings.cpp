@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -141,6 +142,12 @@ host_port parse_host_port(const std::string& text, const std::string& what) {
 }
 
 std::string read_secret_file(const std::string& path) {
+  // A folder opens as a stream that reads nothing, which would be
+  // reported as a blank secret.
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored))
+    throw std::runtime_error("secret file " + path +
+                             " is a folder; give the file inside it");
   std::ifstream in{path};
   if (!in)
     throw std::runtime_error("cannot read secret file " + path);

@@ -133,6 +133,17 @@ BOOST_AUTO_TEST_CASE(secret_file_gives_the_first_line_and_refuses_empty) {
   BOOST_CHECK_THROW(read_secret_file(dir.file("missing")), std::runtime_error);
 }
 
+BOOST_AUTO_TEST_CASE(a_folder_given_as_secret_file_is_named_as_one) {
+  batchcast::testing::temp_dir dir;
+  try {
+    read_secret_file(dir.path());
+    BOOST_FAIL("a folder was read as a secret");
+  } catch (const std::runtime_error& e) {
+    BOOST_TEST(std::string{e.what()}.find("is a folder") != std::string::npos,
+               e.what());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(secret_file_on_command_line_beats_secret_in_env) {
   batchcast::testing::temp_dir dir;
   std::ofstream{dir.file("key")} << "from-file\n";
