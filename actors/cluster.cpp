@@ -573,6 +573,30 @@ void check_liveness(self_ptr self) {
 
 // ---- answering peers and operators ------------------------------------
 
+// A peer said hello again on a link this node had taken its hello on: it
+// let this node go (judged it silent) and dialed it again. This node may
+// not have noticed, if it was the one frozen or starved and resumed just
+// as the peer gave up on it: then it never judged the peer silent, and
+// what the peer published while its link was gone came through no link.
+// Catching up from the peer again fills that gap. (Not a hello back: two
+// nodes could answer each other's hellos for ever.)
+void catch_up_again(self_ptr self, const caf::actor_addr& address) {
+  auto& peers = self->state.peers;
+  for (std::size_t index = 0; index < peers.size(); ++index) {
+    auto& p = peers[index];
+    if (p.state != phase::up || !p.remote || p.remote.address() != address)
+      continue;
+    log()->info(
+        "peer={} linked to this node again after letting it go; "
+        "catching up from it",
+        label(p));
+    p.catching_up = true;
+    catch_up(self, index,
+             std::max<std::int64_t>(0, p.heard_up_to_ms - skew_margin_ms));
+    return;
+  }
+}
+
 caf::result<std::string, std::uint32_t> on_hello(self_ptr self,
                                                  const std::string& peer_name,
                                                  std::uint32_t protocol) {
@@ -587,11 +611,14 @@ caf::result<std::string, std::uint32_t> on_hello(self_ptr self,
   }
   if (sender && sender.address() != self->address()) {
     auto& l = open_link(self, sender, peer_name);
+    bool again = l.subscribed;
     if (!l.subscribed) {
       l.subscribed = true;
       log()->debug("hello from peer={}", peer_name);
     }
     heard_from(self, sender.address());
+    if (again)
+      catch_up_again(self, sender.address());
     // A node saying hello may have just started: try the configured peers
     // that wait for their next attempt now rather than after the backoff.
     for (std::size_t index = 0; index < st.peers.size(); ++index) {
@@ -628,7 +655,13 @@ caf::result<std::uint64_t> on_apply_page(self_ptr self, records& page) {
 
 caf::result<records> serve_changes(self_ptr self, std::int64_t since_ms,
                                    std::uint64_t limit) {
-  heard_from(self, sender_of(self));  // before the promise takes the sender
+  // Before the promise takes the sender.
+  auto sender = sender_of(self);
+  heard_from(self, sender);
+  // A peer pulling our changes gets our statuses, as after a hello: after
+  // it caught up again without one (see catch_up_again), its link says so.
+  if (auto* l = find_link(self, sender))
+    l->subscribed = true;
   auto promise = self->make_response_promise<records>();
   // Bounded by our page size whatever a peer asks for.
   limit = std::min<std::uint64_t>(limit, self->state.catch_up_page);

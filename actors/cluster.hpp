@@ -116,7 +116,7 @@ struct cluster_state {
     caf::actor remote;
     std::string name;
     std::uint64_t serial;     // tells this link from a later one
-    bool subscribed = false;  // it said hello to this node
+    bool subscribed = false;  // it said hello, or pulled our changes
     clock::time_point heard;  // its last message
     peer_relay relay;         // this node's statuses on their way to it
     std::uint64_t fell_behind_seen = 0;
