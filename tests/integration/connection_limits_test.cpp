@@ -105,15 +105,8 @@ BOOST_AUTO_TEST_CASE(refusal_is_a_plain_503_with_retry_after_then_close) {
   socket.open(tcp::v4());
   socket.bind({asio::ip::make_address("127.0.0.2"), 0});
   socket.connect({asio::ip::make_address("127.0.0.1"), public_port()});
-  std::string upgrade = "GET /ws/radius/batch/" + batch_a +
-                        "/ HTTP/1.1\r\nHost: localhost\r\n"
-                        "Connection: Upgrade\r\nUpgrade: websocket\r\n"
-                        "Sec-WebSocket-Version: 13\r\n"
-                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                        "Origin: http://localhost\r\n"
-                        "Cookie: sessionid=" +
-                        manager_of_a + "\r\n\r\n";
-  asio::write(socket, asio::buffer(upgrade));
+  asio::write(socket,
+              asio::buffer(browser_upgrade_request(batch_a, manager_of_a)));
 
   beast::flat_buffer buffer;
   http::response<http::string_body> response;

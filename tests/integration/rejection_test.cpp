@@ -117,14 +117,7 @@ unsigned upgrade_answered(std::uint16_t port, const std::string& batch,
   asio::io_context io;
   tcp::socket socket{io};
   socket.connect({asio::ip::make_address("127.0.0.1"), port});
-  std::string bytes = "GET /ws/radius/batch/" + batch +
-                      "/ HTTP/1.1\r\nHost: localhost\r\n"
-                      "Connection: Upgrade\r\nUpgrade: websocket\r\n"
-                      "Sec-WebSocket-Version: 13\r\n"
-                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                      "Origin: http://localhost\r\n"
-                      "Cookie: sessionid=" +
-                      session + "\r\n\r\n" + after;
+  auto bytes = browser_upgrade_request(batch, session) + after;
   asio::write(socket, asio::buffer(bytes));
   beast::flat_buffer buffer;
   http::response_parser<http::empty_body> response;

@@ -134,4 +134,16 @@ std::size_t service_fixture::running_actors() {
   return node_->system().registry().running();
 }
 
+std::string browser_upgrade_request(const std::string& batch_id,
+                                    const std::string& session) {
+  return "GET /ws/radius/batch/" + batch_id +
+         "/ HTTP/1.1\r\nHost: localhost\r\n"
+         "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+         "Sec-WebSocket-Version: 13\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+         "Origin: http://localhost\r\n"
+         "Cookie: sessionid=" +
+         session + "\r\n\r\n";
+}
+
 }  // namespace batchcast::testing

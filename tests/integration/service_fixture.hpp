@@ -18,6 +18,11 @@ inline const std::string fixture_secret_key =
     "integration-secret-key-0123456789abcdefghijklmnopqrstuvwxyz";
 inline const std::string fixture_token = "integration-publish-token";
 
+// What a browser on http://localhost sends to watch `batch_id` with
+// `session`, for tests that write to a bare socket.
+std::string browser_upgrade_request(const std::string& batch_id,
+                                    const std::string& session);
+
 class service_fixture {
  public:
   service_fixture();
