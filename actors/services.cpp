@@ -45,6 +45,14 @@ std::string writability_hint(const std::string& path) {
   if (::access(folder.c_str(), W_OK) != 0 && errno != ENOENT)
     return " (this user cannot write to " + folder.string() +
            ", where SQLite keeps the -wal and -shm files)";
+  // SQLite makes the -wal and -shm files with the database's mode, so a
+  // start that failed on a read-only database leaves read-only ones that
+  // fail the next start too, after the database itself was fixed.
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    auto file = path + suffix;
+    if (::access(file.c_str(), F_OK) == 0 && ::access(file.c_str(), W_OK) != 0)
+      return " (this user cannot write to " + file + "; fix its owner or mode)";
+  }
   return "";
 }
 

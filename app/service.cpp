@@ -10,6 +10,20 @@
 
 namespace batchcast::app {
 
+namespace {
+
+// The sentence a failed start carries, without the wrapping CAF renders
+// around it ("system_error(runtime_error, (...))") for the operator to
+// read past.
+std::string reason_of(caf::actor_system& system, const caf::error& err) {
+  const auto& context = err.context();
+  if (context.match_elements<std::string>())
+    return context.get_as<std::string>(0);
+  return system.render(err);
+}
+
+}  // namespace
+
 service::service(service_settings settings) : settings_(std::move(settings)) {}
 
 service::~service() {
@@ -33,14 +47,14 @@ void service::start() {
 
   auto started = open_services();
   if (!started)
-    throw std::runtime_error(system_->render(started.error()));
+    throw std::runtime_error(reason_of(*system_, started.error()));
   actors_ = *started;
 
   if (settings_.cluster.node_port != 0) {
     auto joined = actors::start_cluster(*system_, actors_, settings_.cluster);
     if (!joined) {
       actors::stop_services(*system_, actors_);
-      throw std::runtime_error(system_->render(joined.error()));
+      throw std::runtime_error(reason_of(*system_, joined.error()));
     }
     cluster_ = *joined;
     actors_.cluster = cluster_;

@@ -19,6 +19,7 @@ Usage: operations_test.py PATH_TO_BATCHCAST
 import http.client
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -386,6 +387,53 @@ def test_directory_without_django_tables_stops_serve(root):
             started.stderr
 
 
+def test_state_files_serve_cannot_write_are_named(root):
+    binary = os.path.abspath(sys.argv[1])
+    workdir = tempfile.mkdtemp(dir=root)
+    node = Node(binary, workdir, SECRET)
+
+    def serve(db, user=()):
+        return subprocess.run(
+            [*user, binary, "serve", "--db", db,
+             "--secret-key-file", node.secret_file,
+             "--listen", f"127.0.0.1:{free_port()}",
+             "--internal-listen", f"127.0.0.1:{free_port()}"],
+            env=node.env, capture_output=True, text=True, timeout=30)
+
+    # A folder where the file should be: the reason, not CAF's wrapping.
+    failed = serve(workdir)
+    assert failed.returncode != 0
+    assert f"batchcast serve: cannot open state database {workdir}" in \
+        failed.stderr and "system_error" not in failed.stderr, failed.stderr
+
+    # Read-only side files, as a start on a read-only database leaves them.
+    # Only a user other than root is held to file modes.
+    if os.geteuid() != 0 or not shutil.which("runuser"):
+        print("  (read-only side files not tried: needs root and runuser)")
+        return
+    nobody = pwd.getpwnam("nobody").pw_uid
+    as_nobody = ["runuser", "-u", "nobody", "--"]
+    os.chown(workdir, nobody, -1)
+    os.chmod(os.path.dirname(workdir), 0o755)
+    reachable = subprocess.run([*as_nobody, binary, "--version"],
+                               capture_output=True, timeout=30)
+    if reachable.returncode != 0:
+        print(f"  (read-only side files not tried: nobody cannot run "
+              f"{binary})")
+        return
+    db = os.path.join(workdir, "state.db")
+    subprocess.run([*as_nobody, binary, "admin", "org", "add", "Org", "--db",
+                    db, "--secret-key-file", node.secret_file],
+                   check=True, capture_output=True, timeout=30)
+    os.chmod(db, 0o400)
+    assert serve(db, as_nobody).returncode != 0
+    os.chmod(db, 0o600)
+    failed = serve(db, as_nobody)
+    assert failed.returncode != 0
+    assert f"cannot write to {db}-shm" in failed.stderr or \
+        f"cannot write to {db}-wal" in failed.stderr, failed.stderr
+
+
 def test_not_ready_during_the_sigterm_grace(root):
     node = Node(os.path.abspath(sys.argv[1]), tempfile.mkdtemp(dir=root),
                 SECRET, serve_args=["--shutdown-grace", "60",
@@ -507,6 +555,7 @@ def main():
                           test_missing_or_unreadable_directory_file_is_not_ready,
                           test_files_replaced_under_serve_are_not_used,
                           test_directory_without_django_tables_stops_serve,
+                          test_state_files_serve_cannot_write_are_named,
                           test_not_ready_during_the_sigterm_grace,
                           test_json_logs_on_every_path,
                           test_database_files_are_private,
