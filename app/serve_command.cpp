@@ -14,6 +14,7 @@
 
 #include "app/cluster_options.hpp"
 #include "app/connection_caps.hpp"
+#include "app/secret_hygiene.hpp"
 #include "app/service.hpp"
 #include "app/settings.hpp"
 #include "common/log.hpp"
@@ -191,6 +192,16 @@ service_settings build_settings(const serve_options& options,
   network.metrics_token =
       optional_secret(on_command_line.count("metrics-token-file") > 0,
                       options.metrics_token_file, "BATCHCAST_METRICS_TOKEN");
+  warn_if_short(network.publish_token, "the publish token");
+  warn_if_short(network.metrics_token, "the metrics token");
+  for (const auto& [path, what] :
+       {std::pair{options.secret_key_file, "--secret-key-file"},
+        {options.secret_key_fallbacks_file, "--secret-key-fallbacks-file"},
+        {options.publish_token_file, "--publish-token-file"},
+        {options.metrics_token_file, "--metrics-token-file"},
+        {options.tls_key, "--tls-key"},
+        {options.internal_tls_key, "--internal-tls-key"}})
+    warn_if_anyone_can_read(path, what);
   network.max_client_message_bytes = options.max_message_bytes;
   network.upgrade_timeout =
       std::chrono::seconds{options.upgrade_timeout_seconds};

@@ -434,6 +434,28 @@ def test_state_files_serve_cannot_write_are_named(root):
         f"cannot write to {db}-wal" in failed.stderr, failed.stderr
 
 
+def test_exposed_or_short_secrets_are_warned_about(root):
+    binary = os.path.abspath(sys.argv[1])
+    workdir = tempfile.mkdtemp(dir=root)
+    token_file = os.path.join(workdir, "metrics_token")
+    exposed = f"--metrics-token-file {token_file} can be read by every user"
+    short = "the metrics token is 5 characters long"
+    for token, mode, warned in (("Zq9xW", 0o644, True),
+                                ("a-token-of-32-random-characters!", 0o600,
+                                 False)):
+        with open(token_file, "w") as f:
+            f.write(token + "\n")
+        os.chmod(token_file, mode)
+        node = Node(binary, tempfile.mkdtemp(dir=root), SECRET,
+                    serve_args=["--metrics-token-file", token_file])
+        node.start()
+        assert node.stop() == 0
+        log = node.read_log()
+        assert (exposed in log) == warned, log
+        assert (short in log) == warned, log
+        assert token not in log
+
+
 def test_not_ready_during_the_sigterm_grace(root):
     node = Node(os.path.abspath(sys.argv[1]), tempfile.mkdtemp(dir=root),
                 SECRET, serve_args=["--shutdown-grace", "60",
@@ -556,6 +578,7 @@ def main():
                           test_files_replaced_under_serve_are_not_used,
                           test_directory_without_django_tables_stops_serve,
                           test_state_files_serve_cannot_write_are_named,
+                          test_exposed_or_short_secrets_are_warned_about,
                           test_not_ready_during_the_sigterm_grace,
                           test_json_logs_on_every_path,
                           test_database_files_are_private,
