@@ -11,8 +11,8 @@ let it go at all (it logs no `peer down` for it): the peer's hello on the
 new link is then the only sign. A node that misses it goes on treating
 the peer as up and never catches up from it again, so what the peer
 published meanwhile reaches it through a third node or not at all; and
-unless it says hello to the peer again, the peer reports it up but not
-subscribed.
+having said no hello on the peer's new link, it shows there as up but
+not subscribed.
 
 Each cycle freezes A, polls B's GET /cluster until B lets A go, publishes
 `completed` for a fresh batch on B (A, frozen, can only get it later),
