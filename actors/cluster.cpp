@@ -656,12 +656,14 @@ caf::result<std::uint64_t> on_apply_page(self_ptr self, records& page) {
 caf::result<records> serve_changes(self_ptr self, std::int64_t since_ms,
                                    std::uint64_t limit) {
   // Before the promise takes the sender.
-  auto sender = sender_of(self);
-  heard_from(self, sender);
-  // A peer pulling our changes gets our statuses, as after a hello: after
-  // it caught up again without one (see catch_up_again), its link says so.
-  if (auto* l = find_link(self, sender))
-    l->subscribed = true;
+  auto requester = caf::actor_cast<caf::actor>(self->current_sender());
+  // A peer pulling our changes gets our statuses, as after a hello. A peer
+  // catching up again without one (see catch_up_again) asks before it has
+  // answered our new hello, so its link may not be open yet.
+  if (requester && requester.address() != self->address()) {
+    open_link(self, requester, "").subscribed = true;
+    heard_from(self, requester.address());
+  }
   auto promise = self->make_response_promise<records>();
   // Bounded by our page size whatever a peer asks for.
   limit = std::min<std::uint64_t>(limit, self->state.catch_up_page);
