@@ -16,10 +16,21 @@ import websockets
 TOKEN = "interop-publish-token"
 
 
+_ports_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now, and never one handed out before in this
+    process: the kernel may offer a port again once its socket is closed,
+    and two nodes given the same port would fail to start."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_handed_out:
+            _ports_handed_out.add(port)
+            return port
+    raise RuntimeError("no loopback port that was not handed out before")
 
 
 def ws_headers(session, origin="http://127.0.0.1", cookie_name="sessionid"):
