@@ -14,6 +14,11 @@ namespace batchcast::net {
 
 namespace {
 
+// A publish refused by the store (a full disk, say) is refused again at
+// every retry of every producer: a few lines say so, the metrics count
+// them all. Shared by every connection.
+log_throttle failed_publishes_logged{5, std::chrono::seconds{10}};
+
 const std::shared_ptr<spdlog::logger>& log() {
   static const auto instance = logger("api");
   return instance;
@@ -247,8 +252,10 @@ void publish_api::handle_publish(const request& req, std::string batch_id,
                                        version, keep_alive));
         }
         auto failure = std::get<actors::api_failure>(result);
-        log()->info("publish batch={} status={} peer={} outcome={}", batch_id,
-                    status_name, peer, actors::to_string(failure));
+        if (auto held_back = failed_publishes_logged.admit())
+          log()->info("publish batch={} status={} peer={} outcome={}{}",
+                      batch_id, status_name, peer, actors::to_string(failure),
+                      log_throttle::held_back_note(*held_back));
         auto answer = answer_for(failure);
         respond(error(answer.status, answer.message, version, keep_alive));
       });
