@@ -49,7 +49,9 @@ class Node:
         self.workdir = workdir
         self.db = os.path.join(workdir, "state.db")
         self.secret_file = os.path.join(workdir, "secret_key")
-        with open(self.secret_file, "w") as f:
+        # Private, as a deployment keeps it (serve warns otherwise).
+        with open(os.open(self.secret_file, os.O_WRONLY | os.O_CREAT, 0o600),
+                  "w") as f:
             f.write(secret_key + "\n")
         self.serve_args = list(serve_args)
         self.node_name = node_name

@@ -413,7 +413,8 @@ def test_state_files_serve_cannot_write_are_named(root):
         return
     nobody = pwd.getpwnam("nobody").pw_uid
     as_nobody = ["runuser", "-u", "nobody", "--"]
-    os.chown(workdir, nobody, -1)
+    for path in (workdir, node.secret_file):
+        os.chown(path, nobody, -1)
     os.chmod(os.path.dirname(workdir), 0o755)
     reachable = subprocess.run([*as_nobody, binary, "--version"],
                                capture_output=True, timeout=30)
