@@ -32,10 +32,9 @@ from cluster_support import (fetch, main_with_cluster, wait_stored,
 # machine, and past the end of the test.
 AHEAD_MS = 120_000
 NOTICE_WITHIN = 30  # seconds from SIGSTOP; the peers take about 6
-# A stays frozen this long after its peers let it go. Resumed within a
-# moment of that, A can miss that they dropped their links, go on treating
-# them as up and never say hello again, so B's statuses stop reaching it:
-# a shortcoming of its own, which this test keeps out of its way.
+# A stays frozen this long after its peers let it go, so that it comes
+# back through an ordinary reconnect. Resumed within a moment of the
+# let-go, A relinks another way, which quick_resume_test.py covers.
 HOLD_AFTER_LET_GO = 6
 RELINK_WITHIN = 30  # seconds from SIGCONT to A's catch-up from B
 # From A's catch-up from B after it resumes; generous for a handful of
