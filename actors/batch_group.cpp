@@ -21,7 +21,7 @@ std::shared_ptr<spdlog::logger> log() {
 
 // Shared by every group: a failing store fails each publish, and the
 // store logs why (see storage_actor.cpp).
-log_throttle not_stored_logged{5, std::chrono::seconds{10}};
+log_throttle not_stored_logged;
 
 bool is_idle(const batch_group_state& st) {
   return st.members.empty() && st.saves_in_flight == 0;

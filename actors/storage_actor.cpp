@@ -80,7 +80,7 @@ void wait_for_lock(self_ptr self, pending_saves batch, const char* why) {
 
 // A full disk fails every commit, one for each publish that keeps coming:
 // a few lines tell the operator, the metrics count them all.
-log_throttle commit_failures_logged{5, std::chrono::seconds{10}};
+log_throttle commit_failures_logged;
 
 void commit_failed(self_ptr self, pending_saves& batch, const char* why) {
   auto& st = self->state;

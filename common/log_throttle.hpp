@@ -22,6 +22,10 @@ class log_throttle {
   log_throttle(std::size_t burst, clock::duration window)
       : burst_{burst}, window_{window} {}
 
+  // What every throttled line in batchcast uses, and the README promises:
+  // five lines per ten seconds.
+  log_throttle() : log_throttle(5, std::chrono::seconds{10}) {}
+
   // Whether to write this line: the number of lines held back since the
   // last one written, or nothing when this one is held back too. Safe to
   // call from any thread.

@@ -17,7 +17,7 @@ namespace {
 // A publish refused by the store (a full disk, say) is refused again at
 // every retry of every producer: a few lines say so, the metrics count
 // them all. Shared by every connection.
-log_throttle failed_publishes_logged{5, std::chrono::seconds{10}};
+log_throttle failed_publishes_logged;
 
 const std::shared_ptr<spdlog::logger>& log() {
   static const auto instance = logger("api");

@@ -95,7 +95,7 @@ class publish_api {
   // Refused tokens are a client's doing: someone guessing thousands a
   // second must not fill the disk with one line each. The 401s are all
   // counted in batchcast_api_responses_total.
-  mutable log_throttle refusals_logged_{5, std::chrono::seconds{10}};
+  mutable log_throttle refusals_logged_;
 };
 
 // "2026-12-04T15:41:40.123Z" for a unix time in milliseconds.
