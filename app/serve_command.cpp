@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -75,11 +74,7 @@ std::vector<std::string> read_fallback_keys(bool file_on_command_line,
       return split_words(*value);
   if (file.empty())
     return {};
-  std::ifstream in{file};
-  if (!in)
-    throw std::runtime_error("cannot read secret file " + file);
-  std::string all{std::istreambuf_iterator<char>{in}, {}};
-  return split_words(all);
+  return split_words(read_secret_text(file));
 }
 
 bool is_postgres_url(const std::string& url) {
@@ -128,7 +123,8 @@ void configure_directory(const serve_options& options,
 
 // A listener's certificate and key: both or neither, so that a typo in
 // one name cannot leave a listener in plain TCP the operator meant to
-// protect. The files themselves are checked when the server starts.
+// protect. Both are read now, before the stop signals are blocked; their
+// contents are checked when the server starts.
 net::tls_files tls_pair(const std::string& certificate, const std::string& key,
                         const std::string& flag_prefix) {
   if (certificate.empty() && !key.empty())
@@ -137,7 +133,9 @@ net::tls_files tls_pair(const std::string& certificate, const std::string& key,
   if (!certificate.empty() && key.empty())
     throw std::runtime_error("--" + flag_prefix + "-cert " + certificate +
                              " was given without --" + flag_prefix + "-key");
-  return {certificate, key};
+  if (certificate.empty())
+    return {};
+  return net::read_tls_files(certificate, key);
 }
 
 // A secret that may be left unset (then empty), resolved like the

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "common/small_file.hpp"
 
 namespace batchcast::app {
 
@@ -64,10 +64,15 @@ void set_from(CLI::Option& option, const std::string& value) {
 }  // namespace
 
 std::map<std::string, std::string> read_config_file(const std::string& path) {
-  std::ifstream in{path};
-  if (!in)
-    throw std::runtime_error("cannot read config file " + path);
+  std::istringstream in;
+  try {
+    in.str(read_small_file(path, text_file_limit));
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("cannot read config file " + path + ": " +
+                             e.what());
+  }
   std::map<std::string, std::string> values;
+  std::map<std::string, int> line_of;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     auto text = trim(line);
@@ -81,6 +86,13 @@ std::map<std::string, std::string> read_config_file(const std::string& path) {
     if (key.empty())
       throw std::runtime_error(path + ":" + std::to_string(number) +
                                ": missing a setting name before `=`");
+    // A second line for a setting would silently win over the first;
+    // for `peers` that drops nodes without a word.
+    if (auto [first, fresh] = line_of.emplace(key, number); !fresh)
+      throw std::runtime_error(path + ":" + std::to_string(number) + ": `" +
+                               key + "` is already set on line " +
+                               std::to_string(first->second) +
+                               "; give one line (lists are comma-separated)");
     values[key] = unquote(strip_comment(trim(text.substr(equals + 1))));
   }
   return values;
@@ -141,18 +153,18 @@ host_port parse_host_port(const std::string& text, const std::string& what) {
   return parsed;
 }
 
+std::string read_secret_text(const std::string& path) {
+  try {
+    return read_small_file(path, secret_file_limit);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("cannot read secret file " + path + ": " +
+                             e.what());
+  }
+}
+
 std::string read_secret_file(const std::string& path) {
-  // A folder opens as a stream that reads nothing, which would be
-  // reported as a blank secret.
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored))
-    throw std::runtime_error("secret file " + path +
-                             " is a folder; give the file inside it");
-  std::ifstream in{path};
-  if (!in)
-    throw std::runtime_error("cannot read secret file " + path);
-  std::string secret;
-  std::getline(in, secret);
+  auto text = read_secret_text(path);
+  auto secret = text.substr(0, text.find('\n'));
   if (!secret.empty() && secret.back() == '\r')
     secret.pop_back();
   // A blank secret would be a key anyone can guess, or a token no client

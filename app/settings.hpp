@@ -17,7 +17,8 @@ namespace batchcast::app {
 // without its dashes (`listen`, `allowed-hosts`; underscores also work).
 // Blank lines and lines starting with '#' are ignored, and so is a '#'
 // comment after a value when whitespace precedes it; values may be quoted
-// with "...". Throws std::runtime_error naming the file and line.
+// with "...". Throws std::runtime_error naming the file and line, also for
+// a setting given twice, and for a file over text_file_limit.
 std::map<std::string, std::string> read_config_file(const std::string& path);
 
 // "internal-listen" -> "BATCHCAST_INTERNAL_LISTEN".
@@ -41,9 +42,13 @@ struct host_port {
 // std::invalid_argument with a message naming `what` on anything else.
 host_port parse_host_port(const std::string& text, const std::string& what);
 
-// The first line of a secret file, without its line ending. Throws
-// std::runtime_error naming the file when it is missing, unreadable or
-// empty; the secret itself never appears in a message.
+// The whole of a secret file, at most secret_file_limit bytes. Throws
+// std::runtime_error naming the file and the reason it cannot be read;
+// the secret itself never appears in a message.
+std::string read_secret_text(const std::string& path);
+
+// The first line of a secret file, without its line ending. Throws as
+// read_secret_text does, and also when that line is blank.
 std::string read_secret_file(const std::string& path);
 
 // A secret (`what`, e.g. "secret-key") comes from its file flag when that

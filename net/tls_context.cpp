@@ -1,14 +1,17 @@
 #include "net/tls_context.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <memory>
 #include <stdexcept>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <boost/asio/ssl/context.hpp>
+
+#include "common/log.hpp"
+#include "common/small_file.hpp"
 
 namespace batchcast::net {
 
@@ -16,14 +19,93 @@ namespace {
 
 namespace ssl = boost::asio::ssl;
 
-// Fails early, with the operating system's reason, on a file that is
-// missing or that the service's user may not read: OpenSSL's own message
-// for that case ("system library") says little.
-void require_readable(const std::string& path, const char* what) {
-  std::ifstream in{path};
-  if (!in)
+std::string read_pem(const std::string& path, const char* what) {
+  try {
+    return read_small_file(path, text_file_limit);
+  } catch (const std::runtime_error& e) {
     throw std::runtime_error("cannot read TLS " + std::string{what} + " file " +
-                             path + ": " + std::strerror(errno));
+                             path + ": " + e.what());
+  }
+}
+
+struct bio_deleter {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+struct x509_deleter {
+  void operator()(X509* certificate) const { X509_free(certificate); }
+};
+struct pkey_deleter {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+using bio_ptr = std::unique_ptr<BIO, bio_deleter>;
+using x509_ptr = std::unique_ptr<X509, x509_deleter>;
+using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
+
+bio_ptr read_only_bio(const std::string& text) {
+  // The files were checked to be at most text_file_limit bytes.
+  return bio_ptr{BIO_new_mem_buf(text.data(), static_cast<int>(text.size()))};
+}
+
+// An encrypted key would make OpenSSL ask for a passphrase on the
+// terminal; answering with none makes it fail instead.
+int no_passphrase(char*, int, int, void*) {
+  return 0;
+}
+
+// Whether the error queue ends with PEM's "no start line": how reading a
+// PEM text past its last block ends.
+bool last_error_is_end_of_pem() {
+  auto code = ERR_peek_last_error();
+  return ERR_GET_LIB(code) == ERR_LIB_PEM &&
+         ERR_GET_REASON(code) == PEM_R_NO_START_LINE;
+}
+
+// The server's certificate and then its intermediates, as
+// SSL_CTX_use_certificate_chain_file reads them from a file.
+bool use_certificate_chain(SSL_CTX* native, const std::string& pem) {
+  auto bio = read_only_bio(pem);
+  x509_ptr leaf{
+      PEM_read_bio_X509_AUX(bio.get(), nullptr, no_passphrase, nullptr)};
+  if (!leaf || SSL_CTX_use_certificate(native, leaf.get()) != 1)
+    return false;
+  SSL_CTX_clear_chain_certs(native);
+  while (x509_ptr link{
+      PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr)}) {
+    if (SSL_CTX_add0_chain_cert(native, link.get()) != 1)
+      return false;
+    link.release();  // the context owns it now
+  }
+  if (!last_error_is_end_of_pem())
+    return false;
+  ERR_clear_error();
+  return true;
+}
+
+bool use_private_key(SSL_CTX* native, const std::string& pem) {
+  auto bio = read_only_bio(pem);
+  pkey_ptr key{
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr)};
+  return key && SSL_CTX_use_PrivateKey(native, key.get()) == 1;
+}
+
+// A certificate clients will refuse still lets the service start: the
+// operator may be renewing it, and the plain-HTTP probes keep working.
+// But it is worth a line that says so.
+void warn_outside_validity(SSL_CTX* native, const std::string& file) {
+  X509* certificate = SSL_CTX_get0_certificate(native);
+  if (certificate == nullptr)
+    return;
+  static const auto log = logger("net");
+  if (X509_cmp_current_time(X509_get0_notAfter(certificate)) < 0)
+    log->warn(
+        "the TLS certificate in {} has expired; clients will refuse "
+        "it until it is renewed",
+        file);
+  else if (X509_cmp_current_time(X509_get0_notBefore(certificate)) > 0)
+    log->warn(
+        "the TLS certificate in {} is not valid yet; clients will "
+        "refuse it until then (is the clock right?)",
+        file);
 }
 
 // Whether OpenSSL's last failure was a key that does not belong to the
@@ -55,6 +137,16 @@ std::string openssl_reason() {
 
 }  // namespace
 
+tls_files read_tls_files(const std::string& certificate_file,
+                         const std::string& key_file) {
+  tls_files files;
+  files.certificate_file = certificate_file;
+  files.key_file = key_file;
+  files.certificate_pem = read_pem(certificate_file, "certificate");
+  files.key_pem = read_pem(key_file, "key");
+  return files;
+}
+
 tls_context_ptr make_server_tls_context(const tls_files& files) {
   if (files.certificate_file.empty())
     throw std::runtime_error("a TLS key file (" + files.key_file +
@@ -63,8 +155,6 @@ tls_context_ptr make_server_tls_context(const tls_files& files) {
     throw std::runtime_error("a TLS certificate file (" +
                              files.certificate_file +
                              ") was given without a key file");
-  require_readable(files.certificate_file, "certificate");
-  require_readable(files.key_file, "key");
 
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   auto* native = context->native_handle();
@@ -79,20 +169,12 @@ tls_context_ptr make_server_tls_context(const tls_files& files) {
   // An idle WebSocket holds no read or write buffer of OpenSSL's between
   // records, which keeps thousands of idle TLS sockets affordable.
   SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
-  // An encrypted key would make OpenSSL prompt on the terminal; with an
-  // empty passphrase it fails instead, and the error says so.
-  context->set_password_callback(
-      [](std::size_t, ssl::context::password_purpose) {
-        return std::string{};
-      });
 
-  if (SSL_CTX_use_certificate_chain_file(native,
-                                         files.certificate_file.c_str()) != 1)
+  if (!use_certificate_chain(native, files.certificate_pem))
     throw std::runtime_error(
         "TLS certificate file " + files.certificate_file +
         " holds no usable PEM certificate: " + openssl_reason());
-  if (SSL_CTX_use_PrivateKey_file(native, files.key_file.c_str(),
-                                  SSL_FILETYPE_PEM) != 1) {
+  if (!use_private_key(native, files.key_pem)) {
     if (last_error_is_mismatch())
       throw mismatch(files);
     throw std::runtime_error(
@@ -103,6 +185,7 @@ tls_context_ptr make_server_tls_context(const tls_files& files) {
   }
   if (SSL_CTX_check_private_key(native) != 1)
     throw mismatch(files);
+  warn_outside_validity(native, files.certificate_file);
   return context;
 }
 

@@ -94,6 +94,32 @@ BOOST_AUTO_TEST_CASE(config_line_without_equals_names_the_line) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_setting_given_twice_names_both_lines) {
+  batchcast::testing::temp_dir dir;
+  std::ofstream{dir.file("c.conf")}
+      << "peers = 127.0.0.1:9101\n# another\nPeers = 127.0.0.1:9102\n";
+  try {
+    read_config_file(dir.file("c.conf"));
+    BOOST_FAIL("expected an error");
+  } catch (const std::runtime_error& e) {
+    BOOST_TEST(std::string{e.what()}.find(
+                   ":3: `peers` is already set on line 1") != std::string::npos,
+               e.what());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_endless_config_file_is_refused) {
+  try {
+    read_config_file("/dev/zero");
+    BOOST_FAIL("expected an error");
+  } catch (const std::runtime_error& e) {
+    BOOST_TEST(std::string{e.what()} ==
+                   "cannot read config file /dev/zero: larger than 1048576 "
+                   "bytes",
+               e.what());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(host_port_accepts_ipv4_ipv6_and_names) {
   BOOST_CHECK_EQUAL(parse_host_port("127.0.0.1:8000", "x").port, 8000);
   BOOST_CHECK_EQUAL(parse_host_port("[::1]:0", "x").host, "::1");
@@ -131,6 +157,10 @@ BOOST_AUTO_TEST_CASE(secret_file_gives_the_first_line_and_refuses_empty) {
   std::ofstream{dir.file("blank")} << "  \t \n";
   BOOST_CHECK_THROW(read_secret_file(dir.file("blank")), std::runtime_error);
   BOOST_CHECK_THROW(read_secret_file(dir.file("missing")), std::runtime_error);
+  // A long first line is still read; the file as a whole is bounded.
+  std::ofstream{dir.file("long")} << std::string(4000, 'k') << "\n";
+  BOOST_CHECK_EQUAL(read_secret_file(dir.file("long")).size(), 4000u);
+  BOOST_CHECK_THROW(read_secret_file("/dev/zero"), std::runtime_error);
 }
 
 BOOST_AUTO_TEST_CASE(a_folder_given_as_secret_file_is_named_as_one) {

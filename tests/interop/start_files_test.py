@@ -1,0 +1,248 @@
+"""The files `batchcast serve` reads at start, given as an operator might
+get them wrong or as a deployment tool hands them over:
+
+- a path that never ends (/dev/zero) as a secret, a key, a certificate or
+  the config file: refused with a reason, promptly, in bounded memory;
+- a FIFO nobody writes to as the TLS key: the start waits for it, and
+  SIGTERM still ends the process; written later, the key is used;
+- a setting given twice in the config file: refused, naming both lines;
+- an expired certificate: the service starts and the log says so.
+
+Usage: start_files_test.py PATH_TO_BATCHCAST
+"""
+
+import datetime
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from batchcast_node import TOKEN, free_port, run_tests  # noqa: E402
+
+SECRET = "start-files-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def write_private(path, text):
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(text)
+
+
+def make_certificate(folder, name, not_before, not_after):
+    """A self-signed P-256 certificate for 127.0.0.1 valid between the two
+    datetimes; returns (cert path, key path)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject).issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before).not_valid_after(not_after)
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256()))
+    cert_path = os.path.join(folder, f"{name}.pem")
+    key_path = os.path.join(folder, f"{name}.key")
+    with open(cert_path, "wb") as f:
+        f.write(certificate.public_bytes(serialization.Encoding.PEM))
+    write_private(key_path, key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode())
+    return cert_path, key_path
+
+
+class Setup:
+    def __init__(self, binary, folder):
+        self.binary = binary
+        self.folder = folder
+        self.secret_file = os.path.join(folder, "secret_key")
+        write_private(self.secret_file, SECRET + "\n")
+        now = datetime.datetime.now(datetime.timezone.utc)
+        day = datetime.timedelta(days=1)
+        self.cert, self.key = make_certificate(folder, "current", now - day,
+                                               now + day)
+        self.expired_cert, self.expired_key = make_certificate(
+            folder, "expired", now - 10 * day, now - day)
+        self.env = dict(os.environ, BATCHCAST_PUBLISH_TOKEN=TOKEN)
+        self.env.pop("BATCHCAST_SECRET_KEY", None)
+
+    def command(self, *flags, secret_key_file=None):
+        self.public_port = free_port()
+        self.internal_port = free_port()
+        return [self.binary, "serve",
+                "--db", os.path.join(self.folder, "state.db"),
+                "--secret-key-file", secret_key_file or self.secret_file,
+                "--listen", f"127.0.0.1:{self.public_port}",
+                "--internal-listen", f"127.0.0.1:{self.internal_port}",
+                *flags]
+
+
+def listening(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_endless_files_are_refused_promptly(setup):
+    cases = [
+        (["--publish-token-file", "/dev/zero"], {},
+         "cannot read secret file /dev/zero: larger than"),
+        (["--metrics-token-file", "/dev/zero"], {},
+         "cannot read secret file /dev/zero: larger than"),
+        (["--secret-key-fallbacks-file", "/dev/zero"], {},
+         "cannot read secret file /dev/zero: larger than"),
+        ([], {"secret_key_file": "/dev/zero"},
+         "cannot read secret file /dev/zero: larger than"),
+        (["--config", "/dev/zero"], {},
+         "cannot read config file /dev/zero: larger than"),
+        (["--tls-cert", "/dev/zero", "--tls-key", setup.key], {},
+         "cannot read TLS certificate file /dev/zero: larger than"),
+        (["--tls-cert", setup.cert, "--tls-key", "/dev/zero"], {},
+         "cannot read TLS key file /dev/zero: larger than"),
+    ]
+    env = dict(setup.env)
+    env.pop("BATCHCAST_PUBLISH_TOKEN")
+    for flags, options, reason in cases:
+        command = setup.command(*flags, **options)
+        if "--publish-token-file" not in flags:
+            command += ["--publish-token-file", setup.secret_file]
+        # A start that read without a bound would grow by gigabytes a
+        # second; the timeout ends it (no address-space limit here: a
+        # sanitizer build reserves terabytes of it).
+        result = subprocess.run(command, env=env, capture_output=True,
+                                text=True, timeout=15)
+        assert result.returncode == 2, (flags, result)
+        last = result.stderr.strip().splitlines()[-1]
+        assert reason in last, (flags, last)
+        assert "listening" not in result.stderr, (flags, result.stderr)
+
+
+def test_a_fifo_key_nobody_writes_blocks_only_until_sigterm(setup):
+    fifo = os.path.join(setup.folder, "key.fifo")
+    os.mkfifo(fifo, 0o600)
+    try:
+        process = subprocess.Popen(
+            setup.command("--tls-cert", setup.cert, "--tls-key", fifo),
+            env=setup.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True)
+        time.sleep(1.5)
+        assert process.poll() is None, process.communicate()
+        assert not listening(setup.internal_port)
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise AssertionError("serve ignored SIGTERM while it waited "
+                                 "for the key")
+        assert process.returncode == -signal.SIGTERM, process.returncode
+    finally:
+        os.unlink(fifo)
+
+
+def test_a_fifo_key_written_later_is_used(setup):
+    fifo = os.path.join(setup.folder, "late.fifo")
+    os.mkfifo(fifo, 0o600)
+    with open(setup.key) as f:
+        key = f.read()
+
+    def write_key_late():
+        time.sleep(1)
+        with open(fifo, "w") as out:  # blocks until serve opens it
+            for line in key.splitlines(keepends=True):
+                out.write(line)
+                out.flush()
+
+    writer = threading.Thread(target=write_key_late, daemon=True)
+    writer.start()
+    process = subprocess.Popen(
+        setup.command("--tls-cert", setup.cert, "--tls-key", fifo),
+        env=setup.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not listening(setup.internal_port):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "serve never listened"
+            time.sleep(0.1)
+        trusting = ssl.create_default_context(cafile=setup.cert)
+        # --tls-cert is the public listener's.
+        with socket.create_connection(("127.0.0.1", setup.public_port),
+                                      timeout=10) as raw:
+            with trusting.wrap_socket(raw, server_hostname="localhost") as tls:
+                tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
+                            b"Connection: close\r\n\r\n")
+                assert tls.recv(64).startswith(b"HTTP/1.1 200"), "no 200"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+        writer.join(timeout=10)
+        os.unlink(fifo)
+    assert process.returncode == 0, output
+
+
+def test_a_setting_given_twice_in_the_config_is_refused(setup):
+    config = os.path.join(setup.folder, "twice.conf")
+    with open(config, "w") as f:
+        f.write("allowed-hosts = admin.example\n"
+                "log-level = info\n"
+                "allowed_hosts = ws.example\n")
+    result = subprocess.run(setup.command("--config", config), env=setup.env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result
+    last = result.stderr.strip().splitlines()[-1]
+    assert f"{config}:3: `allowed-hosts` is already set on line 1" in last, \
+        last
+
+
+def test_an_expired_certificate_is_served_with_a_warning(setup):
+    process = subprocess.Popen(
+        setup.command("--tls-cert", setup.expired_cert,
+                      "--tls-key", setup.expired_key),
+        env=setup.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not listening(setup.internal_port):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "serve never listened"
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert (f"the TLS certificate in {setup.expired_cert} has expired"
+            in output), output
+    # Said once per listener that uses it, not per connection.
+    assert output.count("has expired") == 1, output
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix="batchcast-start-") as folder:
+        return run_tests([test_endless_files_are_refused_promptly,
+                          test_a_fifo_key_nobody_writes_blocks_only_until_sigterm,
+                          test_a_fifo_key_written_later_is_used,
+                          test_a_setting_given_twice_in_the_config_is_refused,
+                          test_an_expired_certificate_is_served_with_a_warning],
+                         Setup(binary, folder))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
