@@ -1,12 +1,14 @@
 #include "app/tls_client.hpp"
 
-#include <fstream>
 #include <stdexcept>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
+
+#include "common/small_file.hpp"
 
 namespace batchcast::app {
 
@@ -25,9 +27,15 @@ std::shared_ptr<ssl::context> make_client_tls_context(
                                ec.message());
     return context;
   }
-  if (!std::ifstream{ca_file})
-    throw std::runtime_error("cannot read CA file " + ca_file);
-  context->load_verify_file(ca_file, ec);
+  std::string authorities;
+  try {
+    // Debian's whole bundle is about 200 KiB.
+    authorities = read_small_file(ca_file, text_file_limit);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("cannot read CA file " + ca_file + ": " +
+                             e.what());
+  }
+  context->add_certificate_authority(boost::asio::buffer(authorities), ec);
   if (ec)
     throw std::runtime_error(
         "CA file " + ca_file +

@@ -6,7 +6,8 @@ get them wrong or as a deployment tool hands them over:
 - a FIFO nobody writes to as the TLS key: the start waits for it, and
   SIGTERM still ends the process; written later, the key is used;
 - a setting given twice in the config file: refused, naming both lines;
-- an expired certificate: the service starts and the log says so.
+- an expired certificate: the service starts and the log says so;
+- /dev/zero as the CA file of `watch` and `publish`: refused the same way.
 
 Usage: start_files_test.py PATH_TO_BATCHCAST
 """
@@ -233,6 +234,22 @@ def test_an_expired_certificate_is_served_with_a_warning(setup):
     assert output.count("has expired") == 1, output
 
 
+def test_client_tools_refuse_an_endless_ca_file(setup):
+    batch = "8b5a6bd2-4d32-4b5e-9d53-3b7f5d2c9a10"
+    port = free_port()  # nothing listens: the file is refused first
+    for command in (
+            ["watch", batch, "--url", f"wss://127.0.0.1:{port}",
+             "--session", "x", "--ca-file", "/dev/zero"],
+            ["publish", batch, "completed", "--url",
+             f"https://127.0.0.1:{port}", "--token", TOKEN,
+             "--ca-file", "/dev/zero"]):
+        result = subprocess.run([setup.binary, *command], env=setup.env,
+                                capture_output=True, text=True, timeout=15)
+        assert result.returncode != 0, result
+        assert "cannot read CA file /dev/zero: larger than" in \
+            result.stderr, result.stderr
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="batchcast-start-") as folder:
@@ -240,7 +257,8 @@ def main():
                           test_a_fifo_key_nobody_writes_blocks_only_until_sigterm,
                           test_a_fifo_key_written_later_is_used,
                           test_a_setting_given_twice_in_the_config_is_refused,
-                          test_an_expired_certificate_is_served_with_a_warning],
+                          test_an_expired_certificate_is_served_with_a_warning,
+                          test_client_tools_refuse_an_endless_ca_file],
                          Setup(binary, folder))
 
 
