@@ -7,6 +7,8 @@ get them wrong or as a deployment tool hands them over:
   SIGTERM still ends the process; written later, the key is used;
 - a setting given twice in the config file: refused, naming both lines;
 - an expired certificate: the service starts and the log says so;
+- a certificate file holding a chain: the intermediate is sent, so a
+  client that trusts only the root accepts it;
 - /dev/zero as the CA file of `watch` and `publish`: refused the same way.
 
 Usage: start_files_test.py PATH_TO_BATCHCAST
@@ -41,28 +43,62 @@ def write_private(path, text):
         f.write(text)
 
 
-def make_certificate(folder, name, not_before, not_after):
-    """A self-signed P-256 certificate for 127.0.0.1 valid between the two
-    datetimes; returns (cert path, key path)."""
-    key = ec.generate_private_key(ec.SECP256R1())
+def sign(name, key, not_before, not_after, issuer=None, is_ca=False):
+    """A certificate for `name` (also its DNS name) holding `key`'s public
+    half, signed by issuer = (certificate, key), else self-signed."""
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    certificate = (
+    issuer_name, signing_key = (issuer[0].subject, issuer[1]) if issuer \
+        else (subject, key)
+    return (
         x509.CertificateBuilder()
-        .subject_name(subject).issuer_name(subject)
+        .subject_name(subject).issuer_name(issuer_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before).not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None),
+                       critical=True)
         .add_extension(x509.SubjectAlternativeName(
-            [x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256()))
+            [x509.DNSName(name)]), critical=False)
+        .sign(signing_key, hashes.SHA256()))
+
+
+def write_pair(folder, name, certificates, key):
+    """Writes the certificates (in order) and the key; returns the paths."""
     cert_path = os.path.join(folder, f"{name}.pem")
     key_path = os.path.join(folder, f"{name}.key")
     with open(cert_path, "wb") as f:
-        f.write(certificate.public_bytes(serialization.Encoding.PEM))
+        for certificate in certificates:
+            f.write(certificate.public_bytes(serialization.Encoding.PEM))
     write_private(key_path, key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()).decode())
     return cert_path, key_path
+
+
+def make_certificate(folder, name, not_before, not_after):
+    """A self-signed P-256 certificate for localhost valid between the two
+    datetimes; returns (cert path, key path)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = sign("localhost", key, not_before, not_after)
+    return write_pair(folder, name, [certificate], key)
+
+
+def make_chain(folder, name, not_before, not_after):
+    """root -> intermediate -> server for localhost. Writes the server's
+    certificate followed by the intermediate (a "fullchain" file) and the
+    server's key; returns (chain path, key path, root path)."""
+    root_key, middle_key, server_key = (
+        ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    root = sign("test root", root_key, not_before, not_after, is_ca=True)
+    middle = sign("test intermediate", middle_key, not_before, not_after,
+                  issuer=(root, root_key), is_ca=True)
+    server = sign("localhost", server_key, not_before, not_after,
+                  issuer=(middle, middle_key))
+    root_path = os.path.join(folder, f"{name}-root.pem")
+    with open(root_path, "wb") as f:
+        f.write(root.public_bytes(serialization.Encoding.PEM))
+    return (*write_pair(folder, name, [server, middle], server_key),
+            root_path)
 
 
 class Setup:
@@ -77,6 +113,8 @@ class Setup:
                                                now + day)
         self.expired_cert, self.expired_key = make_certificate(
             folder, "expired", now - 10 * day, now - day)
+        self.chain, self.chain_key, self.root = make_chain(
+            folder, "chained", now - day, now + day)
         self.env = dict(os.environ, BATCHCAST_PUBLISH_TOKEN=TOKEN)
         self.env.pop("BATCHCAST_SECRET_KEY", None)
 
@@ -97,6 +135,25 @@ def listening(port):
             return True
     except OSError:
         return False
+
+
+def wait_until_listening(setup, process):
+    deadline = time.monotonic() + 20
+    while not listening(setup.internal_port):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "serve never listened"
+        time.sleep(0.1)
+
+
+def healthz_over_tls(port, trusted):
+    """The status of GET /healthz from a client that trusts only the
+    certificates in the file `trusted` and checks the name localhost."""
+    trusting = ssl.create_default_context(cafile=trusted)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with trusting.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
+                        b"Connection: close\r\n\r\n")
+            return int(tls.recv(64).split()[1])
 
 
 def test_endless_files_are_refused_promptly(setup):
@@ -177,19 +234,8 @@ def test_a_fifo_key_written_later_is_used(setup):
         env=setup.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
     try:
-        deadline = time.monotonic() + 20
-        while not listening(setup.internal_port):
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "serve never listened"
-            time.sleep(0.1)
-        trusting = ssl.create_default_context(cafile=setup.cert)
-        # --tls-cert is the public listener's.
-        with socket.create_connection(("127.0.0.1", setup.public_port),
-                                      timeout=10) as raw:
-            with trusting.wrap_socket(raw, server_hostname="localhost") as tls:
-                tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
-                            b"Connection: close\r\n\r\n")
-                assert tls.recv(64).startswith(b"HTTP/1.1 200"), "no 200"
+        wait_until_listening(setup, process)
+        assert healthz_over_tls(setup.public_port, setup.cert) == 200
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
@@ -219,11 +265,7 @@ def test_an_expired_certificate_is_served_with_a_warning(setup):
         env=setup.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
     try:
-        deadline = time.monotonic() + 20
-        while not listening(setup.internal_port):
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "serve never listened"
-            time.sleep(0.1)
+        wait_until_listening(setup, process)
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
@@ -232,6 +274,22 @@ def test_an_expired_certificate_is_served_with_a_warning(setup):
             in output), output
     # Said once per listener that uses it, not per connection.
     assert output.count("has expired") == 1, output
+
+
+def test_a_chain_file_sends_its_intermediate(setup):
+    process = subprocess.Popen(
+        setup.command("--tls-cert", setup.chain, "--tls-key", setup.chain_key),
+        env=setup.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    try:
+        wait_until_listening(setup, process)
+        # Trusting only the root, the client needs the intermediate from
+        # the server to build the path.
+        assert healthz_over_tls(setup.public_port, setup.root) == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
 
 
 def test_client_tools_refuse_an_endless_ca_file(setup):
@@ -258,6 +316,7 @@ def main():
                           test_a_fifo_key_written_later_is_used,
                           test_a_setting_given_twice_in_the_config_is_refused,
                           test_an_expired_certificate_is_served_with_a_warning,
+                          test_a_chain_file_sends_its_intermediate,
                           test_client_tools_refuse_an_endless_ca_file],
                          Setup(binary, folder))
 
