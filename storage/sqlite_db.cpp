@@ -59,14 +59,23 @@ sqlite_connection::sqlite_connection(const std::string& path, open_mode mode,
     throw storage_error(message, code & 0xff);
   }
   sqlite3_extended_result_codes(db_, 1);
-  struct stat opened {};
-  if (!path_.empty() && path_ != ":memory:" &&
-      ::stat(path_.c_str(), &opened) == 0) {
-    on_disk_ = true;
-    device_ = static_cast<std::uint64_t>(opened.st_dev);
-    inode_ = static_cast<std::uint64_t>(opened.st_ino);
-  }
+  if (!path_.empty() && path_ != ":memory:")
+    hold_in_place(path_);
   set_busy_timeout(busy_timeout);
+}
+
+void sqlite_connection::hold_in_place(const std::string& path) {
+  struct stat opened {};
+  if (::stat(path.c_str(), &opened) == 0)
+    held_in_place_.push_back({path, static_cast<std::uint64_t>(opened.st_dev),
+                              static_cast<std::uint64_t>(opened.st_ino)});
+}
+
+void sqlite_connection::hold_wal_files_in_place() {
+  if (held_in_place_.empty())
+    return;  // in memory or temporary: no files to hold
+  hold_in_place(path_ + "-wal");
+  hold_in_place(path_ + "-shm");
 }
 
 void sqlite_connection::set_busy_timeout(std::chrono::milliseconds timeout) {
@@ -117,17 +126,26 @@ statement_use sqlite_connection::use(const std::string& sql) {
 }
 
 void sqlite_connection::check_file_in_place() const {
-  if (!on_disk_)
-    return;
-  struct stat now {};
-  if (::stat(path_.c_str(), &now) != 0)
-    throw storage_error("sqlite: " + path_ + ": the file is gone (" +
-                        std::strerror(errno) + "); restart to open it again");
-  if (static_cast<std::uint64_t>(now.st_dev) != device_ ||
-      static_cast<std::uint64_t>(now.st_ino) != inode_)
-    throw storage_error("sqlite: " + path_ +
+  for (const auto& held : held_in_place_) {
+    struct stat now {};
+    bool gone = ::stat(held.path.c_str(), &now) != 0;
+    auto reason = gone ? std::string{std::strerror(errno)} : std::string{};
+    if (!gone && static_cast<std::uint64_t>(now.st_dev) == held.device &&
+        static_cast<std::uint64_t>(now.st_ino) == held.inode)
+      continue;
+    // Another connection may already have made a new side file where
+    // the deleted one was, so for those, gone and replaced read alike.
+    if (held.path != path_)
+      throw storage_error("sqlite: " + held.path +
+                          ": this file of the database was deleted or "
+                          "replaced while in use; restart to go on");
+    if (gone)
+      throw storage_error("sqlite: " + held.path + ": the file is gone (" +
+                          reason + "); restart to open it again");
+    throw storage_error("sqlite: " + held.path +
                         ": the file was replaced since it was opened; "
                         "restart to open the new one");
+  }
 }
 
 std::int64_t sqlite_connection::last_insert_rowid() const {

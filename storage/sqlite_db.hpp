@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -111,6 +112,14 @@ class sqlite_connection {
   // in-memory or temporary database.
   void check_file_in_place() const;
 
+  // From now on check_file_in_place also holds the WAL's side files,
+  // PATH-wal and PATH-shm, to where they were: a connection writing into
+  // a deleted WAL acknowledges commits that a crash then loses, and one
+  // mapping a deleted -shm no longer shares its index with other
+  // processes. Call once the connection is in WAL mode and has read the
+  // database, which creates both; a side file missing then is not held.
+  void hold_wal_files_in_place();
+
   // How long statements wait on another connection's lock from now on.
   void set_busy_timeout(std::chrono::milliseconds timeout);
 
@@ -127,10 +136,16 @@ class sqlite_connection {
  private:
   std::string path_;
   sqlite3* db_ = nullptr;
-  // Device and inode of the file at open, for check_file_in_place.
-  bool on_disk_ = false;
-  std::uint64_t device_ = 0;
-  std::uint64_t inode_ = 0;
+  // The files check_file_in_place holds to their device and inode at
+  // open: the database itself (none for an in-memory one), then any side
+  // files.
+  struct file_identity {
+    std::string path;
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+  };
+  void hold_in_place(const std::string& path);
+  std::vector<file_identity> held_in_place_;
   // Emptied before the close: SQLite cannot close a connection that still
   // has prepared statements.
   std::unordered_map<std::string, std::unique_ptr<sqlite_statement>> cache_;

@@ -59,6 +59,10 @@ constexpr const char* changed_since_sql =
 struct state_store::impl {
   sqlite_connection db;
   stamp_clock clock;
+  // What check_files_in_place did about the statuses in a deleted WAL,
+  // said again with every refusal it causes.
+  bool acknowledged_saved = false;
+  std::string saving_note;
 
   explicit impl(const std::string& path)
       : db(path, open_mode::read_write_create) {
@@ -77,6 +81,36 @@ struct state_store::impl {
     auto newest = db.use(newest_stamp_sql);
     newest->step();
     clock.observe(newest->column_int64(0));
+    // The reads above created the WAL's side files.
+    db.hold_wal_files_in_place();
+  }
+
+  // Throws storage_error when a file of the database is no longer where it
+  // was. From then on every commit is refused. When the file that went is
+  // the WAL (deleted, say, by someone tidying up what looked like a stray
+  // file), the statuses acknowledged since the last checkpoint live only
+  // in that deleted file, which this connection still holds open, and a
+  // crash would lose them: a checkpoint copies them into the database
+  // file. It cannot run inside a transaction, so save_all checks before
+  // it begins one too.
+  void check_files_in_place() {
+    try {
+      db.check_file_in_place();
+    } catch (const storage_error& e) {
+      if (!acknowledged_saved && sqlite3_get_autocommit(db.handle())) {
+        int code = sqlite3_wal_checkpoint_v2(
+            db.handle(), nullptr, SQLITE_CHECKPOINT_FULL, nullptr, nullptr);
+        acknowledged_saved = code == SQLITE_OK;
+        saving_note =
+            acknowledged_saved
+                ? "; the statuses acknowledged before were copied into the "
+                  "database file"
+                : "; copying the statuses acknowledged before into the "
+                  "database file failed: " +
+                      std::string{sqlite3_errmsg(db.handle())};
+      }
+      throw storage_error(e.what() + saving_note, e.sqlite_code());
+    }
   }
 
   int user_version() { return std::stoi(db.query_text("PRAGMA user_version")); }
@@ -144,7 +178,7 @@ int state_store::schema_version() {
 }
 
 void state_store::check() {
-  impl_->db.check_file_in_place();
+  impl_->check_files_in_place();
   impl_->db.query_text("SELECT count(*) FROM sqlite_master");
   struct statvfs room {};
   if (::statvfs(impl_->db.path().c_str(), &room) != 0)
@@ -192,6 +226,7 @@ std::vector<batch_record> state_store::save_all(
       throw storage_error("state store: not a canonical batch id: \"" +
                           record.batch_id + "\"");
 
+  impl_->check_files_in_place();
   // What each batch holds as the transaction goes on, so that several
   // records for one batch in the same group compare with each other too.
   std::unordered_map<std::string, batch_record> current;
@@ -230,7 +265,7 @@ std::vector<batch_record> state_store::save_all(
   // A commit into a file that was deleted or replaced under us reaches no
   // file anybody will open again: rolled back and refused, not
   // acknowledged.
-  impl_->db.check_file_in_place();
+  impl_->check_files_in_place();
   tx.commit();
 
   std::vector<batch_record> result;

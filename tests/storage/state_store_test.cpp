@@ -1,6 +1,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <cstdio>
+#include <string>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "storage/directory_admin.hpp"
 #include "storage/sqlite_db.hpp"
@@ -267,6 +272,50 @@ BOOST_AUTO_TEST_CASE(publishes_in_one_group_settle_on_the_last_one) {
   for (const auto& each : stored)
     BOOST_TEST(each.status == batch_status::completed);
   BOOST_TEST(store.load(batch_a)->status == batch_status::completed);
+}
+
+// An operator deletes the -wal and -shm files next to a running store's
+// database. The store must refuse further commits, and what it
+// acknowledged before must survive the process dying without a close
+// (kill -9): the child process below ends with _exit, which runs no
+// destructor, so SQLite never gets to checkpoint on close.
+BOOST_AUTO_TEST_CASE(a_deleted_wal_refuses_commits_and_keeps_what_was_saved) {
+  auto acknowledged = record(batch_a, batch_status::completed, 1000);
+  pid_t child = ::fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    int code = 10;
+    try {
+      auto* store = new state_store(path);  // never closed: a crash
+      store->save_all({acknowledged});
+      std::remove((path + "-wal").c_str());
+      std::remove((path + "-shm").c_str());
+      code = 11;
+      store->save_all({record(batch_b, batch_status::failed, 2000)});
+    } catch (const storage_error& e) {
+      std::string what = e.what();
+      code = what.find(path +
+                       "-wal: this file of the database was "
+                       "deleted") != std::string::npos &&
+                     what.find("were copied into the database file") !=
+                         std::string::npos
+                 ? 0
+                 : 12;
+    }
+    std::_Exit(code);
+  }
+  int status = 0;
+  BOOST_REQUIRE_EQUAL(::waitpid(child, &status, 0), child);
+  BOOST_REQUIRE(WIFEXITED(status));
+  // 11: the commit after the deletion was not refused; 12: refused with
+  // another reason.
+  BOOST_REQUIRE_EQUAL(WEXITSTATUS(status), 0);
+  state_store reopened(path);
+  auto loaded = reopened.load(batch_a);
+  BOOST_REQUIRE(loaded);
+  BOOST_TEST(*loaded == acknowledged);
+  BOOST_TEST(!reopened.load(batch_b));
+  BOOST_TEST(pragma("integrity_check") == "ok");
 }
 
 BOOST_AUTO_TEST_CASE(a_batch_id_that_is_not_canonical_is_refused) {
