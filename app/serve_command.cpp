@@ -200,6 +200,10 @@ service_settings build_settings(const serve_options& options,
         {options.tls_key, "--tls-key"},
         {options.internal_tls_key, "--internal-tls-key"}})
     warn_if_anyone_can_read(path, what);
+  // The embedded directory keeps session keys and password hashes there;
+  // SQLite gives the -wal and -shm files the database file's mode.
+  if (runtime.standalone)
+    warn_if_anyone_can_read(options.db, "--db");
   network.max_client_message_bytes = options.max_message_bytes;
   network.upgrade_timeout =
       std::chrono::seconds{options.upgrade_timeout_seconds};

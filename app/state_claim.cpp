@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace batchcast::app {
@@ -28,6 +29,16 @@ std::string holder_of(int fd) {
 }  // namespace
 
 state_claim::state_claim(const std::string& database_path) {
+  // The lock file, and SQLite's -wal, -shm and journal files, go next to
+  // the database: for /dev/null or a FIFO given by mistake that would be
+  // /dev, and such a file holds no database anyway.
+  struct stat existing {};
+  if (::stat(database_path.c_str(), &existing) == 0 &&
+      !S_ISREG(existing.st_mode))
+    throw std::runtime_error("cannot open state database " + database_path +
+                             (S_ISDIR(existing.st_mode)
+                                  ? ": it is a folder; name a file inside it"
+                                  : ": not a regular file"));
   auto path = database_path + ".lock";
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0)

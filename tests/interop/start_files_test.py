@@ -9,7 +9,10 @@ get them wrong or as a deployment tool hands them over:
 - an expired certificate: the service starts and the log says so;
 - a certificate file holding a chain: the intermediate is sent, so a
   client that trusts only the root accepts it;
-- /dev/zero as the CA file of `watch` and `publish`: refused the same way.
+- /dev/zero as the CA file of `watch` and `publish`: refused the same way;
+- /dev/null or a folder as the state database: refused before anything is
+  written next to it; a state database every user can read, holding the
+  embedded directory: warned about.
 
 Usage: start_files_test.py PATH_TO_BATCHCAST
 """
@@ -308,6 +311,42 @@ def test_client_tools_refuse_an_endless_ca_file(setup):
             result.stderr, result.stderr
 
 
+def test_a_state_database_that_is_no_file_is_refused(setup):
+    for path, reason in (("/dev/null", "not a regular file"),
+                         (setup.folder, "it is a folder")):
+        command = setup.command()
+        command[command.index("--db") + 1] = path
+        result = subprocess.run(command, env=setup.env, capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode != 0, result
+        last = result.stderr.strip().splitlines()[-1]
+        assert f"cannot open state database {path}: {reason}" in last, last
+        made = [path + suffix for suffix in (".lock", "-journal", "-wal",
+                                             "-shm")
+                if os.path.exists(path + suffix)]
+        assert not made, f"made {made} next to {path}"
+
+
+def test_a_state_database_anyone_can_read_is_warned_about(setup):
+    exposed = os.path.join(setup.folder, "exposed.db")
+    with open(exposed, "w"):
+        pass
+    os.chmod(exposed, 0o644)
+    command = setup.command()
+    command[command.index("--db") + 1] = exposed
+    process = subprocess.Popen(command, env=setup.env,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until_listening(setup, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert (f"--db {exposed} can be read by every user of this machine "
+            "(mode 644)") in output, output
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="batchcast-start-") as folder:
@@ -317,7 +356,9 @@ def main():
                           test_a_setting_given_twice_in_the_config_is_refused,
                           test_an_expired_certificate_is_served_with_a_warning,
                           test_a_chain_file_sends_its_intermediate,
-                          test_client_tools_refuse_an_endless_ca_file],
+                          test_client_tools_refuse_an_endless_ca_file,
+                          test_a_state_database_that_is_no_file_is_refused,
+                          test_a_state_database_anyone_can_read_is_warned_about],
                          Setup(binary, folder))
 
 
