@@ -330,6 +330,35 @@ void directory_admin::set_member_admin(const std::string& username,
     impl_->refuse("\"" + username + "\" is not a member of " + organization_id);
 }
 
+void directory_admin::move_batch(const std::string& batch_id,
+                                 const std::string& organization_id) {
+  auto canonical = canonical_uuid(batch_id);
+  if (!canonical)
+    impl_->refuse("not a uuid: \"" + batch_id + "\"");
+  sqlite_transaction tx(impl_->db);
+  auto organization = impl_->organization_key(organization_id);
+  if (!organization)
+    impl_->refuse("no organization " + organization_id);
+  auto update = impl_->db.use("UPDATE " + impl_->table(impl_->tables.batch) +
+                              " SET organization_id = ? WHERE id = ?");
+  update->bind(1, *organization).bind(2, uuid_hex32(*canonical));
+  update->run();
+  if (impl_->db.changes() == 0)
+    impl_->refuse("no batch " + batch_id);
+  tx.commit();
+}
+
+bool directory_admin::delete_batch(const std::string& batch_id) {
+  auto canonical = canonical_uuid(batch_id);
+  if (!canonical)
+    return false;
+  auto remove = impl_->db.use(
+      "DELETE FROM " + impl_->table(impl_->tables.batch) + " WHERE id = ?");
+  remove->bind(1, uuid_hex32(*canonical));
+  remove->run();
+  return impl_->db.changes() > 0;
+}
+
 bool directory_admin::delete_session(const std::string& session_key) {
   auto remove =
       impl_->db.use("DELETE FROM " + impl_->table(impl_->tables.session) +

@@ -69,6 +69,13 @@ class directory_admin {
   // revocation. Throws when the user is not a member.
   void set_member_admin(const std::string& username,
                         const std::string& organization_id, bool is_admin);
+  // Moves a batch to another organization, as the Django admin may. Throws
+  // when the batch or the organization is unknown.
+  void move_batch(const std::string& batch_id,
+                  const std::string& organization_id);
+  // Deletes a batch, as the Django admin does. Returns false when no batch
+  // has that id (nothing to delete).
+  bool delete_batch(const std::string& batch_id);
   // Deletes a session, as Django's logout does. Returns false when no
   // session has that key (nothing to delete).
   bool delete_session(const std::string& session_key);

@@ -117,6 +117,20 @@ BOOST_AUTO_TEST_CASE(an_unknown_batch_has_no_organization) {
   BOOST_TEST(!directory.batch_organization("not-a-uuid"));
 }
 
+BOOST_AUTO_TEST_CASE(a_moved_or_deleted_batch_is_read_as_it_is_now) {
+  auto org = admin.add_organization("Acme", true);
+  auto other = admin.add_organization("Globex", true);
+  admin.add_batch(org, batch_id, "first");
+
+  admin.move_batch(batch_id, other);
+  BOOST_TEST(*directory.batch_organization(batch_id) == other);
+  BOOST_CHECK_THROW(admin.move_batch(batch_id, batch_id), storage_error);
+  BOOST_TEST(admin.delete_batch(batch_id));
+  BOOST_TEST(!directory.batch_organization(batch_id));
+  BOOST_TEST(!admin.delete_batch(batch_id));
+  BOOST_CHECK_THROW(admin.move_batch(batch_id, org), storage_error);
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_user_is_not_found) {
   BOOST_TEST(!directory.find_user(batch_id));
   BOOST_TEST(!directory.find_user("42"));
