@@ -50,8 +50,9 @@ struct auth_verdict {
   bool allowed = false;
   std::string user_id;          // set when allowed
   std::string organization_id;  // the batch's organization, when allowed
-  // How much longer the session's validation may be relied on: the rest
-  // of its session_ttl (zero when refused, or when nothing is cached).
+  // How much longer the session's validation and the batch's organization
+  // may be relied on: the rest of the session_ttl of the older reading
+  // (zero when refused, or when nothing is cached).
   std::chrono::milliseconds trusted_for{0};
   storage::auth_failure failure = storage::auth_failure::no_session;
 };

@@ -63,29 +63,53 @@ void make_room(Map& cache, std::size_t max_entries) {
     cache.erase(cache.begin());
 }
 
-void answer_batch_waiters(self_ptr self, const std::string& batch_id,
-                          const caf::error& failure,
-                          const std::vector<std::string>& organization) {
+// Files what the directory said of the batch and answers everyone waiting
+// for it. `organization`: empty when the directory has no such batch.
+void on_batch_lookup(self_ptr self, const std::string& batch_id,
+                     const caf::error& failure,
+                     const std::vector<std::string>& organization) {
   auto& st = self->state;
+  auto now = state::clock::now();
+  auto expires = now + st.settings.session_ttl;
+  if (!failure) {
+    // A batch found deleted must not be answered from the cache again.
+    auto cached = st.batch_organizations.find(batch_id);
+    if (cached != st.batch_organizations.end())
+      st.batch_organizations.erase(cached);
+    if (!organization.empty() && expires > now) {
+      make_room(st.batch_organizations, st.settings.max_entries);
+      st.batch_organizations[batch_id] = {organization.front(), expires};
+    }
+  }
+
   auto found = st.batch_misses.find(batch_id);
   if (found == st.batch_misses.end())
     return;
   auto waiters = std::move(found->second);
   st.batch_misses.erase(found);
-
-  if (!failure && !organization.empty()) {
-    make_room(st.batch_organizations, st.settings.max_entries);
-    st.batch_organizations[batch_id] = organization.front();
-  }
   for (auto& each : waiters) {
     if (failure)
       each.promise.deliver(refused(auth_failure::directory_failed));
     else if (organization.empty())
       each.promise.deliver(refused(auth_failure::unknown_batch));
     else
-      each.promise.deliver(
-          decide(each.who, organization.front(), each.trusted_until));
+      each.promise.deliver(decide(each.who, organization.front(),
+                                  std::min(each.trusted_until, expires)));
   }
+}
+
+// Reads the batch's organization from the directory; the answer goes to
+// on_batch_lookup. Call only when no lookup of the batch is in flight.
+void look_up_batch(self_ptr self, const std::string& batch_id) {
+  auto& st = self->state;
+  self->request(st.directory, caf::infinite, batch_org_atom::value, batch_id)
+      .then(
+          [self, batch_id](const std::vector<std::string>& organization) {
+            on_batch_lookup(self, batch_id, caf::none, organization);
+          },
+          [self, batch_id](caf::error& err) {
+            on_batch_lookup(self, batch_id, err, {});
+          });
 }
 
 // Second step: the session is known to be valid; find the batch's
@@ -96,23 +120,21 @@ void authorize_batch(self_ptr self, storage::principal who,
   auto& st = self->state;
   auto cached = st.batch_organizations.find(batch_id);
   if (cached != st.batch_organizations.end()) {
-    promise.deliver(decide(who, cached->second, trusted_until));
-    return;
+    auto expires = cached->second.expires;
+    if (expires > state::clock::now()) {
+      // The verdict is relied on no longer than either of its readings.
+      promise.deliver(decide(who, cached->second.organization_id,
+                             std::min(trusted_until, expires)));
+      return;
+    }
+    st.batch_organizations.erase(cached);
   }
 
   auto& waiters = st.batch_misses[batch_id];
   waiters.push_back({std::move(promise), std::move(who), trusted_until});
   if (waiters.size() > 1)
     return;  // a lookup is already under way and will answer this one too
-
-  self->request(st.directory, caf::infinite, batch_org_atom::value, batch_id)
-      .then(
-          [self, batch_id](const std::vector<std::string>& organization) {
-            answer_batch_waiters(self, batch_id, caf::none, organization);
-          },
-          [self, batch_id](caf::error& err) {
-            answer_batch_waiters(self, batch_id, err, {});
-          });
+  look_up_batch(self, batch_id);
 }
 
 // `trusted_until`: when the validation behind `answer` goes stale.
@@ -191,15 +213,21 @@ void look_up(self_ptr self, const std::string& session_key) {
           });
 }
 
-void sweep(self_ptr self) {
-  auto& st = self->state;
-  auto now = state::clock::now();
-  for (auto i = st.sessions.begin(); i != st.sessions.end();) {
+template <class Map>
+void erase_expired(Map& cache, state::clock::time_point now) {
+  for (auto i = cache.begin(); i != cache.end();) {
     if (i->second.expires <= now)
-      i = st.sessions.erase(i);
+      i = cache.erase(i);
     else
       ++i;
   }
+}
+
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  auto now = state::clock::now();
+  erase_expired(st.sessions, now);
+  erase_expired(st.batch_organizations, now);
 }
 
 std::chrono::milliseconds sweep_interval(const auth_settings& settings) {

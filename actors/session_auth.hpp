@@ -6,10 +6,11 @@
 //   (authorize_atom, std::string session_key, std::string batch_id)
 //       -> auth_verdict
 //       Allowed (with the user id for logs, the batch's organization, and
-//       how much longer the session's validation may be relied on) or the
-//       reason for refusing: the session's failure, unknown_batch,
-//       not_allowed, or directory_failed when the directory could not be
-//       read. Never an error; an empty key is no_session without a lookup.
+//       how much longer the readings of the session and of the batch may
+//       be relied on) or the reason for refusing: the session's failure,
+//       unknown_batch, not_allowed, or directory_failed when the directory
+//       could not be read. Never an error; an empty key is no_session
+//       without a lookup.
 //
 //   (refresh_atom, std::string session_key) -> session_lookup
 //       For session_watch's rounds over open connections (every
@@ -23,11 +24,13 @@
 // - session key -> principal for `session_ttl`; refusals for
 //   `negative_ttl`; directory_failed is never cached. Concurrent misses on
 //   one key wait for ONE lookup, which answers all of them.
-// - batch -> organization without expiry (a batch never changes its
-//   organization); only found batches, so a batch created later is seen.
-// Both are capped at `max_entries`; expired sessions are swept every
-// `session_ttl`. A changed password or revoked flag therefore takes effect
-// within `session_ttl`.
+// - batch -> organization for `session_ttl` too: Django may move a batch
+//   to another organization or delete it. Only found batches, so a batch
+//   created later is seen at once, and one found deleted leaves the cache.
+//   Concurrent misses on one batch wait for ONE lookup.
+// Both are capped at `max_entries`; expired entries are swept every
+// `session_ttl`. A changed password, a revoked flag, a moved or a deleted
+// batch therefore takes effect within `session_ttl`.
 #pragma once
 
 #include <chrono>
@@ -63,6 +66,11 @@ struct session_auth_state {
     clock::time_point expires;
   };
 
+  struct cached_batch {
+    std::string organization_id;
+    clock::time_point expires;
+  };
+
   // A request waiting for its session lookup.
   struct session_waiter {
     promise_type promise;
@@ -85,7 +93,7 @@ struct session_auth_state {
   std::unordered_map<std::string,
                      std::vector<caf::typed_response_promise<session_lookup>>>
       refresh_misses;
-  std::unordered_map<std::string, std::string> batch_organizations;
+  std::unordered_map<std::string, cached_batch> batch_organizations;
   std::unordered_map<std::string, std::vector<batch_waiter>> batch_misses;
 
   const char* name = "batchcast.session_auth";

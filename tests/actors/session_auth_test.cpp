@@ -69,3 +69,55 @@ BOOST_AUTO_TEST_CASE(cached_session_is_not_trusted_past_its_expiry) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+constexpr std::chrono::milliseconds short_ttl{300};
+
+struct short_ttl_fixture : actors_fixture {
+  short_ttl_fixture() : actors_fixture(short_ttl) {}
+
+  // A new handshake, without session_watch: its answer is the verdict.
+  bool accepted(const std::string& session_key, const std::string& batch_id) {
+    auto w = connect(session_key, batch_id, true, /*watched=*/false);
+    return w.socket->wait_for([](const fake_socket::calls& c) {
+      return c.accepts > 0 || !c.rejections.empty();
+    }) && w.socket->snapshot().accepts > 0;
+  }
+
+  // Long enough that the batch's cached organization has expired.
+  static void outlive_the_ttl() {
+    std::this_thread::sleep_for(short_ttl + std::chrono::milliseconds{100});
+  }
+};
+
+}  // namespace
+
+// A batch can be moved to another organization or deleted in Django: its
+// organization is cached no longer than a session.
+BOOST_FIXTURE_TEST_SUITE(batch_organization_cache, short_ttl_fixture)
+
+BOOST_AUTO_TEST_CASE(moved_batch_is_read_again_after_the_ttl) {
+  BOOST_REQUIRE(accepted(admin_session, batch));
+  BOOST_REQUIRE(!accepted(outsider_session, batch));
+  auto before = directory->batch_lookups.load();
+
+  admin.move_batch(batch, other_org);
+  outlive_the_ttl();
+  BOOST_TEST(!accepted(admin_session, batch));
+  BOOST_TEST(accepted(outsider_session, batch));
+  BOOST_TEST(directory->batch_lookups.load() > before);
+}
+
+BOOST_AUTO_TEST_CASE(deleted_batch_is_refused_after_the_ttl) {
+  BOOST_REQUIRE(accepted(admin_session, batch));
+  BOOST_REQUIRE(accepted(root_session, batch));
+
+  admin.delete_batch(batch);
+  outlive_the_ttl();
+  auto refused = connect(root_session, batch, true, /*watched=*/false);
+  BOOST_REQUIRE(refused.socket->wait_for_rejection());
+  BOOST_TEST(refused.socket->snapshot().rejections.front() == 403u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
