@@ -23,6 +23,7 @@ using batch_org_atom = caf::atom_constant<caf::atom("batch_org")>;
 // session_auth
 using authorize_atom = caf::atom_constant<caf::atom("authorize")>;
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
+using refresh_batch_atom = caf::atom_constant<caf::atom("refr_batch")>;
 
 // session_watch
 using watch_atom = caf::atom_constant<caf::atom("watch")>;

@@ -173,7 +173,7 @@ void on_joined(self_ptr self, std::string& reply,
   // While it waits, its session is checked again every so often.
   if (st.session_watch)
     self->send(st.session_watch, watch_atom::value, st.session_key,
-               organization_id);
+               st.request.batch_id, organization_id);
 }
 
 void join(self_ptr self, std::string organization_id) {

@@ -8,7 +8,8 @@
 //       refused -> socket->reject(403), or 503 for directory_failed
 //       allowed -> (join_atom, batch, self) to the registry
 //           ""       -> socket->accept(); wait in the group, and
-//                       (watch_atom, key, organization) to session_watch
+//                       (watch_atom, key, batch, organization) to
+//                       session_watch
 //           message  -> socket->accept(); socket->send_final(message)
 //           error    -> socket->reject(503)
 //
@@ -19,7 +20,9 @@
 //       socket->close(1008) and no status; directory unreadable:
 //       socket->close(1013), and a reconnect later gets the stored status.
 //   (revoke_atom, std::string reason)   from session_watch: the session
-//       ended or no longer allows the batch; socket->close(1008).
+//       ended or no longer allows the batch, or the batch was deleted or
+//       moved to an organization the user may not watch;
+//       socket->close(1008).
 //   (socket_closed_atom)                from net: quit. The group sees the
 //       connection go down and drops it.
 //   the group going down while this waits (shutdown): socket->close(1001).

@@ -63,6 +63,13 @@ void make_room(Map& cache, std::size_t max_entries) {
     cache.erase(cache.begin());
 }
 
+// Waiters of either kind are filed under the batch only while a lookup of
+// it is under way; its answer serves them all.
+bool batch_lookup_in_flight(const state& st, const std::string& batch_id) {
+  return st.batch_misses.count(batch_id) > 0 ||
+         st.batch_refresh_misses.count(batch_id) > 0;
+}
+
 // Files what the directory said of the batch and answers everyone waiting
 // for it. `organization`: empty when the directory has no such batch.
 void on_batch_lookup(self_ptr self, const std::string& batch_id,
@@ -79,6 +86,18 @@ void on_batch_lookup(self_ptr self, const std::string& batch_id,
     if (!organization.empty() && expires > now) {
       make_room(st.batch_organizations, st.settings.max_entries);
       st.batch_organizations[batch_id] = {organization.front(), expires};
+    }
+  }
+
+  if (auto refreshing = st.batch_refresh_misses.find(batch_id);
+      refreshing != st.batch_refresh_misses.end()) {
+    auto promises = std::move(refreshing->second);
+    st.batch_refresh_misses.erase(refreshing);
+    for (auto& each : promises) {
+      if (failure)
+        each.deliver(failure);
+      else
+        each.deliver(organization);
     }
   }
 
@@ -130,11 +149,11 @@ void authorize_batch(self_ptr self, storage::principal who,
     st.batch_organizations.erase(cached);
   }
 
-  auto& waiters = st.batch_misses[batch_id];
-  waiters.push_back({std::move(promise), std::move(who), trusted_until});
-  if (waiters.size() > 1)
-    return;  // a lookup is already under way and will answer this one too
-  look_up_batch(self, batch_id);
+  auto in_flight = batch_lookup_in_flight(st, batch_id);
+  st.batch_misses[batch_id].push_back(
+      {std::move(promise), std::move(who), trusted_until});
+  if (!in_flight)
+    look_up_batch(self, batch_id);
 }
 
 // `trusted_until`: when the validation behind `answer` goes stale.
@@ -299,6 +318,25 @@ caf::behavior session_auth(self_ptr self, caf::actor directory,
         st.refresh_misses[session_key].push_back(promise);
         if (!in_flight)
           look_up(self, session_key);
+        return promise;
+      },
+      [self](refresh_batch_atom, const std::string& batch_id)
+          -> caf::result<std::vector<std::string>> {
+        // As for sessions: read again once half a TTL old, so a batch
+        // moved or deleted just after a lookup is seen within three
+        // quarters of a TTL.
+        auto& st = self->state;
+        auto margin = st.settings.session_ttl / 2;
+        auto cached = st.batch_organizations.find(batch_id);
+        if (cached != st.batch_organizations.end() &&
+            cached->second.expires > state::clock::now() + margin)
+          return std::vector<std::string>{cached->second.organization_id};
+
+        auto promise = self->make_response_promise<std::vector<std::string>>();
+        auto in_flight = batch_lookup_in_flight(st, batch_id);
+        st.batch_refresh_misses[batch_id].push_back(promise);
+        if (!in_flight)
+          look_up_batch(self, batch_id);
         return promise;
       },
       [self](sweep_atom) {

@@ -20,6 +20,14 @@
 //       cache. So a watched session is read about once per three quarters
 //       of session_ttl, and a revocation is seen within that.
 //
+//   (refresh_batch_atom, std::string batch_id) -> std::vector<std::string>
+//       The same for the batches of open connections: the batch's
+//       organization (one element), none when the directory no longer has
+//       the batch, or errc::directory_failed when it could not be read.
+//       The cached organization unless it is at least half a TTL old;
+//       then a fresh lookup, shared with any other lookup of the batch,
+//       answers and refreshes the cache.
+//
 // Caches, all owned by this actor:
 // - session key -> principal for `session_ttl`; refusals for
 //   `negative_ttl`; directory_failed is never cached. Concurrent misses on
@@ -95,6 +103,10 @@ struct session_auth_state {
       refresh_misses;
   std::unordered_map<std::string, cached_batch> batch_organizations;
   std::unordered_map<std::string, std::vector<batch_waiter>> batch_misses;
+  std::unordered_map<
+      std::string,
+      std::vector<caf::typed_response_promise<std::vector<std::string>>>>
+      batch_refresh_misses;
 
   const char* name = "batchcast.session_auth";
 };

@@ -1,7 +1,8 @@
-// Sessions that end while their sockets wait: session_watch closes those
-// sockets with 1008 (one directory lookup per session and round, not per
-// socket), and a connection whose authorization is older than the TTL
-// checks its session again before it hands over a status.
+// Sessions that end, and batches deleted or moved away, while their sockets
+// wait: session_watch closes those sockets with 1008 (a directory lookup per
+// session and per batch about every three quarters of a TTL, however many
+// sockets use them), and a connection whose authorization is older than the
+// TTL checks its session again before it hands over a status.
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
@@ -74,6 +75,44 @@ BOOST_AUTO_TEST_CASE(lost_admin_rights_close_only_that_organizations_sockets) {
   BOOST_TEST(other.socket->snapshot().closes.empty());
 }
 
+BOOST_AUTO_TEST_CASE(deleted_batch_closes_its_waiting_sockets_with_1008) {
+  auto own = connect(admin_session, batch);
+  BOOST_REQUIRE(own.socket->wait_for_accept());
+  auto root = connect(root_session, batch);
+  BOOST_REQUIRE(root.socket->wait_for_accept());
+  auto elsewhere = connect(root_session, other_batch);
+  BOOST_REQUIRE(elsewhere.socket->wait_for_accept());
+
+  auto deleted_at = std::chrono::steady_clock::now();
+  BOOST_REQUIRE(admin.delete_batch(batch));
+  BOOST_TEST(closed_without_message(own, 1008));
+  BOOST_TEST(closed_without_message(root, 1008));
+  BOOST_TEST((std::chrono::steady_clock::now() - deleted_at < ttl + 5s));
+
+  publish(other_batch, batch_status::completed);
+  BOOST_TEST(elsewhere.socket->wait_for_message());
+}
+
+BOOST_AUTO_TEST_CASE(moved_batch_closes_the_sockets_of_users_it_left_behind) {
+  auto own = connect(admin_session, batch);
+  BOOST_REQUIRE(own.socket->wait_for_accept());
+  auto root = connect(root_session, batch);
+  BOOST_REQUIRE(root.socket->wait_for_accept());
+
+  auto moved_at = std::chrono::steady_clock::now();
+  admin.move_batch(batch, other_org);
+  BOOST_TEST(closed_without_message(own, 1008));
+  BOOST_TEST((std::chrono::steady_clock::now() - moved_at < ttl + 5s));
+
+  // The superuser may watch it wherever it is; the new organization's
+  // admin may connect now.
+  auto outsider = connect(outsider_session, batch);
+  BOOST_REQUIRE(outsider.socket->wait_for_accept());
+  publish(batch, batch_status::completed);
+  BOOST_TEST(root.socket->wait_for_message());
+  BOOST_TEST(outsider.socket->wait_for_message());
+}
+
 BOOST_AUTO_TEST_CASE(revalidation_reads_each_session_once_per_round) {
   std::vector<watcher> watchers;
   for (int i = 0; i < 50; ++i)
@@ -81,13 +120,18 @@ BOOST_AUTO_TEST_CASE(revalidation_reads_each_session_once_per_round) {
   for (auto& w : watchers)
     BOOST_REQUIRE(w.socket->wait_for_accept());
   auto before = directory->session_lookups.load();
+  auto batches_before = directory->batch_lookups.load();
 
   std::this_thread::sleep_for(5 * ttl);
   auto lookups = directory->session_lookups.load() - before;
-  // About one a TTL for the one key, however many sockets use it.
-  BOOST_TEST_MESSAGE("session lookups in 5 TTLs: " << lookups);
+  auto batch_lookups = directory->batch_lookups.load() - batches_before;
+  // About one a TTL for the one key and the one batch, however many
+  // sockets use them.
+  BOOST_TEST_MESSAGE("lookups in 5 TTLs: session " << lookups << ", batch "
+                                                   << batch_lookups);
   BOOST_TEST(lookups >= 1);
   BOOST_TEST(lookups <= 7);
+  BOOST_TEST(batch_lookups <= 7);
 }
 
 BOOST_AUTO_TEST_CASE(unreadable_directory_leaves_open_sockets_alone) {
