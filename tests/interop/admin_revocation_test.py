@@ -9,6 +9,13 @@ real `batchcast serve` with a 1 s session TTL, a watcher open on a batch,
 the command run, and the watcher closed with 1008 without any status,
 while another user's watcher on the same batch still gets it.
 
+Last, the batch itself changing under open watchers, as the Django admin
+would change its row (written here with Python's sqlite3): deleted, every
+watcher is closed with 1008 and a new handshake is refused; moved to
+another organization, the watcher of a user who administers only the old
+one is closed with 1008 and refused again, while the superuser's still
+gets the status.
+
 Usage: admin_revocation_test.py PATH_TO_BATCHCAST
 """
 
@@ -19,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 
 import websockets
 
@@ -87,16 +93,37 @@ class Directory:
         self.boss_session = node.admin("session", "issue", "boss")
         self.count = 0
 
-    def manager(self, superuser=False):
-        """A staff user who administers both organizations, with a
-        session: (username, session key)."""
+    def manager(self, superuser=False, organizations=None):
+        """A staff user who administers `organizations` (both by default),
+        with a session: (username, session key)."""
         self.count += 1
         name = f"manager{self.count}"
         flags = ["--staff"] + (["--superuser"] if superuser else [])
         self.node.admin("user", "add", name, *flags)
-        self.node.admin("member", "add", name, self.org, "--admin")
-        self.node.admin("member", "add", name, self.other_org, "--admin")
+        for organization in organizations or (self.org, self.other_org):
+            self.node.admin("member", "add", name, organization, "--admin")
         return name, self.node.admin("session", "issue", name)
+
+
+def change_batch(node, sql, *params):
+    """Changes the batch table as the Django admin would; the statement
+    must change exactly one row."""
+    db = sqlite3.connect(node.db, timeout=30)
+    try:
+        with db:
+            changed = db.execute(sql, params).rowcount
+    finally:
+        db.close()
+    assert changed == 1, (sql, changed)
+
+
+def delete_batch(node, batch):
+    change_batch(node, "DELETE FROM radbatch WHERE id = ?", hex32(batch))
+
+
+def move_batch(node, batch, organization):
+    change_batch(node, "UPDATE radbatch SET organization_id = ? WHERE id = ?",
+                 hex32(organization), hex32(batch))
 
 
 # --- what each command does to the directory --------------------------------
@@ -152,38 +179,47 @@ def test_member_remove_deletes_only_that_membership(node, directory):
 
 # --- an open socket closed after each revocation ----------------------------
 
-async def watch_revoked(node, directory, revoke):
-    """A manager's watcher and the boss's on one new batch; `revoke(name,
-    session)` runs; returns (what the manager's watcher got, its close
-    code, seconds until it closed, what the boss's watcher got)."""
-    name, session = directory.manager()
-    batch = node.admin("batch", "add", directory.org)
-    manager = await websockets.connect(
+async def open_watcher(node, batch, session):
+    return await websockets.connect(
         node.url(batch), extra_headers=ws_headers(session), open_timeout=10,
         ping_interval=None)
-    boss = await websockets.connect(
-        node.url(batch), extra_headers=ws_headers(directory.boss_session),
-        open_timeout=10, ping_interval=None)
+
+
+async def wait_closed(watcher, since):
+    """Waits at most CLOSE_DEADLINE for `watcher` to close; returns (what
+    it received instead, None if nothing; its close code; seconds from
+    `since` until it closed)."""
     try:
-        revoke(name, session)
-        revoked_at = time.monotonic()
-        try:
-            got = await asyncio.wait_for(manager.recv(), CLOSE_DEADLINE)
-        except websockets.ConnectionClosed:
-            got = None
-        closed_after = time.monotonic() - revoked_at
+        got = await asyncio.wait_for(watcher.recv(), CLOSE_DEADLINE)
+    except websockets.ConnectionClosed:
+        got = None
+    return got, watcher.close_code, time.monotonic() - since
+
+
+async def watch_revoked(node, directory, revoke, organizations=None):
+    """A manager's watcher (who administers `organizations`) and the
+    boss's on one new batch of the first organization; `revoke(name,
+    session, batch)` runs; returns (what the manager's watcher got, its
+    close code, seconds until it closed, what the boss's watcher got)."""
+    name, session = directory.manager(organizations=organizations)
+    batch = node.admin("batch", "add", directory.org)
+    manager = await open_watcher(node, batch, session)
+    boss = await open_watcher(node, batch, directory.boss_session)
+    try:
+        revoke(name, session, batch)
+        got, code, closed_after = await wait_closed(manager, time.monotonic())
         # Published only now: a socket still open would be sent it.
         node.publish(batch, "completed")
         boss_got = await asyncio.wait_for(boss.recv(), 10)
-        return got, manager.close_code, closed_after, boss_got
+        return got, code, closed_after, boss_got
     finally:
         await manager.close()
         await boss.close()
 
 
-def check_closed_1008(node, directory, what, revoke):
+def check_closed_1008(node, directory, what, revoke, organizations=None):
     got, code, seconds, boss_got = asyncio.run(
-        watch_revoked(node, directory, revoke))
+        watch_revoked(node, directory, revoke, organizations))
     print(f"  {what}: closed {code} {seconds:.2f} s after the command",
           flush=True)
     assert got is None, f"the revoked watcher received {got!r}"
@@ -193,26 +229,63 @@ def check_closed_1008(node, directory, what, revoke):
 
 def test_session_end_closes_the_open_socket_with_1008(node, directory):
     check_closed_1008(node, directory, "session end",
-                      lambda name, session:
+                      lambda name, session, batch:
                       node.admin("session", "end", session))
 
 
 def test_user_deactivate_closes_the_open_socket_with_1008(node, directory):
     check_closed_1008(node, directory, "user deactivate",
-                      lambda name, session:
+                      lambda name, session, batch:
                       node.admin("user", "deactivate", name))
 
 
 def test_user_unstaff_closes_the_open_socket_with_1008(node, directory):
     check_closed_1008(node, directory, "user unstaff",
-                      lambda name, session:
+                      lambda name, session, batch:
                       node.admin("user", "unstaff", name))
 
 
 def test_member_remove_closes_the_open_socket_with_1008(node, directory):
     check_closed_1008(node, directory, "member remove",
-                      lambda name, session:
+                      lambda name, session, batch:
                       node.admin("member", "remove", name, directory.org))
+
+
+# --- an open socket closed after its batch changes --------------------------
+
+def test_deleted_batch_closes_its_open_sockets_with_1008(node, directory):
+    _, session = directory.manager()
+    batch = node.admin("batch", "add", directory.org)
+
+    async def watch_deleted():
+        watchers = [await open_watcher(node, batch, session),
+                    await open_watcher(node, batch, directory.boss_session)]
+        try:
+            delete_batch(node, batch)
+            deleted_at = time.monotonic()
+            return [await wait_closed(w, deleted_at) for w in watchers]
+        finally:
+            for w in watchers:
+                await w.close()
+
+    for got, code, seconds in asyncio.run(watch_deleted()):
+        print(f"  batch deleted: closed {code} {seconds:.2f} s after",
+              flush=True)
+        assert got is None, f"a watcher of the deleted batch received {got!r}"
+        assert code == 1008, code
+    assert node.upgrade_status(batch, directory.boss_session) == 403
+
+
+def test_moved_batch_closes_the_sockets_of_users_it_left(node, directory):
+    moved = {}
+
+    def move(name, session, batch):
+        move_batch(node, batch, directory.other_org)
+        moved.update(batch=batch, session=session)
+
+    check_closed_1008(node, directory, "batch moved", move,
+                      organizations=[directory.org])
+    assert node.upgrade_status(moved["batch"], moved["session"]) == 403
 
 
 def main():
@@ -224,7 +297,9 @@ def main():
              test_session_end_closes_the_open_socket_with_1008,
              test_user_deactivate_closes_the_open_socket_with_1008,
              test_user_unstaff_closes_the_open_socket_with_1008,
-             test_member_remove_closes_the_open_socket_with_1008]
+             test_member_remove_closes_the_open_socket_with_1008,
+             test_deleted_batch_closes_its_open_sockets_with_1008,
+             test_moved_batch_closes_the_sockets_of_users_it_left]
     with tempfile.TemporaryDirectory(prefix="batchcast-revoke-") as workdir:
         node = Node(binary, workdir, SECRET_KEY,
                     serve_args=["--session-ttl", str(SESSION_TTL)])
