@@ -114,7 +114,7 @@ void apply(self_ptr self, const std::string& session_key,
     if (reason == nullptr)
       continue;
     log()->info(
-        "session no longer allows watching: closing {} sockets batch={} "
+        "no longer allowed to watch: closing {} sockets batch={} "
         "reason={}",
         members.size(), batch_id, reason);
     for (const auto& connection : members)
