@@ -5,7 +5,6 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "common/log.hpp"
 #include "net/cookies.hpp"
@@ -16,6 +15,7 @@
 #include "net/server_context.hpp"
 #include "net/status_page.hpp"
 #include "net/status_page_handler.hpp"
+#include "net/upgrade_check.hpp"
 #include "net/ws_session.hpp"
 
 namespace batchcast::net {
@@ -32,11 +32,6 @@ constexpr const char* retry_after_seconds = "10";
 const std::shared_ptr<spdlog::logger>& log() {
   static const auto instance = logger("net");
   return instance;
-}
-
-// A Sec-WebSocket-Key is 16 random bytes in base64: 24 characters.
-bool is_valid_websocket_key(std::string_view key) {
-  return key.size() == 24;
 }
 
 // The client sent something that is not HTTP: worth a 400. (A peer that
@@ -157,27 +152,19 @@ void http_session<Stream>::route() {
     log()->debug("conn={} peer={} 404 not a route", connection_id_, peer_);
     return respond(http::status::not_found, "");
   }
-  if (request.method() != http::verb::get)
-    return respond(http::status::method_not_allowed, "");
-  if (!websocket::is_upgrade(request)) {
-    log()->debug("conn={} batch={} peer={} 426 not an upgrade", connection_id_,
-                 *batch_id, peer_);
-    return respond(http::status::upgrade_required, "");
-  }
-  if (request.chunked() || parser_->content_length().value_or(0) > 0 ||
-      !is_valid_websocket_key(request[http::field::sec_websocket_key]))
-    return respond(http::status::bad_request, "");
-  if (request[http::field::sec_websocket_version] != "13")
-    return respond(http::status::upgrade_required, "");
+  // Everything Beast's accept would refuse is refused here, before the
+  // session is looked up: past this point the upgrade is ours to decide.
+  if (auto refusal = check_upgrade(request))
+    return refuse_upgrade(*batch_id, refusal->status, refusal->why);
+  if (request.chunked() || parser_->content_length().value_or(0) > 0)
+    return refuse_upgrade(*batch_id, http::status::bad_request, "a body");
   // RFC 6455 has the client wait for the 101 before it sends anything.
   // Bytes sent along with the request are in our buffer, which the
   // WebSocket does not inherit: they would be lost and the frames after
   // them read out of step. Refused, so that client learns why.
-  if (buffer_.size() > 0) {
-    log()->debug("conn={} batch={} peer={} 400 sent data before the 101",
-                 connection_id_, *batch_id, peer_);
-    return respond(http::status::bad_request, "");
-  }
+  if (buffer_.size() > 0)
+    return refuse_upgrade(*batch_id, http::status::bad_request,
+                          "sent data before the 101");
 
   // More than one Origin is not something a browser sends.
   auto origins = request.equal_range(http::field::origin);
@@ -196,6 +183,17 @@ void http_session<Stream>::route() {
   if (!slot_)
     return refuse_over_capacity();
   upgrade(std::move(*batch_id));
+}
+
+template <class Stream>
+void http_session<Stream>::refuse_upgrade(const std::string& batch_id,
+                                          http::status status,
+                                          const char* why) {
+  // Any client can send these at will, and the answer tells it why:
+  // debug only, counted in the handshake metrics by respond().
+  log()->debug("conn={} batch={} peer={} {} {}", connection_id_, batch_id,
+               peer_, static_cast<unsigned>(status), why);
+  respond(status, "");
 }
 
 template <class Stream>

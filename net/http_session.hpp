@@ -65,6 +65,10 @@ class http_session : public std::enable_shared_from_this<http_session<Stream>> {
   // stopping (nothing will be delivered).
   bool hold_for_answer();
   std::string session_cookie() const;
+  // Answers a malformed upgrade on the WebSocket route with `status`;
+  // `why` goes to the log only.
+  void refuse_upgrade(const std::string& batch_id, http::status status,
+                      const char* why);
   void refuse_over_capacity();
   void respond(http::status status, std::string body);
   // True for a request HEAD may be used for: the probes.
