@@ -5,6 +5,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "common/log.hpp"
+#include "common/log_throttle.hpp"
 #include "net/fail.hpp"
 #include "net/server_context.hpp"
 
@@ -16,6 +17,9 @@ const std::shared_ptr<spdlog::logger>& log() {
   static const auto instance = logger("net");
   return instance;
 }
+
+// Shared by every connection; see ws_session::refused_by_beast.
+log_throttle refused_by_beast_logged;
 
 }  // namespace
 
@@ -148,6 +152,10 @@ void ws_session<Layer>::do_accept() {
 template <class Layer>
 void ws_session<Layer>::on_accept(error_code ec) {
   request_.reset();  // the headers are no longer needed
+  if (ec == websocket::condition::handshake_failed) {
+    refused_by_beast(ec);
+    return;
+  }
   if (ec) {
     fail(who_.connection_id, "websocket handshake", ec);
     outcome_ = "handshake failed";
@@ -164,6 +172,31 @@ void ws_session<Layer>::on_accept(error_code ec) {
     do_write();
   else if (pending_close_)
     do_close(*pending_close_);
+}
+
+// Beast found the request unfit and has written its own 400 (426 for the
+// version), after the session was authorized: a check is missing from
+// check_upgrade (upgrade_check.hpp), which should have refused it first.
+// The connection actor's lines for it were written as it asked for the
+// upgrade; this one says what the client got.
+template <class Layer>
+void ws_session<Layer>::refused_by_beast(error_code ec) {
+  unsigned status = ec == websocket::error::bad_sec_version ? 426 : 400;
+  context_->counters->count_handshake(status);
+  outcome_ = "refused " + std::to_string(status) +
+             " by the WebSocket library: " + ec.message();
+  // A client can send such requests at will.
+  if (auto held_back = refused_by_beast_logged.admit())
+    log()->warn(
+        "conn={} batch={} peer={} upgrade refused {} by the WebSocket "
+        "library after authorization, a check the server lacks: {}{}",
+        who_.connection_id, who_.batch_id, who_.peer, status, ec.message(),
+        log_throttle::held_back_note(*held_back));
+  phase_ = phase::rejecting;
+  final_message_.reset();
+  pending_close_.reset();
+  ended_ = true;
+  maybe_finish();
 }
 
 template <class Layer>

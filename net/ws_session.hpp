@@ -101,6 +101,8 @@ class ws_session : public tracked_session,
 
   void do_accept();
   void on_accept(error_code ec);
+  // Beast refused the upgrade itself, answering on its own.
+  void refused_by_beast(error_code ec);
   void do_read();
   void on_read(error_code ec, std::size_t bytes);
   void spend_frame();
