@@ -46,7 +46,9 @@ void accept(self_ptr self) {
     return;
   st.accepted = true;
   st.socket->accept();
-  log()->info("accepted conn={} batch={} user={} peer={}",
+  // Asked of the socket, not done: the socket's own end line (net) says
+  // whether the client got its 101.
+  log()->info("upgrading conn={} batch={} user={} peer={}",
               st.request.connection_id, st.request.batch_id, st.user_id,
               st.request.peer);
 }
@@ -58,7 +60,8 @@ void send_final(self_ptr self, std::string message) {
   accept(self);  // the socket's contract: accept before send_final
   st.finished = true;
   st.socket->send_final(std::move(message));
-  log()->info("sent conn={} batch={}", st.request.connection_id,
+  // Likewise: the socket's end line says "delivered" once it is written.
+  log()->info("sending conn={} batch={}", st.request.connection_id,
               st.request.batch_id);
 }
 
