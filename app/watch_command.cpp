@@ -53,6 +53,30 @@ beast::error_code read_within(websocket::stream<Layer>& ws,
   return result;
 }
 
+// What went wrong with the upgrade. Beast fills `response` with a 500
+// before it sends the request, so its status means something only when
+// the error is about the answer Beast read (the handshake_failed
+// condition); any other error came before an answer was read.
+std::string describe_handshake_failure(
+    const beast::error_code& ec, const websocket::response_type& response) {
+  if (ec == websocket::error::upgrade_declined)
+    return "the server refused the connection (HTTP " +
+           std::to_string(response.result_int()) + ")";
+  if (ec == websocket::condition::handshake_failed)
+    return "the server answered HTTP " + std::to_string(response.result_int()) +
+           " but not with a WebSocket upgrade: " + ec.message();
+  if (ec == beast::http::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::connection_reset ||
+      ec == beast::http::error::partial_message ||
+      ec == asio::ssl::error::stream_truncated)
+    return "the server closed the connection without a reply (" + ec.message() +
+           ")";
+  if (ec.category() ==
+      beast::http::make_error_code(beast::http::error::bad_version).category())
+    return "the server's reply is not HTTP (" + ec.message() + ")";
+  return "no reply to the upgrade request: " + ec.message();
+}
+
 int exit_code_for(const std::string& message, std::string& error) {
   auto parsed = nlohmann::json::parse(message, nullptr, false);
   if (parsed.is_object() && parsed.contains("status")) {
@@ -95,14 +119,13 @@ void watch_over(websocket::stream<Layer>& ws, asio::io_context& io,
   websocket::response_type response;
   ws.handshake(response, url.authority(),
                url.path + "/ws/radius/batch/" + options.batch_id + "/", ec);
-  outcome.http_status = response.result_int();
   if (ec) {
-    outcome.error = outcome.http_status != 0
-                        ? "the server refused the connection (HTTP " +
-                              std::to_string(outcome.http_status) + ")"
-                        : "handshake failed: " + ec.message();
+    outcome.error = describe_handshake_failure(ec, response);
+    if (ec == websocket::condition::handshake_failed)
+      outcome.http_status = response.result_int();
     return;
   }
+  outcome.http_status = response.result_int();
 
   beast::flat_buffer buffer;
   ec = read_within(ws, io, buffer, options.timeout_seconds);

@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -294,6 +295,53 @@ def wait_for_open_socket(node, cert):
                 return
         time.sleep(0.1)
     raise AssertionError("the watcher never connected")
+
+
+def watch_refusal(node, url):
+    """What `batchcast watch` says on stderr when it gets no status from
+    `url`; it must give up at once, exiting 2."""
+    result = subprocess.run(
+        [node.binary, "watch", "00000000-0000-4000-8000-000000000000",
+         "--url", url, "--session", "x", "--timeout", "10"],
+        env=node.env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2, result
+    return result.stderr
+
+
+def close_after_request(listener):
+    """Accepts one connection on `listener`, reads the request's header
+    (so that closing sends a clean FIN, not a reset) and closes it."""
+    conn, _ = listener.accept()
+    with conn:
+        conn.settimeout(10)
+        received = b""
+        while b"\r\n\r\n" not in received and len(received) < 65536:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+
+
+def test_watch_says_the_server_closed_without_a_reply(node, cast):
+    # A listener that reads the upgrade request and hangs up.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(30)
+        closer = threading.Thread(target=close_after_request,
+                                  args=(listener,))
+        closer.start()
+        try:
+            said = watch_refusal(
+                node, f"ws://127.0.0.1:{listener.getsockname()[1]}")
+        finally:
+            closer.join(timeout=30)
+    assert "closed the connection without a reply" in said, said
+    assert "HTTP" not in said, said
+
+    # Plain ws:// to the TLS port: the server's TLS layer drops the
+    # request without answering it.
+    said = watch_refusal(node, f"ws://127.0.0.1:{node.public_port}")
+    assert "closed the connection without a reply" in said, said
+    assert "HTTP" not in said, said
 
 
 def test_bad_tls_settings_stop_the_start_naming_the_file(node, cast):
