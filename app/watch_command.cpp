@@ -24,16 +24,18 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// Runs one asynchronous read to completion, or until `seconds` pass
-// (0: no limit). Asio's blocking reads ignore socket timeouts, so the limit
-// is enforced by running the io_context for a bounded time instead.
-template <class Layer>
-beast::error_code read_within(websocket::stream<Layer>& ws,
-                              asio::io_context& io, beast::flat_buffer& buffer,
-                              int seconds) {
+// Runs the asynchronous operation `start` begins (given a completion
+// handler) to its end, or until `seconds` pass (0: no limit), when it
+// closes `socket` and answers timed_out. Asio's blocking operations ignore
+// socket timeouts, so every step that waits on the server (connect, TLS
+// and WebSocket handshakes, reads) runs this way: a server that accepts
+// and never answers cannot hold `watch` forever.
+template <class Socket, class Start>
+beast::error_code run_within(asio::io_context& io, Socket& socket, int seconds,
+                             Start start) {
   beast::error_code result = asio::error::timed_out;
   bool done = false;
-  ws.async_read(buffer, [&](beast::error_code ec, std::size_t) {
+  start([&](beast::error_code ec, auto&&...) {
     result = ec;
     done = true;
   });
@@ -44,8 +46,8 @@ beast::error_code read_within(websocket::stream<Layer>& ws,
     io.run();
   if (!done) {
     beast::error_code ignored;
-    // Abandons the read; we are leaving.
-    beast::get_lowest_layer(ws).close(ignored);
+    // Abandons the operation; we are leaving.
+    socket.close(ignored);
     io.restart();
     io.run();
     return asio::error::timed_out;
@@ -95,15 +97,31 @@ template <class Layer>
 void watch_over(websocket::stream<Layer>& ws, asio::io_context& io,
                 const parsed_url& url, const std::string& origin,
                 const watch_options& options, watch_outcome& outcome) {
+  auto& socket = beast::get_lowest_layer(ws);
+  auto within = [&](auto start) {
+    return run_within(io, socket, options.timeout_seconds, start);
+  };
+  auto silence = "no answer within " + std::to_string(options.timeout_seconds) +
+                 " seconds";
   tcp::resolver resolver{io};
-  asio::connect(beast::get_lowest_layer(ws),
-                resolver.resolve(url.host, std::to_string(url.port)));
-  beast::error_code ec;
+  auto addresses = resolver.resolve(url.host, std::to_string(url.port));
+  beast::error_code ec =
+      within([&](auto done) { asio::async_connect(socket, addresses, done); });
+  if (ec) {
+    outcome.error = ec == asio::error::timed_out
+                        ? "cannot connect: " + silence
+                        : "cannot connect: " + ec.message();
+    return;
+  }
   if constexpr (!std::is_same_v<Layer, tcp::socket>) {
     expect_server_name(ws.next_layer().native_handle(), url.host);
-    ws.next_layer().handshake(asio::ssl::stream_base::client, ec);
+    ec = within([&](auto done) {
+      ws.next_layer().async_handshake(asio::ssl::stream_base::client, done);
+    });
     if (ec) {
-      outcome.error = "TLS handshake failed: " + describe_tls_failure(ec);
+      outcome.error =
+          "TLS handshake failed: " +
+          (ec == asio::error::timed_out ? silence : describe_tls_failure(ec));
       return;
     }
   }
@@ -117,8 +135,14 @@ void watch_over(websocket::stream<Layer>& ws, asio::io_context& io,
                       options.cookie_name + "=" + options.session_key);
       }));
   websocket::response_type response;
-  ws.handshake(response, url.authority(),
-               url.path + "/ws/radius/batch/" + options.batch_id + "/", ec);
+  auto target = url.path + "/ws/radius/batch/" + options.batch_id + "/";
+  ec = within([&](auto done) {
+    ws.async_handshake(response, url.authority(), target, done);
+  });
+  if (ec == asio::error::timed_out) {
+    outcome.error = "no reply to the upgrade request: " + silence;
+    return;
+  }
   if (ec) {
     outcome.error = describe_handshake_failure(ec, response);
     if (ec == websocket::condition::handshake_failed)
@@ -128,7 +152,7 @@ void watch_over(websocket::stream<Layer>& ws, asio::io_context& io,
   outcome.http_status = response.result_int();
 
   beast::flat_buffer buffer;
-  ec = read_within(ws, io, buffer, options.timeout_seconds);
+  ec = within([&](auto done) { ws.async_read(buffer, done); });
   if (ec == asio::error::timed_out) {
     outcome.error = "no status within " +
                     std::to_string(options.timeout_seconds) + " seconds";
@@ -148,8 +172,9 @@ void watch_over(websocket::stream<Layer>& ws, asio::io_context& io,
 
   // The server closes after its one message; answer its close frame.
   buffer.clear();
-  ec = read_within(ws, io, buffer,
-                   options.timeout_seconds > 0 ? options.timeout_seconds : 10);
+  ec = run_within(io, socket,
+                  options.timeout_seconds > 0 ? options.timeout_seconds : 10,
+                  [&](auto done) { ws.async_read(buffer, done); });
   if (ec == websocket::error::closed)
     outcome.close_code = ws.reason().code;
 }

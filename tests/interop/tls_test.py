@@ -344,6 +344,26 @@ def test_watch_says_the_server_closed_without_a_reply(node, cast):
     assert "HTTP" not in said, said
 
 
+def test_watch_gives_up_on_a_server_that_never_answers(node, cast):
+    # Accepts (the kernel does, from the backlog) and never answers: over
+    # ws:// the upgrade waits, over wss:// the TLS handshake does.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        for scheme, step in (("ws", "no reply to the upgrade request"),
+                             ("wss", "TLS handshake failed")):
+            started = time.monotonic()
+            result = subprocess.run(
+                [node.binary, "watch", "00000000-0000-4000-8000-000000000000",
+                 "--url", f"{scheme}://127.0.0.1:{port}", "--session", "x",
+                 "--timeout", "2", "--ca-file", cast["cert"]],
+                env=node.env, capture_output=True, text=True, timeout=30)
+            elapsed = time.monotonic() - started
+            assert result.returncode == 2, result
+            assert f"{step}: no answer within 2 seconds" in result.stderr, \
+                result.stderr
+            assert elapsed < 10, (scheme, elapsed)
+
+
 def test_bad_tls_settings_stop_the_start_naming_the_file(node, cast):
     folder = os.path.dirname(cast["cert"])
     missing = os.path.join(folder, "missing.pem")
