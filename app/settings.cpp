@@ -5,12 +5,15 @@
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 #include "common/small_file.hpp"
 
 namespace batchcast::app {
 
 namespace {
+
+constexpr std::string_view utf8_byte_order_mark = "\xEF\xBB\xBF";
 
 std::string trim(const std::string& text) {
   auto first = text.find_first_not_of(" \t\r\n");
@@ -64,13 +67,18 @@ void set_from(CLI::Option& option, const std::string& value) {
 }  // namespace
 
 std::map<std::string, std::string> read_config_file(const std::string& path) {
-  std::istringstream in;
+  std::string contents;
   try {
-    in.str(read_small_file(path, text_file_limit));
+    contents = read_small_file(path, text_file_limit);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error("cannot read config file " + path + ": " +
                              e.what());
   }
+  // Windows editors start a UTF-8 file with a byte order mark; left in,
+  // it would become part of the first setting's name, invisibly.
+  if (contents.rfind(utf8_byte_order_mark, 0) == 0)
+    contents.erase(0, utf8_byte_order_mark.size());
+  std::istringstream in{contents};
   std::map<std::string, std::string> values;
   std::map<std::string, int> line_of;
   std::string line;

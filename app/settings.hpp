@@ -17,8 +17,9 @@ namespace batchcast::app {
 // without its dashes (`listen`, `allowed-hosts`; underscores also work).
 // Blank lines and lines starting with '#' are ignored, and so is a '#'
 // comment after a value when whitespace precedes it; values may be quoted
-// with "...". Throws std::runtime_error naming the file and line, also for
-// a setting given twice, and for a file over text_file_limit.
+// with "...". A leading UTF-8 byte order mark is skipped. Throws
+// std::runtime_error naming the file and line, also for a setting given twice,
+// and for a file over text_file_limit.
 std::map<std::string, std::string> read_config_file(const std::string& path);
 
 // "internal-listen" -> "BATCHCAST_INTERNAL_LISTEN".

@@ -83,6 +83,17 @@ BOOST_AUTO_TEST_CASE(config_file_reads_names_values_and_comments) {
   BOOST_CHECK_EQUAL(values.at("session-cookie-name"), "a#b");
 }
 
+BOOST_AUTO_TEST_CASE(config_file_saved_with_a_byte_order_mark_is_read) {
+  batchcast::testing::temp_dir dir;
+  std::ofstream{dir.file("c.conf")} << "\xEF\xBB\xBF"
+                                    << "db = /var/lib/batchcast/state.db\r\n"
+                                    << "listen = 127.0.0.1:9000\r\n";
+  auto values = read_config_file(dir.file("c.conf"));
+  BOOST_CHECK_EQUAL(values.at("db"), "/var/lib/batchcast/state.db");
+  BOOST_CHECK_EQUAL(values.at("listen"), "127.0.0.1:9000");
+  BOOST_CHECK_EQUAL(values.size(), 2u);
+}
+
 BOOST_AUTO_TEST_CASE(config_line_without_equals_names_the_line) {
   batchcast::testing::temp_dir dir;
   std::ofstream{dir.file("c.conf")} << "listen = x\nbroken line\n";
