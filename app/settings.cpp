@@ -172,13 +172,22 @@ std::string read_secret_text(const std::string& path) {
 
 std::string read_secret_file(const std::string& path) {
   auto text = read_secret_text(path);
-  auto secret = text.substr(0, text.find('\n'));
-  if (!secret.empty() && secret.back() == '\r')
-    secret.pop_back();
   // A blank secret would be a key anyone can guess, or a token no client
   // can send: refuse it at start rather than fail every request later.
-  if (trim(secret).empty())
+  if (trim(text).empty())
     throw std::runtime_error("secret file " + path + " is empty or blank");
+  // Which line is the secret is a guess when there are several (a pasted
+  // key wrapped in two, a note above it); a wrong guess fails every
+  // session or request later, far from its cause.
+  auto end_of_line = text.find('\n');
+  if (end_of_line != std::string::npos &&
+      !trim(text.substr(end_of_line + 1)).empty())
+    throw std::runtime_error("secret file " + path +
+                             " holds more than one line; put the secret "
+                             "alone on the first line");
+  auto secret = text.substr(0, end_of_line);
+  if (!secret.empty() && secret.back() == '\r')
+    secret.pop_back();
   return secret;
 }
 

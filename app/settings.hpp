@@ -48,8 +48,9 @@ host_port parse_host_port(const std::string& text, const std::string& what);
 // the secret itself never appears in a message.
 std::string read_secret_text(const std::string& path);
 
-// The first line of a secret file, without its line ending. Throws as
-// read_secret_text does, and also when that line is blank.
+// The secret alone on the first line of a file, without its line ending;
+// blank lines may follow it. Throws as read_secret_text does, and also
+// when the file is blank or holds a second line that is not.
 std::string read_secret_file(const std::string& path);
 
 // A secret (`what`, e.g. "secret-key") comes from its file flag when that

@@ -161,8 +161,12 @@ BOOST_AUTO_TEST_CASE(url_parsing_refuses_bad_urls) {
 
 BOOST_AUTO_TEST_CASE(secret_file_gives_the_first_line_and_refuses_empty) {
   batchcast::testing::temp_dir dir;
-  std::ofstream{dir.file("key")} << "s3cret\r\nignored\n";
+  std::ofstream{dir.file("key")} << "s3cret\r\n";
   BOOST_CHECK_EQUAL(read_secret_file(dir.file("key")), "s3cret");
+  std::ofstream{dir.file("bare")} << "s3cret";
+  BOOST_CHECK_EQUAL(read_secret_file(dir.file("bare")), "s3cret");
+  std::ofstream{dir.file("trailing")} << "s3cret\n\n \r\n\t\n";
+  BOOST_CHECK_EQUAL(read_secret_file(dir.file("trailing")), "s3cret");
   std::ofstream{dir.file("empty")} << "\n";
   BOOST_CHECK_THROW(read_secret_file(dir.file("empty")), std::runtime_error);
   std::ofstream{dir.file("blank")} << "  \t \n";
@@ -172,6 +176,24 @@ BOOST_AUTO_TEST_CASE(secret_file_gives_the_first_line_and_refuses_empty) {
   std::ofstream{dir.file("long")} << std::string(4000, 'k') << "\n";
   BOOST_CHECK_EQUAL(read_secret_file(dir.file("long")).size(), 4000u);
   BOOST_CHECK_THROW(read_secret_file("/dev/zero"), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(secret_file_of_several_lines_is_refused_unechoed) {
+  batchcast::testing::temp_dir dir;
+  for (auto text : {"line1-s3cret\nline2-s3cret\n", "line1-s3cret\r\nline2",
+                    "\nline2-s3cret\n", "line1-s3cret\n\nline3-s3cret"}) {
+    std::ofstream{dir.file("key")} << text;
+    try {
+      read_secret_file(dir.file("key"));
+      BOOST_ERROR("a secret file of several lines was read: " << text);
+    } catch (const std::runtime_error& e) {
+      std::string what = e.what();
+      BOOST_TEST(what.find(dir.file("key") + " holds more than one line") !=
+                     std::string::npos,
+                 what);
+      BOOST_TEST(what.find("s3cret") == std::string::npos, what);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_folder_given_as_secret_file_is_named_as_one) {
