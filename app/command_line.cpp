@@ -7,6 +7,7 @@
 #include "app/admin_command.hpp"
 #include "app/publish_command.hpp"
 #include "app/serve_command.hpp"
+#include "app/serve_failure.hpp"
 #include "app/watch_command.hpp"
 
 namespace batchcast::app {
@@ -28,6 +29,13 @@ int run_command_line(int argc, char** argv) {
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // A serve run for a log collector must not start its log with a line
+    // of plain text, even when its command line is wrong.
+    if (auto serve_args = serve_arguments(argc, argv);
+        e.get_exit_code() != 0 && serve_args && json_logs_asked(*serve_args)) {
+      report_serve_failure(true, e.what());
+      return 2;
+    }
     auto printed = cli.exit(e);  // prints help, version or the error
     return printed == 0 ? 0 : 2;
   }

@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <set>
@@ -14,6 +13,7 @@
 #include "app/cluster_options.hpp"
 #include "app/connection_caps.hpp"
 #include "app/secret_hygiene.hpp"
+#include "app/serve_failure.hpp"
 #include "app/service.hpp"
 #include "app/settings.hpp"
 #include "common/log.hpp"
@@ -247,18 +247,6 @@ sigset_t block_stop_signals() {
   return signals;
 }
 
-// Why serve could not start or run. With --log-format json it is one
-// more JSON line (even with --log-level off: it is the exit reason), so a
-// log collector parses every line of the run.
-void report_failure(const std::string& format, const std::string& what) {
-  if (format == "json")
-    std::cerr << json_log_line(std::chrono::system_clock::now(), "error", "app",
-                               "serve failed: " + what)
-              << std::flush;
-  else
-    std::cerr << "batchcast serve: " << what << "\n";
-}
-
 int serve(const serve_options& options,
           const std::set<std::string>& on_command_line) {
   configure_logging(options.log_level, options.log_format == "json"
@@ -436,6 +424,7 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
   describe_environment(*command);
 
   command->callback([command, options, &exit_code] {
+    std::optional<std::string> config_text;  // also for the failure's format
     try {
       std::set<std::string> on_command_line;
       for (auto* option : command->get_options())
@@ -446,15 +435,23 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
           options->config_file.empty()
               ? environment_value("BATCHCAST_CONFIG").value_or("")
               : options->config_file;
-      if (!config_path.empty())
-        config = read_config_file(config_path);
+      if (!config_path.empty()) {
+        config_text = read_config_text(config_path);
+        config = parse_config_text(*config_text, config_path);
+      }
       config.erase("config");
       apply_environment_and_config(*command, config);
       options->max_connections_set =
           command->get_option("--max-connections")->count() > 0;
       exit_code = serve(*options, on_command_line);
     } catch (const std::exception& e) {
-      report_failure(options->log_format, e.what());
+      // The failure may have come before --log-format took its value from
+      // the environment or the config file.
+      std::optional<std::string> settled_format;
+      if (command->get_option("--log-format")->count() > 0)
+        settled_format = options->log_format;
+      report_serve_failure(json_logs_asked(settled_format, config_text),
+                           e.what());
       exit_code = 2;
     }
   });

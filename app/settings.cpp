@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 #include "common/small_file.hpp"
 
@@ -64,46 +65,82 @@ void set_from(CLI::Option& option, const std::string& value) {
   option.run_callback();
 }
 
+// One line of a config file as (name, value); nothing for a blank line,
+// a comment or a [section] header. Throws std::runtime_error starting with
+// `where` for a line that is none of these.
+std::optional<std::pair<std::string, std::string>> parse_config_line(
+    const std::string& line, const std::string& where) {
+  auto text = trim(line);
+  if (text.empty() || text.front() == '#' || text.front() == '[')
+    return std::nullopt;
+  auto equals = text.find('=');
+  if (equals == std::string::npos)
+    throw std::runtime_error(where + ": expected `name = value`");
+  auto key = config_key(trim(text.substr(0, equals)));
+  if (key.empty())
+    throw std::runtime_error(where + ": missing a setting name before `=`");
+  return std::pair{key, unquote(strip_comment(trim(text.substr(equals + 1))))};
+}
+
 }  // namespace
 
-std::map<std::string, std::string> read_config_file(const std::string& path) {
-  std::string contents;
+std::string read_config_text(const std::string& path) {
+  std::string text;
   try {
-    contents = read_small_file(path, text_file_limit);
+    text = read_small_file(path, text_file_limit);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error("cannot read config file " + path + ": " +
                              e.what());
   }
   // Windows editors start a UTF-8 file with a byte order mark; left in,
   // it would become part of the first setting's name, invisibly.
-  if (contents.rfind(utf8_byte_order_mark, 0) == 0)
-    contents.erase(0, utf8_byte_order_mark.size());
-  std::istringstream in{contents};
+  if (text.rfind(utf8_byte_order_mark, 0) == 0)
+    text.erase(0, utf8_byte_order_mark.size());
+  return text;
+}
+
+std::map<std::string, std::string> parse_config_text(const std::string& text,
+                                                     const std::string& path) {
+  std::istringstream in{text};
   std::map<std::string, std::string> values;
   std::map<std::string, int> line_of;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
-    auto text = trim(line);
-    if (text.empty() || text.front() == '#' || text.front() == '[')
+    auto where = path + ":" + std::to_string(number);
+    auto setting = parse_config_line(line, where);
+    if (!setting)
       continue;
-    auto equals = text.find('=');
-    if (equals == std::string::npos)
-      throw std::runtime_error(path + ":" + std::to_string(number) +
-                               ": expected `name = value`");
-    auto key = config_key(trim(text.substr(0, equals)));
-    if (key.empty())
-      throw std::runtime_error(path + ":" + std::to_string(number) +
-                               ": missing a setting name before `=`");
+    auto& [key, value] = *setting;
     // A second line for a setting would silently win over the first;
     // for `peers` that drops nodes without a word.
     if (auto [first, fresh] = line_of.emplace(key, number); !fresh)
-      throw std::runtime_error(path + ":" + std::to_string(number) + ": `" +
-                               key + "` is already set on line " +
+      throw std::runtime_error(where + ": `" + key +
+                               "` is already set on line " +
                                std::to_string(first->second) +
                                "; give one line (lists are comma-separated)");
-    values[key] = unquote(strip_comment(trim(text.substr(equals + 1))));
+    values[key] = value;
   }
   return values;
+}
+
+std::map<std::string, std::string> read_config_file(const std::string& path) {
+  return parse_config_text(read_config_text(path), path);
+}
+
+std::optional<std::string> config_value_despite_errors(
+    const std::string& text, const std::string& name) {
+  std::istringstream in{text};
+  std::string line;
+  while (std::getline(in, line)) {
+    try {
+      if (auto setting = parse_config_line(line, {});
+          setting && setting->first == name)
+        return setting->second;
+    } catch (const std::runtime_error&) {
+      // parse_config_text reports this line; the lines after it still count
+    }
+  }
+  return std::nullopt;
 }
 
 std::string environment_name(const std::string& long_flag) {

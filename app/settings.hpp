@@ -22,6 +22,20 @@ namespace batchcast::app {
 // and for a file over text_file_limit.
 std::map<std::string, std::string> read_config_file(const std::string& path);
 
+// read_config_file in two steps, for a caller that needs the text again
+// after a parse error: the file's text, with the byte order mark skipped
+// (throws when it cannot be read), then its settings (throws naming
+// `path` and the line).
+std::string read_config_text(const std::string& path);
+std::map<std::string, std::string> parse_config_text(const std::string& text,
+                                                     const std::string& path);
+
+// The value the first line setting `name` gives it in a config file's
+// `text`, skipping lines parse_config_text refuses: how a start that
+// failed on a bad setting still learns, say, the log format to report in.
+std::optional<std::string> config_value_despite_errors(const std::string& text,
+                                                       const std::string& name);
+
 // "internal-listen" -> "BATCHCAST_INTERNAL_LISTEN".
 std::string environment_name(const std::string& long_flag);
 

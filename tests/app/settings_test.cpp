@@ -119,6 +119,14 @@ BOOST_AUTO_TEST_CASE(a_setting_given_twice_names_both_lines) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_value_is_found_past_lines_the_parser_refuses) {
+  std::string text = "broken line\nlog_format = json\nLog-Format = text\n";
+  BOOST_CHECK_THROW(parse_config_text(text, "c.conf"), std::runtime_error);
+  BOOST_CHECK_EQUAL(config_value_despite_errors(text, "log-format").value(),
+                    "json");
+  BOOST_CHECK(!config_value_despite_errors(text, "listen"));
+}
+
 BOOST_AUTO_TEST_CASE(an_endless_config_file_is_refused) {
   try {
     read_config_file("/dev/zero");

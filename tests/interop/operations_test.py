@@ -571,6 +571,49 @@ def test_json_logs_on_every_path(root):
     assert "absent.db" in records[-1]["message"], records
 
 
+def test_json_logs_on_a_refused_start(root):
+    """JSON asked for on the command line, in the environment or in the
+    config file: a start refused by the flag parser or by the config file
+    still says why in one JSON line."""
+    binary = os.path.abspath(sys.argv[1])
+    config = os.path.join(root, "json-logs.conf")
+
+    def refusal(args, config_text=None, **env):
+        if config_text is not None:
+            with open(config, "w") as f:
+                f.write(config_text)
+        clean = {k: v for k, v in os.environ.items()
+                 if not k.startswith("BATCHCAST_")}
+        out = subprocess.run([binary, "serve", *args], env={**clean, **env},
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 2, (args, out.returncode, out.stderr)
+        return out.stderr
+
+    for args, config_text, env, reason in [
+            (["--log-format", "json", "--max-connections", "0"], None, {},
+             "--max-connections"),
+            (["--log-format=json", "--no-such-flag"], None, {},
+             "--no-such-flag"),
+            (["--max-connections", "0"], None,
+             {"BATCHCAST_LOG_FORMAT": "json"}, "--max-connections"),
+            (["--config", config, "--no-such-flag"], "log-format = json\n",
+             {}, "--no-such-flag"),
+            (["--config", config], "log-format = json\nbogus = 1\n", {},
+             "`bogus`"),
+            ([], "idle-timeout = 1\nlog-format = json\n",
+             {"BATCHCAST_CONFIG": config}, "--idle-timeout")]:
+        records = json_lines(refusal(args, config_text, **env))
+        assert len(records) == 1, (args, records)
+        assert records[0]["level"] == "error", (args, records)
+        assert reason in records[0]["message"], (args, records)
+
+    # The command line beats the environment here as for every setting.
+    text = refusal(["--log-format", "text", "--max-connections", "0"],
+                   BATCHCAST_LOG_FORMAT="json")
+    assert not text.startswith("{"), text
+
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="batchcast-ops-") as root:
         return run_tests([test_metrics_parse_with_prometheus_client,
@@ -582,6 +625,7 @@ def main():
                           test_exposed_or_short_secrets_are_warned_about,
                           test_not_ready_during_the_sigterm_grace,
                           test_json_logs_on_every_path,
+                          test_json_logs_on_a_refused_start,
                           test_database_files_are_private,
                           test_second_serve_on_one_state_database_is_refused,
                           test_probes_answer_head_on_both_listeners],
