@@ -189,6 +189,24 @@ void close_link(self_ptr self, const caf::actor_addr& address,
   st.links.erase(found);
 }
 
+// A peer named as this node is: records tagged with that name could be
+// either's, and each node takes the other's hello, liveness and statuses
+// for its own. Said once per link, on whichever side of the hello learns
+// the name first.
+void warn_if_named_like_us(self_ptr self, link& l) {
+  if (l.name != self->state.node_name || l.same_name_warned)
+    return;
+  l.same_name_warned = true;
+  auto where = "id=" + caf::to_string(l.remote.node());
+  for (const auto& p : self->state.peers)
+    if (p.remote && p.remote.address() == l.remote.address())
+      where = "at " + address_of(p) + " (" + where + ")";
+  log()->warn(
+      "peer {} calls itself {}, as this node does: give every node its own "
+      "--node-name; nodes tell each other's statuses apart by that name",
+      where, l.name);
+}
+
 link& open_link(self_ptr self, const caf::actor& remote,
                 const std::string& name) {
   auto& st = self->state;
@@ -206,6 +224,7 @@ link& open_link(self_ptr self, const caf::actor& remote,
   } else if (!name.empty()) {
     found->second.name = name;
   }
+  warn_if_named_like_us(self, found->second);
   return found->second;
 }
 

@@ -121,6 +121,8 @@ struct cluster_state {
     peer_relay relay;         // this node's statuses on their way to it
     std::uint64_t fell_behind_seen = 0;
     clock::time_point fell_behind_logged_at{};  // at most one line a minute
+    // It has this node's name, and the log said so (once per link).
+    bool same_name_warned = false;
   };
 
   // A configured peer (--peer): this node's own connection to it.
