@@ -56,9 +56,11 @@ class directory {
       const std::string& batch_id) = 0;
 
   // Whether the directory answers right now, for readiness probes: returns
-  // when it does, throws storage_error when it does not. The default asks
-  // for the organization of a batch that cannot exist, a real query that
-  // takes the same path as every lookup.
+  // when it does, throws storage_error when it does not. It should fail
+  // whenever a lookup would (the SQLite and PostgreSQL directories run
+  // each lookup's query), so a table or column that went missing makes the
+  // node not ready. The default asks only for the organization of a batch
+  // that cannot exist, enough for a directory that is all or nothing.
   virtual void check() {
     batch_organization("00000000-0000-0000-0000-000000000000");
   }

@@ -153,7 +153,19 @@ void sqlite_directory::check() {
   // answering from its page cache after the file was overwritten.
   sqlite_connection fresh{impl_->db.path(), open_mode::read_only};
   fresh.query_text("SELECT count(*) FROM sqlite_master");
-  directory::check();
+
+  // Every lookup's own statement, so a table or column it reads that went
+  // missing (a migration, a hand edit) fails here as it fails watchers;
+  // SQLite prepares a cached statement again after a schema change, so
+  // this also passes again once the schema is back. NULL matches no row
+  // and makes each one a single index probe at most.
+  for (const auto* sql :
+       {&impl_->find_session_sql, &impl_->find_user_sql,
+        &impl_->managed_organizations_sql, &impl_->batch_organization_sql}) {
+    auto query = impl_->db.use(*sql);
+    query->bind_null(1);
+    query->step();
+  }
 }
 
 }  // namespace batchcast::storage

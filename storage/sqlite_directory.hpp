@@ -43,6 +43,8 @@ class sqlite_directory : public directory {
       const std::string& user_id) override;
   std::optional<std::string> batch_organization(
       const std::string& batch_id) override;
+  // Runs every lookup's statement, matching no row: fails, naming the
+  // table and column in SQLite's message, when one of them is missing.
   // Also fails when the file was deleted or replaced since it was opened
   // (the connection would keep reading the old one), or when the file at
   // the path no longer reads as a database.

@@ -42,4 +42,10 @@ std::optional<std::string> counting_directory::batch_organization(
   return real_->batch_organization(batch_id);
 }
 
+void counting_directory::check() {
+  ++checks;
+  before_lookup();
+  real_->check();
+}
+
 }  // namespace batchcast::actors::testing

@@ -1,7 +1,8 @@
 // What the readiness actor asks of the databases behind /readyz: one probe
 // round serves every caller that arrives while it runs, a dependency that
 // hangs is reported as timed out without being asked again, and a failing
-// one as failed until it answers again.
+// one (unreachable, or missing a column a lookup reads) as failed until it
+// answers again.
 #include <boost/test/unit_test.hpp>
 
 #include <future>
@@ -52,11 +53,11 @@ BOOST_AUTO_TEST_CASE(concurrent_checks_share_one_probe_round) {
     auto report = each.get();
     BOOST_CHECK(report && report->ready());
   }
-  BOOST_TEST(directory->batch_lookups.load() == 1);
+  BOOST_TEST(directory->checks.load() == 1);
 
   // Within the cache time, the answer costs nothing either.
   BOOST_CHECK(ask(system, running).ready());
-  BOOST_TEST(directory->batch_lookups.load() == 1);
+  BOOST_TEST(directory->checks.load() == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_hanging_directory_times_out_and_is_not_asked_again) {
@@ -71,7 +72,7 @@ BOOST_AUTO_TEST_CASE(a_hanging_directory_times_out_and_is_not_asked_again) {
   std::this_thread::sleep_for(1200ms);
   auto second = ask(system, running);
   BOOST_CHECK(second.directory == probe_result::timeout);
-  BOOST_TEST(directory->batch_lookups.load() == 1);
+  BOOST_TEST(directory->checks.load() == 1);
 
   directory->delay_ms = 0;
   BOOST_CHECK(eventually([&] { return ask(system, running).ready(); }, 20s));
@@ -84,6 +85,23 @@ BOOST_AUTO_TEST_CASE(a_failing_directory_is_reported_until_it_recovers) {
   BOOST_CHECK(report.state_store == probe_result::ok);
 
   directory->failing = false;
+  BOOST_CHECK(eventually([&] { return ask(system, running).ready(); }, 20s));
+}
+
+BOOST_AUTO_TEST_CASE(a_directory_missing_a_column_is_not_ready_until_back) {
+  auto rename = [this](const std::string& from, const std::string& to) {
+    batchcast::storage::sqlite_connection db(
+        db_path, batchcast::storage::open_mode::read_write);
+    db.exec("ALTER TABLE openwisp_users_organizationuser RENAME COLUMN " +
+            from + " TO " + to);
+  };
+  BOOST_REQUIRE(eventually([&] { return ask(system, running).ready(); }));
+  rename("is_admin", "is_admin_renamed");
+  BOOST_CHECK(eventually(
+      [&] { return ask(system, running).directory == probe_result::failed; },
+      20s));
+
+  rename("is_admin_renamed", "is_admin");
   BOOST_CHECK(eventually([&] { return ask(system, running).ready(); }, 20s));
 }
 

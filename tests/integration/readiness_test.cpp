@@ -1,6 +1,7 @@
 // GET /readyz on a real node: ready while the state database and the
-// directory answer, 503 naming what is down while they do not, ready
-// again once they are back, and 503 once the node is stopping.
+// directory answer, 503 naming what is down while they do not (a file
+// gone, a column a lookup reads renamed), ready again once they are back,
+// and 503 once the node is stopping.
 #define BOOST_TEST_MODULE readiness
 #include <boost/test/unit_test.hpp>
 
@@ -9,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "storage/sqlite_db.hpp"
 #include "tests/integration/service_fixture.hpp"
 
 using namespace batchcast::testing;
@@ -20,6 +22,16 @@ namespace {
 struct readiness_fixture : service_fixture {
   http_result ready_on(std::uint16_t port) {
     return http_request("127.0.0.1", port, "GET", "/readyz");
+  }
+
+  // What a migration (or a hand edit) does to the standalone directory,
+  // which lives in the state database.
+  void rename_column(const std::string& table, const std::string& from,
+                     const std::string& to) {
+    using namespace batchcast::storage;
+    sqlite_connection db(dir.file("state.db"), open_mode::read_write);
+    db.exec("ALTER TABLE " + quote_identifier(table) + " RENAME COLUMN " +
+            quote_identifier(from) + " TO " + quote_identifier(to));
   }
 
   // Answers are cached for a second, so a change shows within a few.
@@ -61,6 +73,25 @@ BOOST_AUTO_TEST_CASE(a_missing_database_file_is_not_ready_until_it_returns) {
   BOOST_REQUIRE_EQUAL(std::rename(aside.c_str(), path.c_str()), 0);
   BOOST_CHECK(becomes(200, internal_port()));
   BOOST_CHECK(becomes(200, public_port()));
+}
+
+BOOST_AUTO_TEST_CASE(a_renamed_directory_column_is_not_ready_until_restored) {
+  // Only the user lookup reads is_staff: a probe that asked for one batch
+  // would stay ready while every new watcher got 503.
+  rename_column("openwisp_users_user", "is_staff", "is_staff_renamed");
+  BOOST_CHECK(becomes(503, internal_port()));
+  auto body = json::parse(ready_on(internal_port()).body);
+  BOOST_CHECK_EQUAL(body["checks"]["state_store"], "ok");
+  BOOST_CHECK_EQUAL(body["checks"]["directory"], "failed");
+  BOOST_CHECK_EQUAL(body["reason"], "directory failed a read");
+  ws_client refused;
+  BOOST_CHECK_EQUAL(connect(refused, batch_a, manager_of_a), 503);
+
+  rename_column("openwisp_users_user", "is_staff_renamed", "is_staff");
+  BOOST_CHECK(becomes(200, internal_port()));
+  BOOST_CHECK(becomes(200, public_port()));
+  ws_client accepted;
+  BOOST_CHECK_EQUAL(connect(accepted, batch_a, manager_of_a), 101);
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_probes_on_both_listeners_all_get_an_answer) {

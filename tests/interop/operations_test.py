@@ -4,7 +4,7 @@
   Python scraper or exporter would use) after real traffic, and behind
   the token --metrics-token-file or BATCHCAST_METRICS_TOKEN sets;
 - /readyz going to 503 while the directory file is missing or unreadable,
-  and back to 200 once it returns;
+  or lacks a column the lookups read, and back to 200 once it returns;
 - files replaced under a running serve (a restore done with `mv`) are not
   used: publishes and upgrades get 503; a directory file without
   Django's tables stops serve at start;
@@ -316,6 +316,47 @@ def test_missing_or_unreadable_directory_file_is_not_ready(root):
     assert "ready again" in log, log
 
 
+def rename_column(path, table, old, new):
+    """What a migration or a hand edit in the Django database does."""
+    with sqlite3.connect(path, timeout=10) as db:
+        db.execute(f'ALTER TABLE "{table}" RENAME COLUMN "{old}" TO "{new}"')
+    db.close()
+
+
+def test_directory_missing_a_column_is_not_ready(root):
+    # Only session validation reads expire_date: /readyz must not say
+    # ready while every new watcher gets 503.
+    workdir = tempfile.mkdtemp(dir=root)
+    directory = os.path.join(workdir, "directory.db")
+    node = Node(os.path.abspath(sys.argv[1]), workdir, SECRET,
+                serve_args=["--directory", f"sqlite:{directory}"])
+    cast = seed(node, db=directory)
+    node.start()
+    try:
+        assert get(node.internal_port, "/readyz") == \
+            (200, '{"status":"ready"}')
+
+        rename_column(directory, "django_session", "expire_date", "expiry")
+        status, body = status_within(node.internal_port, "/readyz", 503)
+        assert status == 503, (status, body)
+        assert json.loads(body) == {
+            "status": "not_ready",
+            "checks": {"state_store": "ok", "directory": "failed"},
+            "reason": "directory failed a read"}, body
+        assert node.upgrade_status(cast["batch"], cast["session"]) == 503
+
+        rename_column(directory, "django_session", "expiry", "expire_date")
+        assert status_within(node.internal_port, "/readyz", 200)[0] == 200
+        assert node.upgrade_status(cast["batch"], cast["session"]) == 101
+    finally:
+        node.stop()
+    log = node.read_log()
+    # The log names the column; no session key is ever in it.
+    assert "no such column: expire_date" in log, log
+    assert cast["session"] not in log, log
+    assert "ready again" in log, log
+
+
 def replace_with_copy(path):
     """What a restore done with `mv` does: the path names a new file, with
     the same bytes."""
@@ -619,6 +660,7 @@ def main():
         return run_tests([test_metrics_parse_with_prometheus_client,
                           test_metrics_token_from_file_or_environment,
                           test_missing_or_unreadable_directory_file_is_not_ready,
+                          test_directory_missing_a_column_is_not_ready,
                           test_files_replaced_under_serve_are_not_used,
                           test_directory_without_django_tables_stops_serve,
                           test_state_files_serve_cannot_write_are_named,

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <utility>
+
 #include "storage/directory_schema.hpp"
 #include "storage/django_sqlite_format.hpp"
 #include "storage/sqlite_db.hpp"
@@ -241,6 +243,56 @@ BOOST_AUTO_TEST_CASE(a_fresh_writable_directory_creates_its_tables) {
   sqlite_directory fresh(dir.file("fresh.db"), false);
   BOOST_TEST(!fresh.find_session("abcdefgh12345678"));
   BOOST_TEST(!fresh.batch_organization(batch_id));
+}
+
+// Every column a lookup reads, by table: what a deployment must keep.
+const std::pair<const char*, const char*> columns_read[] = {
+    {"django_session", "session_key"},
+    {"django_session", "session_data"},
+    {"django_session", "expire_date"},
+    {"openwisp_users_user", "id"},
+    {"openwisp_users_user", "password"},
+    {"openwisp_users_user", "is_active"},
+    {"openwisp_users_user", "is_staff"},
+    {"openwisp_users_user", "is_superuser"},
+    {"openwisp_users_organization", "id"},
+    {"openwisp_users_organization", "is_active"},
+    {"openwisp_users_organizationuser", "user_id"},
+    {"openwisp_users_organizationuser", "organization_id"},
+    {"openwisp_users_organizationuser", "is_admin"},
+    {"radbatch", "id"},
+    {"radbatch", "organization_id"},
+};
+
+BOOST_AUTO_TEST_CASE(the_check_fails_naming_a_renamed_column_until_it_returns) {
+  // A migration or a hand edit while batchcast runs: every lookup that
+  // reads the column fails, so the readiness check must fail too.
+  sqlite_directory reader(path, /*read_only=*/true);
+  for (auto [table, column] : columns_read) {
+    auto rename = [&, table = table](const std::string& from,
+                                     const std::string& to) {
+      sqlite_connection db(path, open_mode::read_write);
+      db.exec("ALTER TABLE " + quote_identifier(table) + " RENAME COLUMN " +
+              quote_identifier(from) + " TO " + quote_identifier(to));
+    };
+    rename(column, std::string(column) + "_renamed");
+    // The embedded directory (writable) and one on a Django file.
+    using any_directory = batchcast::storage::directory;
+    for (auto* checked : {static_cast<any_directory*>(&directory),
+                          static_cast<any_directory*>(&reader)}) {
+      try {
+        checked->check();
+        BOOST_ERROR(table << "." << column << " renamed, yet the check passed");
+      } catch (const storage_error& e) {
+        BOOST_TEST(std::string{e.what()}.find(column) != std::string::npos,
+                   e.what());
+      }
+    }
+    rename(std::string(column) + "_renamed", column);
+    BOOST_CHECK_NO_THROW(directory.check());
+    BOOST_CHECK_NO_THROW(reader.check());
+  }
+  BOOST_TEST(!reader.batch_organization(batch_id));
 }
 
 BOOST_AUTO_TEST_CASE(an_integer_keyed_user_table_is_read_by_its_integer_id) {
