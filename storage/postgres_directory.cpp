@@ -80,12 +80,18 @@ bool parse_bool(const PGresult* result, int row, int column) {
 }  // namespace
 
 struct postgres_directory::impl {
+  // A lookup's query and the tables it reads, for messages.
+  struct lookup {
+    std::string sql;
+    std::string tables;
+  };
+
   std::string description;
   connection_ptr conn;
-  std::string find_session_sql;
-  std::string find_user_sql;
-  std::string managed_organizations_sql;
-  std::string batch_organization_sql;
+  lookup find_session;
+  lookup find_user;
+  lookup managed_organizations;
+  lookup batch_organization;
 
   impl(const std::string& url, const directory_tables& tables,
        const postgres_limits& limits)
@@ -95,23 +101,29 @@ struct postgres_directory::impl {
     // Parameter types are left to the server, which takes them from the
     // key column: uuid for OpenWISP, integer for a plain Django user, so
     // both use their index.
-    find_session_sql =
+    find_session = {
         "SELECT session_data, floor(extract(epoch FROM expire_date) * 1000) "
         "FROM " +
-        q(tables.session) + " WHERE session_key = $1";
-    find_user_sql =
+            q(tables.session) + " WHERE session_key = $1",
+        "table " + tables.session};
+    find_user = {
         "SELECT id::text, password, is_active, is_staff, is_superuser "
         "FROM " +
-        q(tables.user) + " WHERE id = $1";
-    managed_organizations_sql =
+            q(tables.user) + " WHERE id = $1",
+        "table " + tables.user};
+    managed_organizations = {
         "SELECT o.id::text FROM " + q(tables.organization_user) +
-        " AS ou JOIN " + q(tables.organization) +
-        " AS o ON o.id = ou.organization_id "
-        "WHERE ou.user_id = $1 AND ou.is_admin AND o.is_active "
-        "ORDER BY o.id";
-    batch_organization_sql = "SELECT organization_id::text FROM " +
-                             q(tables.batch) + " WHERE id = $1";
-    check_tables(tables);
+            " AS ou JOIN " + q(tables.organization) +
+            " AS o ON o.id = ou.organization_id "
+            "WHERE ou.user_id = $1 AND ou.is_admin AND o.is_active "
+            "ORDER BY o.id",
+        "tables " + tables.organization_user + " and " + tables.organization};
+    batch_organization = {"SELECT organization_id::text FROM " +
+                              q(tables.batch) + " WHERE id = $1",
+                          "table " + tables.batch};
+    // A wrong table name, a missing column or grant is a configuration
+    // mistake: say so at start rather than answer 503 to every watcher.
+    check_lookups();
   }
 
   void connect(const std::string& url, const postgres_limits& limits) {
@@ -165,27 +177,30 @@ struct postgres_directory::impl {
     return result;
   }
 
-  // A wrong table name or a missing grant is a configuration mistake: say
-  // so at start rather than answer 503 to every watcher.
-  void check_tables(const directory_tables& tables) {
-    for (const auto* name :
-         {&tables.session, &tables.user, &tables.organization,
-          &tables.organization_user, &tables.batch}) {
-      auto sql = "SELECT NULL FROM " + quote(*name) + " LIMIT 0";
-      result_ptr result{PQexec(conn.get(), sql.c_str())};
-      if (PQresultStatus(result.get()) != PGRES_TUPLES_OK)
-        throw storage_error(description + ": table " + *name + ": " +
-                            one_line(PQerrorMessage(conn.get())));
-    }
+  // Runs every lookup with a NULL parameter: the server resolves each
+  // table and column the lookup reads, then finds no row without reading
+  // one (a comparison with NULL is never true, which the planner knows).
+  // Throws storage_error when one fails.
+  void check_lookups() {
+    for (const auto* each : {&find_session, &find_user, &managed_organizations,
+                             &batch_organization})
+      run(*each, nullptr);
   }
 
   // Runs a read with one parameter. Nothing (not an error) when the
   // parameter cannot be a value of the column it is compared with.
-  // A lost connection gets one PQreset per call; every query here is a
-  // read, so running it again after the reset is safe.
-  result_ptr query(const std::string& sql, const std::string& parameter) {
+  result_ptr query(const lookup& which, const std::string& parameter) {
     if (parameter.find('\0') != std::string::npos)
       return nullptr;  // libpq would cut it short and match a prefix
+    return run(which, parameter.c_str());
+  }
+
+  // Runs the lookup with `parameter` as $1 (SQL NULL when null). The
+  // server's error names a missing column but not its table (with two
+  // tables, an alias): the message says which tables the lookup reads.
+  // A lost connection gets one PQreset per call; every query here is a
+  // read, so running it again after the reset is safe.
+  result_ptr run(const lookup& which, const char* parameter) {
     bool reset = false;
     for (;;) {
       if (PQstatus(conn.get()) != CONNECTION_OK) {
@@ -197,8 +212,8 @@ struct postgres_directory::impl {
           break;
       }
 
-      const char* values[] = {parameter.c_str()};
-      result_ptr result{PQexecParams(conn.get(), sql.c_str(), 1, nullptr,
+      const char* values[] = {parameter};
+      result_ptr result{PQexecParams(conn.get(), which.sql.c_str(), 1, nullptr,
                                      values, nullptr, nullptr, 0)};
       auto status = PQresultStatus(result.get());
       if (status == PGRES_TUPLES_OK)
@@ -208,7 +223,7 @@ struct postgres_directory::impl {
       if (status == PGRES_FATAL_ERROR && is_unfit_parameter(PQresultErrorField(
                                              result.get(), PG_DIAG_SQLSTATE)))
         return nullptr;
-      throw storage_error(description + ": " +
+      throw storage_error(description + ": " + which.tables + ": " +
                           one_line(result ? PQresultErrorMessage(result.get())
                                           : PQerrorMessage(conn.get())));
     }
@@ -241,7 +256,7 @@ std::string postgres_directory::describe(const std::string& url) {
 
 std::optional<session_row> postgres_directory::find_session(
     const std::string& session_key) {
-  auto result = impl_->query(impl_->find_session_sql, session_key);
+  auto result = impl_->query(impl_->find_session, session_key);
   if (!result || PQntuples(result.get()) == 0)
     return std::nullopt;
   session_row row;
@@ -256,7 +271,7 @@ std::optional<user_row> postgres_directory::find_user(
     const std::string& user_id) {
   if (user_id.empty())
     return std::nullopt;
-  auto result = impl_->query(impl_->find_user_sql, user_id);
+  auto result = impl_->query(impl_->find_user, user_id);
   if (!result || PQntuples(result.get()) == 0)
     return std::nullopt;
   user_row row;
@@ -273,7 +288,7 @@ std::vector<std::string> postgres_directory::managed_organizations(
   std::vector<std::string> organizations;
   if (user_id.empty())
     return organizations;
-  auto result = impl_->query(impl_->managed_organizations_sql, user_id);
+  auto result = impl_->query(impl_->managed_organizations, user_id);
   if (!result)
     return organizations;
   for (int row = 0; row < PQntuples(result.get()); ++row)
@@ -285,10 +300,14 @@ std::optional<std::string> postgres_directory::batch_organization(
     const std::string& batch_id) {
   if (!is_canonical_uuid(batch_id))
     return std::nullopt;
-  auto result = impl_->query(impl_->batch_organization_sql, batch_id);
+  auto result = impl_->query(impl_->batch_organization, batch_id);
   if (!result || PQntuples(result.get()) == 0)
     return std::nullopt;
   return std::string{PQgetvalue(result.get(), 0, 0)};
+}
+
+void postgres_directory::check() {
+  impl_->check_lookups();
 }
 
 }  // namespace batchcast::storage

@@ -33,7 +33,8 @@ class postgres_directory : public directory {
   // `key=value` string; a password may also come from PGPASSWORD or
   // ~/.pgpass. Sessions are read-only (default_transaction_read_only).
   // Throws storage_error, naming the server without credentials, when the
-  // URL does not parse or the server cannot be reached or refuses us.
+  // URL does not parse, the server cannot be reached or refuses us, or a
+  // table or column a lookup reads is missing (see check).
   explicit postgres_directory(const std::string& url,
                               directory_tables tables = {},
                               postgres_limits limits = {});
@@ -57,6 +58,10 @@ class postgres_directory : public directory {
       const std::string& user_id) override;
   std::optional<std::string> batch_organization(
       const std::string& batch_id) override;
+  // Runs every lookup's query, matching no row: fails, naming the tables
+  // and quoting the server's message (`column "x" does not exist`), when
+  // one of them is missing, as it does at start.
+  void check() override;
 
  private:
   struct impl;

@@ -1,8 +1,8 @@
 """batchcast with a PostgreSQL directory that goes away and comes back:
 watchers get 503 (not 403) and /readyz names the directory while the
-database is unreachable, the service recovers by itself when it returns,
-and a server that cannot be reached at start is named in the error
-without the password.
+database is unreachable or lacks a column the lookups read, the service
+recovers by itself when it returns, and a server that cannot be reached
+at start is named in the error without the password.
 
 Usage: postgres_outage_test.py PATH_TO_BATCHCAST
 Run by postgres_directory_test.sh, which sets BATCHCAST_TEST_PG_* and the
@@ -18,6 +18,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+
+import psycopg2
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -107,6 +109,54 @@ def test_outage_answers_503_and_recovers(root):
     assert "directory readable again" in log, log
 
 
+def rename_column(table, old, new):
+    """What a migration or a hand edit does to the Django database."""
+    db = psycopg2.connect(host=os.environ["BATCHCAST_TEST_PG_HOST"],
+                          port=os.environ["BATCHCAST_TEST_PG_PORT"],
+                          user="postgres",
+                          dbname=os.environ["BATCHCAST_TEST_PG_NAME"],
+                          connect_timeout=10)
+    try:
+        with db, db.cursor() as cursor:
+            cursor.execute(f'ALTER TABLE "{table}" RENAME COLUMN "{old}" '
+                           f'TO "{new}"')
+    finally:
+        db.close()
+
+
+def test_missing_column_answers_503_until_restored(root):
+    # Only session validation reads expire_date: /readyz must not say
+    # ready while every new watcher gets 503.
+    node = Node(os.path.abspath(sys.argv[1]), tempfile.mkdtemp(dir=root),
+                SECRET, serve_args=["--directory", directory_url()])
+    node.start()
+    renamed = False
+    try:
+        assert readiness(node) == (200, {"status": "ready"})
+        rename_column("django_session", "expire_date", "expiry")
+        renamed = True
+        got = node.upgrade_status(BATCH, next(_keys))
+        assert got == 503, f"column renamed: expected 503, got {got}"
+        got = readiness_within(node, 503, 15)
+        assert got == (503, {"status": "not_ready",
+                             "checks": {"state_store": "ok",
+                                        "directory": "failed"},
+                             "reason": "directory failed a read"}), got
+        rename_column("django_session", "expiry", "expire_date")
+        renamed = False
+        got = readiness_within(node, 200, 15)
+        assert got == (200, {"status": "ready"}), got
+        got = node.upgrade_status(BATCH, next(_keys))
+        assert got == 403, f"column back: expected 403, got {got}"
+    finally:
+        if renamed:
+            rename_column("django_session", "expiry", "expire_date")
+        node.stop()
+    log = node.read_log()
+    assert 'column "expire_date" does not exist' in log, log
+    assert "table django_session" in log, log
+
+
 def test_unreachable_at_start_names_server_not_password(root):
     port = free_port()  # nothing listens there
     node = Node(os.path.abspath(sys.argv[1]), tempfile.mkdtemp(dir=root),
@@ -129,6 +179,7 @@ def test_unreachable_at_start_names_server_not_password(root):
 def main():
     with tempfile.TemporaryDirectory(prefix="batchcast-pg-outage-") as root:
         return run_tests([test_outage_answers_503_and_recovers,
+                          test_missing_column_answers_503_until_restored,
                           test_unreachable_at_start_names_server_not_password],
                          root)
 
