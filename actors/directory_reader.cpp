@@ -29,24 +29,55 @@ std::int64_t now_unix_ms() {
       .count();
 }
 
-void note_failure(self_ptr self, const char* what, const std::exception& e) {
-  auto& st = self->state;
-  auto now = std::chrono::steady_clock::now();
-  if (!st.failing || now - st.last_warning >= warning_interval) {
-    log()->warn(
-        "directory unreadable, watchers are refused with 503 until it "
-        "recovers directory={} lookup={} error={}",
-        st.description, what, e.what());
-    st.last_warning = now;
+// The kinds of request, as bits of directory_state::failing.
+enum request_kind : unsigned {
+  session_request = 1,
+  batch_request = 2,
+  probe_request = 4,  // runs every lookup (storage::directory::check)
+};
+
+const char* name_of(request_kind kind) {
+  switch (kind) {
+    case session_request:
+      return "session";
+    case batch_request:
+      return "batch";
+    case probe_request:
+      return "probe";
   }
-  st.failing = true;
+  return "unknown";
 }
 
-void note_success(self_ptr self) {
+// Only a file deleted or replaced under a SQLite directory outlasts every
+// fix but a restart: the connection keeps reading the file it opened.
+bool needs_restart(const std::exception& e) {
+  auto* failure = dynamic_cast<const storage::storage_error*>(&e);
+  return failure && failure->needs_restart();
+}
+
+void note_failure(self_ptr self, request_kind kind, const std::exception& e) {
   auto& st = self->state;
-  if (st.failing)
+  auto now = std::chrono::steady_clock::now();
+  // A kind failing anew is news (a probe names what a session lookup may
+  // not reach); the same failures again are not, within the interval.
+  if ((st.failing & kind) == 0 || now - st.last_warning >= warning_interval) {
+    log()->warn(
+        "directory unreadable, watchers are refused with 503 until {} "
+        "directory={} lookup={} error={}",
+        needs_restart(e) ? "batchcast is restarted" : "it answers again",
+        st.description, name_of(kind), e.what());
+    st.last_warning = now;
+  }
+  st.failing |= kind;
+}
+
+void note_success(self_ptr self, request_kind kind) {
+  auto& st = self->state;
+  if (st.failing == 0)
+    return;
+  st.failing &= kind == probe_request ? 0u : ~unsigned{kind};
+  if (st.failing == 0)
     log()->info("directory readable again directory={}", st.description);
-  st.failing = false;
 }
 
 }  // namespace
@@ -66,7 +97,7 @@ caf::behavior directory_reader(self_ptr self,
         try {
           auto verdict = storage::validate_session(*st.directory, st.settings,
                                                    session_key, now_unix_ms());
-          note_success(self);
+          note_success(self, session_request);
           if (auto* who = std::get_if<storage::principal>(&verdict)) {
             answer.valid = true;
             answer.who = std::move(*who);
@@ -76,7 +107,7 @@ caf::behavior directory_reader(self_ptr self,
         } catch (const std::exception& e) {
           // storage throws storage_error; anything else is treated alike so
           // this actor keeps serving and every waiter gets an answer.
-          note_failure(self, "session", e);
+          note_failure(self, session_request, e);
           answer.failure = storage::auth_failure::directory_failed;
         }
         return answer;
@@ -88,20 +119,20 @@ caf::behavior directory_reader(self_ptr self,
           std::vector<std::string> found;
           if (auto organization = st.directory->batch_organization(batch_id))
             found.push_back(std::move(*organization));
-          note_success(self);
+          note_success(self, batch_request);
           return found;
         } catch (const std::exception& e) {
-          note_failure(self, "batch", e);
+          note_failure(self, batch_request, e);
           return make_error(errc::directory_failed, e.what());
         }
       },
       [self](probe_atom) -> caf::result<bool> {
         try {
           self->state.directory->check();
-          note_success(self);
+          note_success(self, probe_request);
           return true;
         } catch (const std::exception& e) {
-          note_failure(self, "probe", e);
+          note_failure(self, probe_request, e);
           return make_error(errc::directory_failed, e.what());
         }
       },

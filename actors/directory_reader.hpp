@@ -18,8 +18,11 @@
 //       true once the directory answered a real query (readiness, see
 //       storage::directory::check); errc::directory_failed when it did not.
 //
-// Failures are logged as warnings naming the directory, at most once per
-// interval while they last, and the recovery at info.
+// Failures are logged as warnings naming the directory: when a kind of
+// request (session, batch, probe) starts failing, then at most once per
+// interval while failures last. The recovery is logged at info once every
+// kind that failed has succeeded again (the probe runs every lookup, so
+// its success counts for all of them).
 #pragma once
 
 #include <chrono>
@@ -40,7 +43,9 @@ struct directory_state {
   storage::session_settings settings;
   std::string description;  // what to name in logs, e.g. "sqlite:/var/x.db"
 
-  bool failing = false;
+  // The kinds of request (see directory_reader.cpp) whose latest try
+  // failed: a batch lookup that works says nothing of the user table.
+  unsigned failing = 0;
   std::chrono::steady_clock::time_point last_warning;
 
   const char* name = "batchcast.directory";

@@ -126,25 +126,33 @@ statement_use sqlite_connection::use(const std::string& sql) {
 }
 
 void sqlite_connection::check_file_in_place() const {
+  // A file moved back to its path (a rename aside and back) is the same
+  // file and used again; any other file there is not, until a restart
+  // opens it.
   for (const auto& held : held_in_place_) {
     struct stat now {};
-    bool gone = ::stat(held.path.c_str(), &now) != 0;
-    auto reason = gone ? std::string{std::strerror(errno)} : std::string{};
-    if (!gone && static_cast<std::uint64_t>(now.st_dev) == held.device &&
+    int error = ::stat(held.path.c_str(), &now) != 0 ? errno : 0;
+    if (error == 0 && static_cast<std::uint64_t>(now.st_dev) == held.device &&
         static_cast<std::uint64_t>(now.st_ino) == held.inode)
       continue;
     // Another connection may already have made a new side file where
     // the deleted one was, so for those, gone and replaced read alike.
     if (held.path != path_)
       throw storage_error("sqlite: " + held.path +
-                          ": this file of the database was deleted or "
-                          "replaced while in use; restart to go on");
-    if (gone)
-      throw storage_error("sqlite: " + held.path + ": the file is gone (" +
-                          reason + "); restart to open it again");
+                              ": this file of the database was deleted or "
+                              "replaced while in use; restart to go on",
+                          0, storage_error::lasting::until_restart);
+    if (error != 0)
+      throw storage_error(
+          "sqlite: " + held.path + ": the file is gone (" +
+              std::strerror(error) + "); restart to open it again",
+          0,
+          error == ENOENT ? storage_error::lasting::until_restart
+                          : storage_error::lasting::until_fixed);
     throw storage_error("sqlite: " + held.path +
-                        ": the file was replaced since it was opened; "
-                        "restart to open the new one");
+                            ": the file was replaced since it was opened; "
+                            "restart to open the new one",
+                        0, storage_error::lasting::until_restart);
   }
 }
 

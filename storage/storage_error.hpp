@@ -7,6 +7,7 @@
 // nothing throws across an actor or an Asio handler.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -16,10 +17,18 @@ namespace batchcast::storage {
 
 class storage_error : public std::runtime_error {
  public:
+  // How long the failure can last.
+  enum class lasting : std::uint8_t {
+    until_fixed,    // until its cause goes away (a lock, a server, a schema)
+    until_restart,  // the file opened was deleted or replaced at its
+                    // path: only a restart opens the file there now
+  };
+
   // `sqlite_code` is the SQLite result code when the failure came from
   // SQLite (SQLITE_FULL, SQLITE_BUSY, ...), otherwise 0.
-  storage_error(const std::string& what, int sqlite_code = 0)
-      : std::runtime_error(what), sqlite_code_(sqlite_code) {}
+  storage_error(const std::string& what, int sqlite_code = 0,
+                lasting lasts = lasting::until_fixed)
+      : std::runtime_error(what), sqlite_code_(sqlite_code), lasts_(lasts) {}
 
   int sqlite_code() const noexcept { return sqlite_code_; }
 
@@ -27,8 +36,15 @@ class storage_error : public std::runtime_error {
   // whole busy timeout: the same call may well succeed later.
   bool lock_timed_out() const noexcept { return sqlite_code_ == SQLITE_BUSY; }
 
+  // True when nothing but a restart ends the failure (or, for a file
+  // moved away, moving that same file back).
+  bool needs_restart() const noexcept {
+    return lasts_ == lasting::until_restart;
+  }
+
  private:
   int sqlite_code_;
+  lasting lasts_;
 };
 
 }  // namespace batchcast::storage

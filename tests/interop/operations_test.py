@@ -397,6 +397,7 @@ def test_files_replaced_under_serve_are_not_used(root):
     log = node.read_log()
     assert f"{node.db}: the file was replaced" in log, log
     assert f"{directory}: the file was replaced" in log, log
+    assert "refused with 503 until batchcast is restarted" in log, log
     # Nothing was acknowledged, so nothing is missing: the file at the
     # path still holds what was stored before it was replaced.
     with sqlite3.connect(node.db) as db:
