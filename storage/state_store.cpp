@@ -109,7 +109,10 @@ struct state_store::impl {
                   "database file failed: " +
                       std::string{sqlite3_errmsg(db.handle())};
       }
-      throw storage_error(e.what() + saving_note, e.sqlite_code());
+      throw storage_error(e.what() + saving_note, e.sqlite_code(),
+                          e.needs_restart()
+                              ? storage_error::lasting::until_restart
+                              : storage_error::lasting::until_fixed);
     }
   }
 
