@@ -85,13 +85,7 @@ std::optional<std::pair<std::string, std::string>> parse_config_line(
 }  // namespace
 
 std::string read_config_text(const std::string& path) {
-  std::string text;
-  try {
-    text = read_small_file(path, text_file_limit);
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error("cannot read config file " + path + ": " +
-                             e.what());
-  }
+  auto text = read_small_file(path, text_file_limit, "config file");
   // Windows editors start a UTF-8 file with a byte order mark; left in,
   // it would become part of the first setting's name, invisibly.
   if (text.rfind(utf8_byte_order_mark, 0) == 0)
@@ -199,12 +193,7 @@ host_port parse_host_port(const std::string& text, const std::string& what) {
 }
 
 std::string read_secret_text(const std::string& path) {
-  try {
-    return read_small_file(path, secret_file_limit);
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error("cannot read secret file " + path + ": " +
-                             e.what());
-  }
+  return read_small_file(path, secret_file_limit, "secret file");
 }
 
 std::string read_secret_file(const std::string& path) {

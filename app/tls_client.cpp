@@ -27,14 +27,8 @@ std::shared_ptr<ssl::context> make_client_tls_context(
                                ec.message());
     return context;
   }
-  std::string authorities;
-  try {
-    // Debian's whole bundle is about 200 KiB.
-    authorities = read_small_file(ca_file, text_file_limit);
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error("cannot read CA file " + ca_file + ": " +
-                             e.what());
-  }
+  // Debian's whole bundle is about 200 KiB.
+  auto authorities = read_small_file(ca_file, text_file_limit, "CA file");
   context->add_certificate_authority(boost::asio::buffer(authorities), ec);
   if (ec)
     throw std::runtime_error(

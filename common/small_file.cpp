@@ -28,21 +28,22 @@ class file_descriptor {
   int fd_;
 };
 
-std::runtime_error system_reason() {
-  return std::runtime_error(std::strerror(errno));
-}
-
 }  // namespace
 
-std::string read_small_file(const std::string& path, std::size_t max_bytes) {
+std::string read_small_file(const std::string& path, std::size_t max_bytes,
+                            const std::string& what) {
+  auto cannot_read = [&](const std::string& reason) {
+    return std::runtime_error("cannot read " + what + " " + path + ": " +
+                              reason);
+  };
   file_descriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (file.get() < 0)
-    throw system_reason();
+    throw cannot_read(std::strerror(errno));
   // A folder opens, and reading it fails with EISDIR, whose text ("Is a
   // directory") does not say what to do about it.
   struct stat status {};
   if (::fstat(file.get(), &status) == 0 && S_ISDIR(status.st_mode))
-    throw std::runtime_error("it is a folder; name the file inside it");
+    throw cannot_read("it is a folder; name the file inside it");
   std::string contents;
   char chunk[4096];
   for (;;) {
@@ -50,13 +51,12 @@ std::string read_small_file(const std::string& path, std::size_t max_bytes) {
     if (got < 0 && errno == EINTR)
       continue;
     if (got < 0)
-      throw system_reason();
+      throw cannot_read(std::strerror(errno));
     if (got == 0)
       return contents;
     // One byte past the limit is enough to know: stop reading there.
     if (contents.size() + static_cast<std::size_t>(got) > max_bytes)
-      throw std::runtime_error("larger than " + std::to_string(max_bytes) +
-                               " bytes");
+      throw cannot_read("larger than " + std::to_string(max_bytes) + " bytes");
     contents.append(chunk, static_cast<std::size_t>(got));
   }
 }

@@ -16,9 +16,10 @@ namespace batchcast {
 inline constexpr std::size_t secret_file_limit = 64 * 1024;
 inline constexpr std::size_t text_file_limit = 1024 * 1024;
 
-// The contents of `path`. Throws std::runtime_error whose message is the
-// reason only ("No such file or directory", "larger than 65536 bytes"),
-// so the caller can say which file it wanted and why.
-std::string read_small_file(const std::string& path, std::size_t max_bytes);
+// The contents of `path`, which is the `what` ("secret file", "TLS key
+// file") a message names. Throws std::runtime_error saying which file
+// and why: "cannot read secret file /x: larger than 65536 bytes".
+std::string read_small_file(const std::string& path, std::size_t max_bytes,
+                            const std::string& what);
 
 }  // namespace batchcast

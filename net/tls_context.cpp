@@ -19,15 +19,6 @@ namespace {
 
 namespace ssl = boost::asio::ssl;
 
-std::string read_pem(const std::string& path, const char* what) {
-  try {
-    return read_small_file(path, text_file_limit);
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error("cannot read TLS " + std::string{what} + " file " +
-                             path + ": " + e.what());
-  }
-}
-
 struct bio_deleter {
   void operator()(BIO* bio) const { BIO_free(bio); }
 };
@@ -142,8 +133,9 @@ tls_files read_tls_files(const std::string& certificate_file,
   tls_files files;
   files.certificate_file = certificate_file;
   files.key_file = key_file;
-  files.certificate_pem = read_pem(certificate_file, "certificate");
-  files.key_pem = read_pem(key_file, "key");
+  files.certificate_pem = read_small_file(certificate_file, text_file_limit,
+                                          "TLS certificate file");
+  files.key_pem = read_small_file(key_file, text_file_limit, "TLS key file");
   return files;
 }
 
