@@ -148,15 +148,33 @@ def wait_until_listening(setup, process):
         time.sleep(0.1)
 
 
-def healthz_over_tls(port, trusted):
-    """The status of GET /healthz from a client that trusts only the
+def serve_then_stop(setup, command, while_serving=lambda: None):
+    """Starts `command` (a serve), waits until it listens, runs
+    `while_serving`, then stops it with SIGTERM. Returns its output, once
+    it has exited 0."""
+    process = subprocess.Popen(command, env=setup.env,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until_listening(setup, process)
+        while_serving()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    return output
+
+
+def assert_healthz_over_tls(port, trusted):
+    """GET /healthz answers 200 to a client that trusts only the
     certificates in the file `trusted` and checks the name localhost."""
     trusting = ssl.create_default_context(cafile=trusted)
     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
         with trusting.wrap_socket(raw, server_hostname="localhost") as tls:
             tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
                         b"Connection: close\r\n\r\n")
-            return int(tls.recv(64).split()[1])
+            status = int(tls.recv(64).split()[1])
+    assert status == 200, status
 
 
 def test_endless_files_are_refused_promptly(setup):
@@ -232,19 +250,13 @@ def test_a_fifo_key_written_later_is_used(setup):
 
     writer = threading.Thread(target=write_key_late, daemon=True)
     writer.start()
-    process = subprocess.Popen(
-        setup.command("--tls-cert", setup.cert, "--tls-key", fifo),
-        env=setup.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
     try:
-        wait_until_listening(setup, process)
-        assert healthz_over_tls(setup.public_port, setup.cert) == 200
+        serve_then_stop(
+            setup, setup.command("--tls-cert", setup.cert, "--tls-key", fifo),
+            lambda: assert_healthz_over_tls(setup.public_port, setup.cert))
     finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
         writer.join(timeout=10)
         os.unlink(fifo)
-    assert process.returncode == 0, output
 
 
 def test_a_setting_given_twice_in_the_config_is_refused(setup):
@@ -262,17 +274,9 @@ def test_a_setting_given_twice_in_the_config_is_refused(setup):
 
 
 def test_an_expired_certificate_is_served_with_a_warning(setup):
-    process = subprocess.Popen(
-        setup.command("--tls-cert", setup.expired_cert,
-                      "--tls-key", setup.expired_key),
-        env=setup.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
-    try:
-        wait_until_listening(setup, process)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, output
+    output = serve_then_stop(
+        setup, setup.command("--tls-cert", setup.expired_cert,
+                             "--tls-key", setup.expired_key))
     assert (f"the TLS certificate in {setup.expired_cert} has expired"
             in output), output
     # Said once per listener that uses it, not per connection.
@@ -280,19 +284,12 @@ def test_an_expired_certificate_is_served_with_a_warning(setup):
 
 
 def test_a_chain_file_sends_its_intermediate(setup):
-    process = subprocess.Popen(
-        setup.command("--tls-cert", setup.chain, "--tls-key", setup.chain_key),
-        env=setup.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
-    try:
-        wait_until_listening(setup, process)
-        # Trusting only the root, the client needs the intermediate from
-        # the server to build the path.
-        assert healthz_over_tls(setup.public_port, setup.root) == 200
-    finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, output
+    # Trusting only the root, the client needs the intermediate from the
+    # server to build the path.
+    serve_then_stop(
+        setup, setup.command("--tls-cert", setup.chain,
+                             "--tls-key", setup.chain_key),
+        lambda: assert_healthz_over_tls(setup.public_port, setup.root))
 
 
 def test_client_tools_refuse_an_endless_ca_file(setup):
@@ -334,15 +331,7 @@ def test_a_state_database_anyone_can_read_is_warned_about(setup):
     os.chmod(exposed, 0o644)
     command = setup.command()
     command[command.index("--db") + 1] = exposed
-    process = subprocess.Popen(command, env=setup.env,
-                               stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_until_listening(setup, process)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, output
+    output = serve_then_stop(setup, command)
     assert (f"--db {exposed} can be read by every user of this machine "
             "(mode 644)") in output, output
 
