@@ -88,6 +88,22 @@ struct directory_admin::impl {
     return key;
   }
 
+  // organization_key, refusing an organization that is not there.
+  std::string known_organization(const std::string& id) {
+    auto key = organization_key(id);
+    if (!key)
+      refuse("no organization " + id);
+    return *key;
+  }
+
+  // The canonical form of a batch id; refuses one that is not a uuid.
+  std::string canonical_batch_id(const std::string& id) const {
+    auto canonical = canonical_uuid(id);
+    if (!canonical)
+      refuse("not a uuid: \"" + id + "\"");
+    return *canonical;
+  }
+
   struct user_key {
     std::string id;  // 32 hex
     std::string password;
@@ -189,9 +205,7 @@ void directory_admin::add_member(const std::string& username,
                                  bool is_admin) {
   sqlite_transaction tx(impl_->db);
   auto user = impl_->user_by_name(username);
-  auto organization = impl_->organization_key(organization_id);
-  if (!organization)
-    impl_->refuse("no organization " + organization_id);
+  auto organization = impl_->known_organization(organization_id);
   auto now = format_django_datetime(now_unix_us());
   auto insert = impl_->db.use(
       "INSERT INTO " + impl_->table(impl_->tables.organization_user) +
@@ -201,7 +215,7 @@ void directory_admin::add_member(const std::string& username,
       .bind(2, now)
       .bind(3, now)
       .bind(4, is_admin ? 1 : 0)
-      .bind(5, *organization)
+      .bind(5, organization)
       .bind(6, user.id);
   insert->run();
   tx.commit();
@@ -210,18 +224,14 @@ void directory_admin::add_member(const std::string& username,
 std::string directory_admin::add_batch(const std::string& organization_id,
                                        const std::string& batch_id,
                                        const std::string& name) {
-  std::string id = batch_id.empty() ? new_uuid4() : batch_id;
-  auto canonical = canonical_uuid(id);
-  if (!canonical)
-    impl_->refuse("not a uuid: \"" + batch_id + "\"");
+  auto canonical =
+      impl_->canonical_batch_id(batch_id.empty() ? new_uuid4() : batch_id);
   sqlite_transaction tx(impl_->db);
-  auto organization = impl_->organization_key(organization_id);
-  if (!organization)
-    impl_->refuse("no organization " + organization_id);
-  impl_->insert_batch(uuid_hex32(*canonical), *organization,
-                      name.empty() ? *canonical : name);
+  auto organization = impl_->known_organization(organization_id);
+  impl_->insert_batch(uuid_hex32(canonical), organization,
+                      name.empty() ? canonical : name);
   tx.commit();
-  return *canonical;
+  return canonical;
 }
 
 bool directory_admin::ensure_batch(const std::string& batch_id,
@@ -332,16 +342,12 @@ void directory_admin::set_member_admin(const std::string& username,
 
 void directory_admin::move_batch(const std::string& batch_id,
                                  const std::string& organization_id) {
-  auto canonical = canonical_uuid(batch_id);
-  if (!canonical)
-    impl_->refuse("not a uuid: \"" + batch_id + "\"");
+  auto canonical = impl_->canonical_batch_id(batch_id);
   sqlite_transaction tx(impl_->db);
-  auto organization = impl_->organization_key(organization_id);
-  if (!organization)
-    impl_->refuse("no organization " + organization_id);
+  auto organization = impl_->known_organization(organization_id);
   auto update = impl_->db.use("UPDATE " + impl_->table(impl_->tables.batch) +
                               " SET organization_id = ? WHERE id = ?");
-  update->bind(1, *organization).bind(2, uuid_hex32(*canonical));
+  update->bind(1, organization).bind(2, uuid_hex32(canonical));
   update->run();
   if (impl_->db.changes() == 0)
     impl_->refuse("no batch " + batch_id);
