@@ -6,6 +6,8 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "common/terminal_text.hpp"
+
 namespace batchcast {
 
 namespace {
@@ -129,13 +131,41 @@ class json_formatter final : public spdlog::formatter {
   }
 };
 
+// The text format: the pattern below, with the message passed through
+// one_line first. Messages quote what others sent (a peer's node name, a
+// client's header, an error from a library), and a line feed or escape
+// sequence among them could otherwise forge a line of the log or drive
+// the terminal that shows it.
+class text_formatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg,
+              spdlog::memory_buf_t& dest) override {
+    std::string_view payload{msg.payload.data(), msg.payload.size()};
+    auto safe = one_line(payload);
+    if (safe == payload) {
+      pattern_.format(msg, dest);
+      return;
+    }
+    auto copy = msg;
+    copy.payload = spdlog::string_view_t{safe.data(), safe.size()};
+    pattern_.format(copy, dest);
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<text_formatter>();
+  }
+
+ private:
+  spdlog::pattern_formatter pattern_{"%Y-%m-%d %H:%M:%S.%e %-5l [%n] %v",
+                                     spdlog::pattern_time_type::utc};
+};
+
 void apply(spdlog::logger& target, const log_settings& current) {
   target.set_level(current.level);
   if (current.format == log_format::json)
     target.set_formatter(std::make_unique<json_formatter>());
   else
-    target.set_formatter(std::make_unique<spdlog::pattern_formatter>(
-        "%Y-%m-%d %H:%M:%S.%e %-5l [%n] %v", spdlog::pattern_time_type::utc));
+    target.set_formatter(std::make_unique<text_formatter>());
 }
 
 }  // namespace

@@ -19,6 +19,9 @@ namespace batchcast {
 enum class log_format { text, json };
 
 // Configures every subsystem logger: level ("trace" .. "off") and format.
+// In the text format, control characters and bytes that are not UTF-8 in
+// a message are written as \xNN (see one_line), so every record stays one
+// line whatever it quotes.
 // Safe to call more than once; later calls replace the earlier settings.
 void configure_logging(const std::string& level, log_format format);
 

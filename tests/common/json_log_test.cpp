@@ -1,5 +1,6 @@
 // --log-format json: every line a log collector reads is one JSON object,
-// whatever the message held.
+// whatever the message held. --log-format text: every record is one line
+// with no terminal escapes, whatever the message quoted.
 #include <boost/test/unit_test.hpp>
 
 #include <unistd.h>
@@ -91,6 +92,34 @@ BOOST_AUTO_TEST_CASE(loggers_write_json_after_configure_logging) {
   BOOST_CHECK_EQUAL(lines[0]["level"], "warning");
   BOOST_CHECK_EQUAL(lines[0]["subsystem"], "test");
   BOOST_CHECK_EQUAL(lines[1]["message"], "second line");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(text_log)
+
+BOOST_AUTO_TEST_CASE(a_quoted_line_feed_or_escape_cannot_forge_a_line) {
+  auto text = capture_stderr([] {
+    batchcast::configure_logging("info", batchcast::log_format::text);
+    batchcast::logger("test")->warn(
+        "hello from node={}",
+        "evil\n2026-12-05 12:00:00.000 error [app] FAKE \x1b[31mred\r\x7f"
+        "\xc2\x9b\xff caf\xc3\xa9");
+  });
+  BOOST_CHECK_EQUAL(text.find('\n'), text.size() - 1);
+  BOOST_CHECK(
+      text.find("[test] hello from node=evil\\x0a2026-12-05 12:00:00.000 "
+                "error [app] FAKE \\x1b[31mred\\x0d\\x7f\\xc2\\x9b"
+                "\\xff caf\xc3\xa9\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(plain_messages_are_written_as_they_are) {
+  auto text = capture_stderr([] {
+    batchcast::configure_logging("info", batchcast::log_format::text);
+    batchcast::logger("test")->info("peer up peer={} ({})", "b", "caf\xc3\xa9");
+  });
+  BOOST_CHECK(text.find(" info  [test] peer up peer=b (caf\xc3\xa9)\n") !=
+              std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
