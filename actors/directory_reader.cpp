@@ -48,8 +48,9 @@ const char* name_of(request_kind kind) {
   return "unknown";
 }
 
-// Only a file deleted or replaced under a SQLite directory outlasts every
-// fix but a restart: the connection keeps reading the file it opened.
+// Only a file deleted, replaced or found corrupt under a SQLite directory
+// outlasts every fix but a restart: the connection keeps reading the file
+// it opened.
 bool needs_restart(const std::exception& e) {
   auto* failure = dynamic_cast<const storage::storage_error*>(&e);
   return failure && failure->needs_restart();
@@ -58,13 +59,41 @@ bool needs_restart(const std::exception& e) {
 void note_failure(self_ptr self, request_kind kind, const std::exception& e) {
   auto& st = self->state;
   auto now = std::chrono::steady_clock::now();
+  auto* failure = dynamic_cast<const storage::storage_error*>(&e);
+  if (failure && failure->corrupt()) {
+    // Said once per file and process, by whoever found it first (in
+    // standalone mode the state store may have): every lookup and probe
+    // fails alike from now on.
+    if (failure->first_notice())
+      log()->error(
+          "database file corrupt; whatever needs it (watchers, and publishes "
+          "if it holds the state too) gets 503 and /readyz fails until "
+          "batchcast is restarted on a good file directory={} "
+          "lookup={} error={}",
+          st.description, name_of(kind), e.what());
+    st.restart_logged = true;
+    st.failing |= kind;
+    return;
+  }
+  if (needs_restart(e)) {
+    // Nothing but a restart ends it, so saying it once is enough; every
+    // kind of lookup fails alike from now on.
+    if (!st.restart_logged)
+      log()->error(
+          "directory file deleted or replaced while in use; watchers are "
+          "refused with 503 until batchcast is restarted, so restart it "
+          "directory={} lookup={} error={}",
+          st.description, name_of(kind), e.what());
+    st.restart_logged = true;
+    st.failing |= kind;
+    return;
+  }
   // A kind failing anew is news (a probe names what a session lookup may
   // not reach); the same failures again are not, within the interval.
   if ((st.failing & kind) == 0 || now - st.last_warning >= warning_interval) {
     log()->warn(
-        "directory unreadable, watchers are refused with 503 until {} "
-        "directory={} lookup={} error={}",
-        needs_restart(e) ? "batchcast is restarted" : "it answers again",
+        "directory unreadable, watchers are refused with 503 until it "
+        "answers again directory={} lookup={} error={}",
         st.description, name_of(kind), e.what());
     st.last_warning = now;
   }

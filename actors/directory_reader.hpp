@@ -20,7 +20,9 @@
 //
 // Failures are logged as warnings naming the directory: when a kind of
 // request (session, batch, probe) starts failing, then at most once per
-// interval while failures last. The recovery is logged at info once every
+// interval while failures last. A failure only a restart ends (the
+// SQLite file or its -wal deleted or replaced) is logged once, as an
+// error asking for the restart. The recovery is logged at info once every
 // kind that failed has succeeded again (the probe runs every lookup, so
 // its success counts for all of them).
 #pragma once
@@ -47,6 +49,9 @@ struct directory_state {
   // failed: a batch lookup that works says nothing of the user table.
   unsigned failing = 0;
   std::chrono::steady_clock::time_point last_warning;
+  // A file deleted or replaced under the directory is logged once, as an
+  // error: it lasts until a restart.
+  bool restart_logged = false;
 
   const char* name = "batchcast.directory";
 };

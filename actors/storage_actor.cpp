@@ -78,13 +78,34 @@ void wait_for_lock(self_ptr self, pending_saves batch, const char* why) {
   }
 }
 
+// A corrupt state database fails every call until a restart. The call
+// that found it says so once, as an error an operator acts on; the
+// failures after it are only counted and answered, not logged. True for
+// a corruption error.
+bool corruption_told(self_ptr self, const std::exception& e) {
+  auto* failure = dynamic_cast<const storage::storage_error*>(&e);
+  if (failure == nullptr || !failure->corrupt())
+    return false;
+  if (failure->first_notice())
+    log()->error(
+        "database file corrupt; whatever needs it (publishes, and "
+        "watchers if it holds the directory too) gets 503 and /readyz fails "
+        "until batchcast is restarted on a good file path={} error={}",
+        self->state.path, e.what());
+  return true;
+}
+
 // A full disk fails every commit, one for each publish that keeps coming:
 // a few lines tell the operator, the metrics count them all.
 log_throttle commit_failures_logged;
 
-void commit_failed(self_ptr self, pending_saves& batch, const char* why) {
+void commit_failed(self_ptr self, pending_saves& batch,
+                   const std::exception& e) {
   auto& st = self->state;
-  if (auto held_back = commit_failures_logged.admit())
+  const char* why = e.what();
+  auto held_back =
+      corruption_told(self, e) ? std::nullopt : commit_failures_logged.admit();
+  if (held_back)
     log()->error("commit failed records={} path={} error={}{}", batch.size(),
                  st.path, why, log_throttle::held_back_note(*held_back));
   st.counters->commit_failures.add();
@@ -134,11 +155,11 @@ void commit_pending(self_ptr self, lock_wait how) {
   } catch (const storage::storage_error& e) {
     if (e.lock_timed_out() && how == lock_wait::brief)
       return wait_for_lock(self, std::move(batch), e.what());
-    commit_failed(self, batch, e.what());
+    commit_failed(self, batch, e);
   } catch (const std::exception& e) {
     // Anything else is treated alike, so the actor lives on and no saver
     // is left without an answer.
-    commit_failed(self, batch, e.what());
+    commit_failed(self, batch, e);
   }
 }
 
@@ -179,8 +200,9 @@ caf::behavior storage_actor(self_ptr self,
             found.push_back(std::move(*record));
           return found;
         } catch (const std::exception& e) {
-          log()->error("load failed batch={} path={} error={}", batch_id,
-                       self->state.path, e.what());
+          if (!corruption_told(self, e))
+            log()->error("load failed batch={} path={} error={}", batch_id,
+                         self->state.path, e.what());
           return make_error(errc::storage_failed, e.what());
         }
       },
@@ -192,8 +214,9 @@ caf::behavior storage_actor(self_ptr self,
           return self->state.store->changed_since(
               since_ms, static_cast<std::size_t>(limit));
         } catch (const std::exception& e) {
-          log()->error("changes failed since={} path={} error={}", since_ms,
-                       self->state.path, e.what());
+          if (!corruption_told(self, e))
+            log()->error("changes failed since={} path={} error={}", since_ms,
+                         self->state.path, e.what());
           return make_error(errc::storage_failed, e.what());
         }
       },
@@ -235,6 +258,7 @@ caf::behavior storage_actor(self_ptr self,
               true, std::chrono::duration_cast<std::chrono::milliseconds>(
                         now - *st.write_locked_since)};
         } catch (const std::exception& e) {
+          corruption_told(self, e);
           return make_error(errc::storage_failed, e.what());
         }
       },
@@ -252,8 +276,9 @@ caf::behavior storage_actor(self_ptr self,
         try {
           return st.admin->ensure_batch(batch_id, organization_id);
         } catch (const std::exception& e) {
-          log()->error("ensure batch failed batch={} path={} error={}",
-                       batch_id, st.path, e.what());
+          if (!corruption_told(self, e))
+            log()->error("ensure batch failed batch={} path={} error={}",
+                         batch_id, st.path, e.what());
           return make_error(errc::storage_failed, e.what());
         }
       },

@@ -1,12 +1,18 @@
 #include "storage/sqlite_db.hpp"
 
+#include <dirent.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <tuple>
+#include <utility>
 
 #include "storage/storage_error.hpp"
 
@@ -40,6 +46,73 @@ std::string describe(const std::string& path, std::string_view doing, int code,
   return message;
 }
 
+// "/proc/PID/fd/N" for a descriptor of this process open on the file with
+// this device and inode, so that an operator can copy a deleted file back
+// from it; "" when none is found (or /proc is not mounted).
+std::string find_open_descriptor(std::uint64_t device, std::uint64_t inode) {
+  DIR* fds = ::opendir("/proc/self/fd");
+  if (fds == nullptr)
+    return {};
+  std::string found;
+  while (const auto* entry = ::readdir(fds)) {
+    if (entry->d_name[0] == '.')
+      continue;
+    auto link = std::string{"/proc/self/fd/"} + entry->d_name;
+    struct stat target {};
+    // stat follows the link to the open file, deleted or not.
+    if (::stat(link.c_str(), &target) == 0 && S_ISREG(target.st_mode) &&
+        static_cast<std::uint64_t>(target.st_dev) == device &&
+        static_cast<std::uint64_t>(target.st_ino) == inode) {
+      found = "/proc/" + std::to_string(::getpid()) + "/fd/" + entry->d_name;
+      break;
+    }
+  }
+  ::closedir(fds);
+  return found;
+}
+
+// find_open_descriptor once per file: every refused commit checks again,
+// and a server with many sockets open has many descriptors to look at.
+std::string open_descriptor_path(std::uint64_t device, std::uint64_t inode) {
+  using key = std::pair<std::uint64_t, std::uint64_t>;
+  // Never destroyed: a connection may close during static destruction.
+  static auto* mutex = new std::mutex;
+  static auto* found = new std::map<key, std::string>;
+  std::lock_guard<std::mutex> lock{*mutex};
+  auto [entry, fresh] = found->try_emplace(key{device, inode});
+  if (fresh)
+    entry->second = find_open_descriptor(device, inode);
+  return entry->second;
+}
+
+// A WAL file starts with a header of this size; frames follow it.
+constexpr off_t wal_header_bytes = 32;
+
+// The flags every connection of this process to one database file
+// shares, found by the file's device and inode: one set per `kind`. An
+// entry lives while a connection holds it: an inode freed by the last
+// close may come back for another file, which must start unflagged.
+enum class shared_flag { abandoned, corrupt, written };
+
+std::shared_ptr<std::atomic<bool>> file_flag(shared_flag kind,
+                                             std::uint64_t device,
+                                             std::uint64_t inode) {
+  using key = std::tuple<shared_flag, std::uint64_t, std::uint64_t>;
+  // Never destroyed: a connection may close during static destruction.
+  static auto* mutex = new std::mutex;
+  static auto* flags = new std::map<key, std::weak_ptr<std::atomic<bool>>>;
+  std::lock_guard<std::mutex> lock{*mutex};
+  for (auto it = flags->begin(); it != flags->end();)
+    it = it->second.expired() ? flags->erase(it) : std::next(it);
+  auto& slot = (*flags)[key{kind, device, inode}];
+  auto flag = slot.lock();
+  if (!flag) {
+    flag = std::make_shared<std::atomic<bool>>(false);
+    slot = flag;
+  }
+  return flag;
+}
+
 }  // namespace
 
 // --- sqlite_connection ------------------------------------------------------
@@ -61,6 +134,17 @@ sqlite_connection::sqlite_connection(const std::string& path, open_mode mode,
   sqlite3_extended_result_codes(db_, 1);
   if (!path_.empty() && path_ != ":memory:")
     hold_in_place(path_);
+  if (!held_in_place_.empty()) {
+    const auto& file = held_in_place_.front();
+    abandoned_ = file_flag(shared_flag::abandoned, file.device, file.inode);
+    corrupt_ = file_flag(shared_flag::corrupt, file.device, file.inode);
+    written_ = file_flag(shared_flag::written, file.device, file.inode);
+    if (mode != open_mode::read_only)
+      written_->store(true);
+    // Opened after another connection found the side files gone: the
+    // paths may already be another process's.
+    apply_abandonment();
+  }
   set_busy_timeout(busy_timeout);
 }
 
@@ -87,12 +171,84 @@ void sqlite_connection::set_busy_timeout(std::chrono::milliseconds timeout) {
 
 sqlite_connection::~sqlite_connection() {
   cache_.clear();
+  // The last close checkpoints and deletes PATH-wal and PATH-shm by name.
+  // A shutdown soon after someone deleted them may come before any check
+  // noticed, so the close looks once more itself.
+  int error = 0;
+  if (moved_file(error, /*side_files_only=*/true) != nullptr)
+    abandon_side_files();
+  else
+    apply_abandonment();
   sqlite3_close_v2(db_);
 }
 
+bool sqlite_connection::side_files_abandoned() const {
+  return abandoned_ && abandoned_->load();
+}
+
+void sqlite_connection::abandon_side_files() {
+  if (abandoned_)
+    abandoned_->store(true);
+  apply_abandonment();
+}
+
+void sqlite_connection::apply_abandonment() {
+  if (abandonment_applied_ || !side_files_abandoned())
+    return;
+  // Each connection sets these on its own thread (at its next check, at
+  // the latest when it closes): its handle is not safe to touch from the
+  // thread that found the files gone. The WAL kept open still holds what
+  // this process wrote; another process's WAL at the path holds what it
+  // wrote, and is left for the next open to recover.
+  int keep = 1;
+  sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &keep);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  abandonment_applied_ = true;
+}
+
+bool sqlite_connection::new_wal_has_frames() const {
+  auto wal = path_ + "-wal";
+  auto held = std::find_if(held_in_place_.begin(), held_in_place_.end(),
+                           [&](const auto& each) { return each.path == wal; });
+  if (held == held_in_place_.end())
+    return false;
+  struct stat now {};
+  if (::stat(wal.c_str(), &now) != 0)
+    return false;
+  if (static_cast<std::uint64_t>(now.st_dev) == held->device &&
+      static_cast<std::uint64_t>(now.st_ino) == held->inode)
+    return false;
+  return now.st_size > wal_header_bytes;
+}
+
 void sqlite_connection::fail(int code, std::string_view doing) const {
-  throw storage_error(describe(path_, doing, code, sqlite3_errmsg(db_)),
-                      code & 0xff);
+  auto message = describe(path_, doing, code, sqlite3_errmsg(db_));
+  if (storage_error::is_corruption(code))
+    throw corruption(message, code);
+  throw storage_error(message, code & 0xff);
+}
+
+std::string sqlite_connection::corruption_advice() const {
+  return "; the database file " + path_ +
+         " is corrupt: stop batchcast, restore the file from a backup "
+         "(or run `sqlite3 " +
+         path_ +
+         " .recover` into a new database and put that in its place), then "
+         "start batchcast again";
+}
+
+storage_error sqlite_connection::corruption(const std::string& message,
+                                            int code) const {
+  if (!written_ || !written_->load())
+    return storage_error(message, code & 0xff);
+  storage_error error(message + corruption_advice(), code & 0xff,
+                      storage_error::lasting::until_restart);
+  // Marked for every connection of this process to the file, which from
+  // then on refuses to read or write it: the pages it has not read yet
+  // may be as damaged, and a write could spread the damage.
+  if (!corrupt_ || !corrupt_->exchange(true))
+    error.set_first_notice();
+  return error;
 }
 
 void sqlite_connection::exec(std::string_view sql) {
@@ -102,8 +258,10 @@ void sqlite_connection::exec(std::string_view sql) {
   if (code != SQLITE_OK) {
     std::string detail = error != nullptr ? error : sqlite3_errstr(code);
     sqlite3_free(error);
-    throw storage_error(describe(path_, text, code, detail.c_str()),
-                        code & 0xff);
+    auto message = describe(path_, text, code, detail.c_str());
+    if (storage_error::is_corruption(code))
+      throw corruption(message, code);
+    throw storage_error(message, code & 0xff);
   }
 }
 
@@ -125,16 +283,47 @@ statement_use sqlite_connection::use(const std::string& sql) {
   return statement_use(*found->second);
 }
 
-void sqlite_connection::check_file_in_place() const {
+const sqlite_connection::file_identity* sqlite_connection::moved_file(
+    int& error, bool side_files_only) const {
   // A file moved back to its path (a rename aside and back) is the same
   // file and used again; any other file there is not, until a restart
   // opens it.
   for (const auto& held : held_in_place_) {
+    if (side_files_only && held.path == path_)
+      continue;
     struct stat now {};
-    int error = ::stat(held.path.c_str(), &now) != 0 ? errno : 0;
+    error = ::stat(held.path.c_str(), &now) != 0 ? errno : 0;
     if (error == 0 && static_cast<std::uint64_t>(now.st_dev) == held.device &&
         static_cast<std::uint64_t>(now.st_ino) == held.inode)
       continue;
+    return &held;
+  }
+  error = 0;
+  return nullptr;
+}
+
+void sqlite_connection::refuse_if_corrupt() const {
+  if (corrupt_ && corrupt_->load())
+    throw storage_error("sqlite: " + path_ +
+                            ": found corrupt earlier, no longer used" +
+                            corruption_advice(),
+                        SQLITE_CORRUPT, storage_error::lasting::until_restart);
+}
+
+void sqlite_connection::check_file_in_place() {
+  apply_abandonment();
+  refuse_if_corrupt();
+  int error = 0;
+  if (const auto* found = moved_file(error)) {
+    // Only for the side files: with the database file alone replaced,
+    // the -wal at the path is still this process's own, which the close
+    // may checkpoint and delete as usual. Stays set after a side file
+    // moved aside comes back: closing without a checkpoint then only
+    // leaves the WAL for the next open to recover.
+    int side_error = 0;
+    if (moved_file(side_error, /*side_files_only=*/true) != nullptr)
+      abandon_side_files();
+    const auto& held = *found;
     // Another connection may already have made a new side file where
     // the deleted one was, so for those, gone and replaced read alike.
     if (held.path != path_)
@@ -142,17 +331,34 @@ void sqlite_connection::check_file_in_place() const {
                               ": this file of the database was deleted or "
                               "replaced while in use; restart to go on",
                           0, storage_error::lasting::until_restart);
+    // The statuses (and an embedded directory) live on only in the file
+    // this process still has open: a restart first would start from an
+    // empty or another database. Say where to copy it from.
+    auto open_as = open_descriptor_path(held.device, held.inode);
+    auto source = open_as.empty() ? "/proc/" + std::to_string(::getpid()) +
+                                        "/fd/ (the descriptor whose link "
+                                        "names " +
+                                        held.path + ")"
+                                  : open_as;
     if (error != 0)
       throw storage_error(
-          "sqlite: " + held.path + ": the file is gone (" +
-              std::strerror(error) + "); restart to open it again",
+          "sqlite: " + held.path + ": the database file is gone (" +
+              std::strerror(error) +
+              ") but this process still has it open as " + source +
+              ": copy it back first (cp " + source + " " + held.path +
+              "), then restart; a restart before that starts from an empty "
+              "database, without the statuses (or directory) it held",
           0,
           error == ENOENT ? storage_error::lasting::until_restart
                           : storage_error::lasting::until_fixed);
-    throw storage_error("sqlite: " + held.path +
-                            ": the file was replaced since it was opened; "
-                            "restart to open the new one",
-                        0, storage_error::lasting::until_restart);
+    throw storage_error(
+        "sqlite: " + held.path +
+            ": the file was replaced since it was opened; the one "
+            "this process used is still open as " +
+            source +
+            ": copy it from there before restarting if what it holds is "
+            "wanted, as a restart opens the new one",
+        0, storage_error::lasting::until_restart);
   }
 }
 

@@ -7,6 +7,7 @@
 // are opened in SQLite's multi-thread mode, without per-call mutexes).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -31,6 +32,7 @@ enum class open_mode {
 inline constexpr std::chrono::milliseconds default_busy_timeout{5000};
 
 class sqlite_connection;
+class storage_error;
 
 // One prepared statement. Parameters are 1-based, columns 0-based, as in
 // SQLite. Text is bound by copy, so the caller's buffers may go away.
@@ -107,10 +109,21 @@ class sqlite_connection {
 
   // Throws storage_error when the file this connection opened is no
   // longer at its path: deleted, or replaced by another file (a restore
-  // done with `mv`). The connection would go on reading and writing the
+  // done with `mv`); or when a connection of this process found the file
+  // corrupt (see fail). The connection would go on reading and writing the
   // old file, which nobody else sees any more. Nothing is checked for an
   // in-memory or temporary database.
-  void check_file_in_place() const;
+  //
+  // Once any connection of this process finds PATH-wal or PATH-shm
+  // gone or replaced, every connection of this process to that file
+  // leaves the files at the path alone when it closes (see
+  // side_files_abandoned): they may now belong to another process.
+  void check_file_in_place();
+
+  // Throws storage_error, lasting until a restart, once a connection of
+  // this process found the file corrupt (see fail). For writes that do
+  // not otherwise call check_file_in_place.
+  void refuse_if_corrupt() const;
 
   // From now on check_file_in_place also holds the WAL's side files,
   // PATH-wal and PATH-shm, to where they were: a connection writing into
@@ -119,6 +132,22 @@ class sqlite_connection {
   // processes. Call once the connection is in WAL mode and has read the
   // database, which creates both; a side file missing then is not held.
   void hold_wal_files_in_place();
+
+  // True once a connection of this process to the same database file
+  // found one of its side files gone or replaced. From then on each of them
+  // closes without a checkpoint and without deleting PATH-wal and
+  // PATH-shm (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE and
+  // SQLITE_FCNTL_PERSIST_WAL): those paths may now hold another
+  // process's WAL, whose commits the delete would throw away, and the
+  // checkpoint would copy pages of the old WAL into the database file
+  // under that WAL's newer ones, which can leave it malformed.
+  bool side_files_abandoned() const;
+
+  // True when PATH-wal is not the WAL this connection holds (see
+  // hold_wal_files_in_place) and has frames beyond its header: another
+  // process opened the database after the held WAL was deleted and has
+  // written since. False when nothing is held.
+  bool new_wal_has_frames() const;
 
   // How long statements wait on another connection's lock from now on.
   void set_busy_timeout(std::chrono::milliseconds timeout);
@@ -131,6 +160,10 @@ class sqlite_connection {
   sqlite3* handle() const { return db_; }
 
   // Throws storage_error for `code`, with this connection's error message.
+  // SQLITE_CORRUPT and SQLITE_NOTADB last until a restart (after a
+  // restore): they mark the file corrupt for every connection of this
+  // process, whose check_file_in_place fails from then on, and the
+  // message says what to do.
   [[noreturn]] void fail(int code, std::string_view doing) const;
 
  private:
@@ -145,7 +178,34 @@ class sqlite_connection {
     std::uint64_t inode = 0;
   };
   void hold_in_place(const std::string& path);
+  // The first held file that is no longer at its path, with the errno of
+  // its stat (0 when something else is there); nullptr when all are.
+  const file_identity* moved_file(int& error,
+                                  bool side_files_only = false) const;
+  // What an operator does about a corrupt file, appended to its errors.
+  std::string corruption_advice() const;
+  // The error for a corruption SQLite reported; marks the file corrupt
+  // when this process may write it (see written_).
+  storage_error corruption(const std::string& message, int code) const;
+  // Marks the database file abandoned for every connection of this
+  // process, then applies that to this one.
+  void abandon_side_files();
+  // Sets the close-time settings on this connection once the file is
+  // abandoned. Only this connection's own thread touches its handle.
+  void apply_abandonment();
   std::vector<file_identity> held_in_place_;
+  // Shared by every connection of this process to the same database file
+  // (by device and inode); null for an in-memory or temporary database.
+  std::shared_ptr<std::atomic<bool>> abandoned_;
+  // Set once any connection of this process found the file corrupt.
+  std::shared_ptr<std::atomic<bool>> corrupt_;
+  // Set while a connection of this process may write the file. Only then
+  // is the file marked corrupt for good: a write could spread the
+  // damage. A file this process only reads (another application's
+  // database, such as Django's) fails that read, and reads well again
+  // once restored in place.
+  std::shared_ptr<std::atomic<bool>> written_;
+  bool abandonment_applied_ = false;
   // Emptied before the close: SQLite cannot close a connection that still
   // has prepared statements.
   std::unordered_map<std::string, std::unique_ptr<sqlite_statement>> cache_;

@@ -76,6 +76,12 @@ struct sqlite_directory::impl {
             &batch_organization_sql})
         db.use(*sql);
     }
+    // Both branches read the file, which opens the WAL of one in WAL
+    // mode. Holding its side files makes a deleted -wal fail lookups
+    // rather than answer from the old one: a session ended since by
+    // another process (`batchcast admin`, Django) writing a new WAL would
+    // still authenticate.
+    db.hold_wal_files_in_place();
   }
 };
 

@@ -21,7 +21,8 @@ class storage_error : public std::runtime_error {
   enum class lasting : std::uint8_t {
     until_fixed,    // until its cause goes away (a lock, a server, a schema)
     until_restart,  // the file opened was deleted or replaced at its
-                    // path: only a restart opens the file there now
+                    // path, or SQLite found it corrupt: only a restart
+                    // (after a restore) opens a good file there
   };
 
   // `sqlite_code` is the SQLite result code when the failure came from
@@ -42,9 +43,26 @@ class storage_error : public std::runtime_error {
     return lasts_ == lasting::until_restart;
   }
 
+  // True when SQLite found the database file malformed or not a database.
+  // Pages it has not read yet may be as damaged, so the file is not used
+  // again by this process (see sqlite_connection::check_file_in_place).
+  bool corrupt() const noexcept { return is_corruption(sqlite_code_); }
+
+  // True on the one error, in this process, that first found the file
+  // corrupt: the caller that catches it tells the operator, the others
+  // stay quiet.
+  bool first_notice() const noexcept { return first_notice_; }
+  void set_first_notice() noexcept { first_notice_ = true; }
+
+  static bool is_corruption(int sqlite_code) noexcept {
+    auto primary = sqlite_code & 0xff;
+    return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
+  }
+
  private:
   int sqlite_code_;
   lasting lasts_;
+  bool first_notice_ = false;
 };
 
 }  // namespace batchcast::storage

@@ -18,6 +18,8 @@ import sqlite3
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "interop"))
@@ -178,6 +180,16 @@ def integrity_check(path):
         db.close()
 
 
+def readiness(node):
+    """(status, body text) of GET /readyz on the internal listener."""
+    url = f"http://127.0.0.1:{node.internal_port}/readyz"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -226,6 +238,30 @@ def upgrade_request(node, batch, session, origin="http://127.0.0.1"):
             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
             f"Origin: {origin}\r\n{cookie}\r\n").encode(), key
+
+
+def open_upgrade(node, batch, session):
+    """(HTTP status, socket) of an upgrade request; the socket stays open
+    for the caller to close."""
+    sock = socket.create_connection(("127.0.0.1", node.public_port),
+                                    timeout=10)
+    request, _ = upgrade_request(node, batch, session)
+    sock.sendall(request)
+    header = b""
+    while b"\r\n\r\n" not in header:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        header += chunk
+    status = int(header.split(b" ", 2)[1]) if header else 0
+    return status, sock
+
+
+def upgrade_status(node, batch, session):
+    """The HTTP status answering a browser's upgrade request."""
+    status, sock = open_upgrade(node, batch, session)
+    sock.close()
+    return status
 
 
 def accept_value(key):

@@ -2,6 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
 #include <utility>
 
 #include "storage/directory_schema.hpp"
@@ -48,6 +52,28 @@ bool is_django_datetime(const std::string& text) {
 }
 
 // "pbkdf2_sha256$260000$<22 alphanumerics>$<43 base64 digits>="
+// The storage_error `call` throws, or a test failure when it throws none.
+template <typename Call>
+std::string error_of(Call call) {
+  try {
+    call();
+  } catch (const storage_error& e) {
+    return e.what();
+  }
+  BOOST_ERROR("no storage_error was thrown");
+  return {};
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::int64_t now_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch())
+      .count();
+}
+
 bool is_django_pbkdf2(const std::string& text) {
   const std::string prefix = "pbkdf2_sha256$260000$";
   if (text.rfind(prefix, 0) != 0 || text.size() != prefix.size() + 67)
@@ -177,6 +203,87 @@ BOOST_AUTO_TEST_CASE(adding_rows_that_break_constraints_throws) {
   BOOST_CHECK_THROW(admin.add_batch(new_uuid4(), "", ""), storage_error);
   BOOST_CHECK_THROW(admin.issue_session("nobody", current_key, "b", 1),
                     storage_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_taken_username_is_refused_in_words_adding_nothing) {
+  add_staff("alice");
+  auto error = error_of([&] { add_user("alice", false, true); });
+  BOOST_TEST(contains(error, "a user named \"alice\" already exists"), error);
+  BOOST_TEST(!contains(error, "INSERT"), error);
+  BOOST_TEST(raw("SELECT COUNT(*) FROM openwisp_users_user") == "1");
+  BOOST_TEST(raw("SELECT is_superuser FROM openwisp_users_user") == "0");
+}
+
+BOOST_AUTO_TEST_CASE(a_taken_batch_name_or_id_is_refused_in_words) {
+  auto org = admin.add_organization("Acme", true);
+  auto other = admin.add_organization("Globex", true);
+  admin.add_batch(org, batch_id, "March import");
+
+  auto error = error_of([&] { admin.add_batch(org, "", "March import"); });
+  BOOST_TEST(contains(error, "a batch named \"March import\" already exists"),
+             error);
+  error = error_of([&] { admin.add_batch(org, batch_id, "April import"); });
+  BOOST_TEST(contains(error, std::string("a batch with id ") + batch_id +
+                                 " already exists"),
+             error);
+  BOOST_TEST(!contains(error, "INSERT"), error);
+  BOOST_TEST(raw("SELECT COUNT(*) FROM radbatch") == "1");
+  // Names are unique per organization, as in OpenWISP.
+  admin.add_batch(other, "", "March import");
+  BOOST_TEST(raw("SELECT COUNT(*) FROM radbatch") == "2");
+}
+
+BOOST_AUTO_TEST_CASE(a_second_membership_is_refused_in_words) {
+  auto org = admin.add_organization("Acme", true);
+  add_staff("alice");
+  admin.add_member("alice", org, true);
+  auto error = error_of([&] { admin.add_member("alice", org, false); });
+  BOOST_TEST(contains(error, "\"alice\" is already a member of " + org), error);
+  BOOST_TEST(raw("SELECT is_admin FROM openwisp_users_organizationuser") ==
+             "1");
+}
+
+BOOST_AUTO_TEST_CASE(longest_session_ttl_ends_at_the_last_second_of_9999) {
+  BOOST_TEST(longest_session_ttl_seconds(0) == 253402300799);
+  BOOST_TEST(longest_session_ttl_seconds(1000001) == 253402300798);
+  BOOST_TEST(format_django_datetime(latest_django_unix_us) ==
+             "9999-12-31 23:59:59.999999");
+  BOOST_TEST(format_django_datetime(earliest_django_unix_us) ==
+             "0001-01-01 00:00:00");
+  BOOST_TEST(longest_session_ttl_seconds(latest_django_unix_us) == 0);
+  BOOST_TEST(longest_session_ttl_seconds(
+                 std::numeric_limits<std::int64_t>::max()) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_session_expiring_past_9999_is_refused_adding_nothing) {
+  add_staff("alice");
+  auto longest = longest_session_ttl_seconds(now_us());
+  for (std::int64_t ttl :
+       {std::numeric_limits<std::int64_t>::max(), std::int64_t{9223372036854},
+        std::int64_t{300000000000}, longest + 1,
+        std::numeric_limits<std::int64_t>::min(), -longest - 63000000000}) {
+    auto error =
+        error_of([&] { login("alice", current_key, model_backend, ttl); });
+    BOOST_TEST(contains(error, std::to_string(ttl) + " seconds"), error);
+  }
+  BOOST_TEST(raw("SELECT COUNT(*) FROM django_session") == "0");
+
+  // A minute short of the limit is still a session Django can read.
+  auto key = login("alice", current_key, model_backend, longest - 60);
+  auto expires = raw("SELECT expire_date FROM django_session");
+  BOOST_TEST(expires.rfind("9999-12-31 23:5", 0) == 0, expires);
+  BOOST_TEST(describe(validate(key)) == "accepted");
+}
+
+BOOST_AUTO_TEST_CASE(a_directory_that_must_exist_creates_nothing) {
+  auto missing = dir.file("mistyped.db");
+  BOOST_CHECK_THROW(
+      directory_admin(missing, directory_admin::when_missing::refuse),
+      storage_error);
+  BOOST_TEST(!std::filesystem::exists(missing));
+  // An existing one opens as before.
+  directory_admin existing(path, directory_admin::when_missing::refuse);
+  existing.add_organization("Acme", true);
 }
 
 BOOST_AUTO_TEST_CASE(organizations_with_one_name_get_distinct_slugs) {
