@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include "net/fail.hpp"
@@ -22,6 +23,23 @@ bool is_malformed_request(const error_code& ec) {
 
 bool expects_continue(const http::request_header<>& header) {
   return beast::iequals(header[http::field::expect], "100-continue");
+}
+
+// Whether the request names a transfer coding other than a single
+// `chunked`. Beast reads a body only when chunked is the last coding; for
+// any other it takes the body to be empty, so what the client sent as its
+// body would be read as a next request and answered a second time. RFC
+// 9112 6.1 has a server answer a coding it does not know with 501.
+bool has_unsupported_transfer_coding(const http::request_header<>& header) {
+  std::size_t codings = 0;
+  bool only_chunked = true;
+  auto fields = header.equal_range(http::field::transfer_encoding);
+  for (auto field = fields.first; field != fields.second; ++field)
+    for (auto coding : http::token_list{field->value()}) {
+      ++codings;
+      only_chunked = only_chunked && beast::iequals(coding, "chunked");
+    }
+  return fields.first != fields.second && (codings != 1 || !only_chunked);
 }
 
 }  // namespace
@@ -119,6 +137,13 @@ void api_session<Stream>::on_header(error_code ec, std::size_t) {
     return answer_error(ec);
 
   const auto& header = parser_->get().base();
+  // Closed after the answer: where this request's body ends is unknown.
+  if (has_unsupported_transfer_coding(header))
+    return write(publish_api::error(
+        http::status::not_implemented,
+        "unsupported Transfer-Encoding; send the body with Content-Length "
+        "or chunked",
+        header.version(), false));
   std::optional<std::uint64_t> length;
   if (auto announced = parser_->content_length())
     length = *announced;

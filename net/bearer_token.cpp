@@ -27,7 +27,34 @@ bool equals_ignoring_case(std::string_view text, std::string_view lower) {
   return true;
 }
 
+// What a token may hold: visible ASCII, so no space.
+bool is_token_character(char c) {
+  return c >= 0x21 && c <= 0x7e;
+}
+
 }  // namespace
+
+std::optional<std::string> unsendable_token_reason(std::string_view token) {
+  if (token.empty())
+    return "it is empty";
+  auto is_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  };
+  if (is_space(token.front()) || is_space(token.back()))
+    return "it begins or ends with whitespace (a line ending, perhaps)";
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    auto c = static_cast<unsigned char>(token[i]);
+    if (is_token_character(static_cast<char>(c)))
+      continue;
+    auto at = " at character " + std::to_string(i + 1);
+    if (c == ' ')
+      return "it holds a space" + at;
+    if (c < 0x20 || c == 0x7f)
+      return "it holds a control character" + at;
+    return "it holds a byte outside visible ASCII" + at;
+  }
+  return std::nullopt;
+}
 
 std::optional<std::string_view> parse_bearer_token(
     std::string_view authorization) {
@@ -42,7 +69,7 @@ std::optional<std::string_view> parse_bearer_token(
   if (token.empty())
     return std::nullopt;
   for (char c : token) {
-    if (c < 0x21 || c > 0x7e)
+    if (!is_token_character(c))
       return std::nullopt;
   }
   return token;

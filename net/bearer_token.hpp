@@ -4,6 +4,7 @@
 
 #include <array>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace batchcast::net {
@@ -14,6 +15,12 @@ namespace batchcast::net {
 // file works). Nothing for every other value.
 std::optional<std::string_view> parse_bearer_token(
     std::string_view authorization);
+
+// Why no Authorization header parse_bearer_token takes could carry
+// `token` (empty, a space, a control character such as a line ending, a
+// byte outside visible ASCII), or nothing when one can. Never quotes the
+// token: the answer is meant for a log.
+std::optional<std::string> unsendable_token_reason(std::string_view token);
 
 // Holds a digest of the expected token, never the token itself, so the
 // comparison takes the same time whatever the presented token's length or

@@ -1,5 +1,6 @@
 #include "net/connection_limits.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/log.hpp"
@@ -16,6 +17,24 @@ void log_warning(const std::string& line) {
 long whole_seconds(connection_limits::clock::duration span) {
   return static_cast<long>(
       std::chrono::duration_cast<std::chrono::seconds>(span).count());
+}
+
+// The line that opens a burst of refusals.
+std::string opening_line(const limits_wording& names,
+                         const connection_limits::caps& caps, std::size_t open,
+                         limit_reached which, std::string_view peer) {
+  auto line = names.listener + " connection limit reached: ";
+  if (which == limit_reached::process)
+    line += std::to_string(open) + " open, " + names.process_cap + " is " +
+            std::to_string(caps.max_connections);
+  else
+    line += std::string{peer} + " has " + names.per_address_cap + " (" +
+            std::to_string(caps.max_per_address) + ") open";
+  line += "; " + names.refusing +
+          " until some close (further refusals are summarized every " +
+          std::to_string(whole_seconds(connection_limits::report_interval)) +
+          " s)";
+  return line;
 }
 
 }  // namespace
@@ -64,7 +83,7 @@ connection_limits::connection_limits(
 connection_limits::slot connection_limits::try_acquire(
     const asio::ip::address& address) {
   slot result;
-  std::string summary;
+  std::string previous_tail, opening, summary;
   {
     std::lock_guard<std::mutex> guard{mutex_};
     auto entry = by_address_.try_emplace(counted_address(address), 0).first;
@@ -88,14 +107,34 @@ connection_limits::slot connection_limits::try_acquire(
         ++refusing_;
         result.owner_ = this;
       } else {
-        ++unreported_closed_;
+        // Nobody will answer this one, so it may be the only sign of a
+        // burst: refused connections that never send a request never
+        // reach refused().
+        auto now = now_();
+        if (!in_burst_ || now - last_refusal_ >= report_interval) {
+          previous_tail = summary_due_locked(now, true);
+          in_burst_ = true;
+          last_refusal_ = now;
+          opening = opening_line(names_, caps_, open_, result.refused_by_,
+                                 counted_address(address).to_string());
+        } else {
+          // The first one counted starts the span its summary covers.
+          if (unreported_process_ + unreported_per_address_ +
+                  unreported_closed_ ==
+              0)
+            counting_since_ = now;
+          ++unreported_closed_;
+          last_refusal_ = now;
+        }
       }
     }
-    if (unreported_process_ + unreported_per_address_ + unreported_closed_ > 0)
+    if (opening.empty() &&
+        unreported_process_ + unreported_per_address_ + unreported_closed_ > 0)
       summary = summary_due_locked(now_(), false);
   }
-  if (!summary.empty())
-    report_(summary);
+  for (const auto* line : {&previous_tail, &opening, &summary})
+    if (!line->empty())
+      report_(*line);
   return result;
 }
 
@@ -127,6 +166,10 @@ void connection_limits::refused(limit_reached which, std::string_view peer) {
     std::lock_guard<std::mutex> guard{mutex_};
     auto now = now_();
     if (in_burst_ && now - last_refusal_ < report_interval) {
+      // The first one counted starts the span its summary covers.
+      if (unreported_process_ + unreported_per_address_ + unreported_closed_ ==
+          0)
+        counting_since_ = now;
       ++(which == limit_reached::process ? unreported_process_
                                          : unreported_per_address_);
       last_refusal_ = now;
@@ -135,18 +178,8 @@ void connection_limits::refused(limit_reached which, std::string_view peer) {
       // A new burst; whatever the last one left unreported goes first.
       previous_tail = summary_due_locked(now, true);
       in_burst_ = true;
-      counting_since_ = now;
       last_refusal_ = now;
-      line = names_.listener + " connection limit reached: ";
-      if (which == limit_reached::process)
-        line += std::to_string(open_) + " open, " + names_.process_cap +
-                " is " + std::to_string(caps_.max_connections);
-      else
-        line += std::string{peer} + " has " + names_.per_address_cap + " (" +
-                std::to_string(caps_.max_per_address) + ") open";
-      line += "; " + names_.refusing +
-              " until some close (further refusals are summarized every " +
-              std::to_string(whole_seconds(report_interval)) + " s)";
+      line = opening_line(names_, caps_, open_, which, peer);
     }
   }
   if (!previous_tail.empty())
@@ -161,27 +194,34 @@ std::string connection_limits::summary_due_locked(clock::time_point now,
   if (unreported + unreported_closed_ == 0 ||
       (!force && now < counting_since_ + report_interval))
     return {};
-  // The span the count covers ends at the last refusal, which may be long
-  // before a summary flushed by a later connection.
-  auto span = whole_seconds(last_refusal_ - counting_since_) + 1;
-  auto line = names_.listener +
-              " connection limit: " + std::to_string(unreported) + " more " +
-              names_.refused + " within " + std::to_string(span) + " s";
-  // Without a per-address cap every refusal is at the process cap.
-  if (caps_.max_per_address > 0)
-    line += " (" + std::to_string(unreported_process_) + " at " +
-            names_.process_cap + ", " +
-            std::to_string(unreported_per_address_) + " at " +
-            names_.per_address_cap + ")";
-  line += "; " + std::to_string(open_) + " open now";
+  // counting_since_ is the first refusal this summary counts, so the span
+  // runs from it to the last one, which may be long before a summary
+  // flushed by a later connection.
+  auto span = whole_seconds(std::max(last_refusal_ - counting_since_,
+                                     clock::duration::zero())) +
+              1;
+  auto line = names_.listener + " connection limit: ";
+  if (unreported > 0) {
+    line += std::to_string(unreported) + " more " + names_.refused;
+    // Without a per-address cap every refusal is at the process cap.
+    if (caps_.max_per_address > 0)
+      line += " (" + std::to_string(unreported_process_) + " at " +
+              names_.process_cap + ", " +
+              std::to_string(unreported_per_address_) + " at " +
+              names_.per_address_cap + ")";
+    if (unreported_closed_ > 0)
+      line += " and ";
+  }
   if (unreported_closed_ > 0)
-    line += "; " + std::to_string(unreported_closed_) +
-            " more connections closed unanswered at accept, " +
-            std::to_string(caps_.max_refusing) + " refusals being answered";
+    line += std::to_string(unreported_closed_) +
+            " more connections closed unanswered at accept (" +
+            std::to_string(caps_.max_refusing) +
+            " refusals were being answered)";
+  line += " within " + std::to_string(span) + " s; " + std::to_string(open_) +
+          " open now";
   unreported_process_ = 0;
   unreported_per_address_ = 0;
   unreported_closed_ = 0;
-  counting_since_ = now;
   return line;
 }
 

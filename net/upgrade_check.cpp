@@ -36,6 +36,23 @@ std::optional<upgrade_refusal> check_upgrade(
   if (host_count > 1)
     return upgrade_refusal{http::status::bad_request,
                            "more than one Host header"};
+  // An upgrade has no body, so any transfer coding is a defect; and a
+  // request whose last coding is not chunked has no length we can read
+  // (RFC 7230 3.3.3 asks a 400 of it), so the bytes after it would be
+  // taken for frames.
+  if (request.count(http::field::transfer_encoding) > 0)
+    return upgrade_refusal{http::status::bad_request,
+                           "a Transfer-Encoding on an upgrade"};
+  // RFC 6455 11.3.1 and 11.3.5: each at most once in a request. With two,
+  // which one the accept answers for is a guess.
+  auto keys = request.equal_range(http::field::sec_websocket_key);
+  if (std::distance(keys.first, keys.second) > 1)
+    return upgrade_refusal{http::status::bad_request,
+                           "more than one Sec-WebSocket-Key header"};
+  auto versions = request.equal_range(http::field::sec_websocket_version);
+  if (std::distance(versions.first, versions.second) > 1)
+    return upgrade_refusal{http::status::bad_request,
+                           "more than one Sec-WebSocket-Version header"};
   if (!is_valid_websocket_key(request[http::field::sec_websocket_key]))
     return upgrade_refusal{http::status::bad_request,
                            "Sec-WebSocket-Key missing or not 16 bytes in "

@@ -189,6 +189,53 @@ BOOST_AUTO_TEST_CASE(a_refusal_after_quiet_starts_a_new_burst) {
   BOOST_TEST(lines[2].find("limit reached") != std::string::npos);
 }
 
+// Refused connections that never send a request are never answered; those
+// beyond max_refusing are closed at accept. Such a burst still opens with
+// the limit-reached line, and its summaries span what they count.
+BOOST_AUTO_TEST_CASE(silent_bursts_open_with_the_limit_and_span_forward) {
+  connection_limits small{
+      {0, 2, 4},
+      [this](const std::string& line) { lines.push_back(line); },
+      [this] { return now; }};
+  std::vector<connection_limits::slot> counted;
+  for (int i = 0; i < 2; ++i)
+    counted.push_back(small.try_acquire(address("127.0.0.1")));
+  for (int burst = 0; burst < 3; ++burst) {
+    std::vector<connection_limits::slot> held;
+    for (int i = 0; i < 120; ++i) {
+      held.push_back(small.try_acquire(address("127.0.0.1")));
+      now += 10ms;
+    }
+    now += 2s;
+    held.clear();
+    now += 12s;
+  }
+  // Whatever is left is flushed by the next connection's release.
+  counted.pop_back();
+
+  BOOST_REQUIRE(!lines.empty());
+  BOOST_TEST(lines[0] ==
+             "public connection limit reached: 127.0.0.1 has "
+             "--max-connections-per-address (2) open; answering new "
+             "upgrades with 503 until some close (further refusals are "
+             "summarized every 10 s)");
+  std::size_t openings = 0;
+  for (const auto& line : lines) {
+    BOOST_TEST_INFO(line);
+    BOOST_TEST(line.find("within -") == std::string::npos);
+    BOOST_TEST(line.find(" 0 more") == std::string::npos);
+    if (line.find("limit reached") != std::string::npos)
+      ++openings;
+  }
+  BOOST_TEST(openings == 3u);
+  // Each burst: 116 closed at accept besides the one that opened it, all
+  // within 1.2 s.
+  BOOST_TEST(lines[1] ==
+             "public connection limit: 115 more connections closed "
+             "unanswered at accept (4 refusals were being answered) within "
+             "2 s; 2 open now");
+}
+
 // The internal listener's limits: no per-address cap, refusals answered
 // one after another at accept, and log lines in its own words.
 BOOST_AUTO_TEST_CASE(a_listener_answering_at_accept_logs_in_its_own_words) {

@@ -102,8 +102,33 @@ const std::vector<variant>& variants() {
          r.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZ*==");
        },
        400},
+      {"two keys",
+       [](request& r) {
+         r.insert(http::field::sec_websocket_key, "AAAAAAAAAAAAAAAAAAAAAA==");
+       },
+       400},
+      {"the same key twice",
+       [](request& r) {
+         r.insert(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+       },
+       400},
+      {"two versions",
+       [](request& r) { r.insert(http::field::sec_websocket_version, "8"); },
+       400},
       {"no version",
        [](request& r) { r.erase(http::field::sec_websocket_version); }, 426},
+      {"chunked",
+       [](request& r) { r.set(http::field::transfer_encoding, "chunked"); },
+       400},
+      {"gzip",
+       [](request& r) { r.set(http::field::transfer_encoding, "gzip"); }, 400},
+      {"gzip, chunked",
+       [](request& r) {
+         r.set(http::field::transfer_encoding, "gzip, chunked");
+       },
+       400},
+      {"empty Transfer-Encoding",
+       [](request& r) { r.set(http::field::transfer_encoding, ""); }, 400},
       {"version 8",
        [](request& r) { r.set(http::field::sec_websocket_version, "8"); }, 426},
   };
