@@ -16,6 +16,7 @@
 #include "actors/errors.hpp"
 #include "actors/message_types.hpp"
 #include "common/log.hpp"
+#include "common/node_name.hpp"
 
 namespace batchcast::actors {
 
@@ -189,24 +190,6 @@ void close_link(self_ptr self, const caf::actor_addr& address,
   st.links.erase(found);
 }
 
-// A peer named as this node is: records tagged with that name could be
-// either's, and each node takes the other's hello, liveness and statuses
-// for its own. Said once per link, on whichever side of the hello learns
-// the name first.
-void warn_if_named_like_us(self_ptr self, link& l) {
-  if (l.name != self->state.node_name || l.same_name_warned)
-    return;
-  l.same_name_warned = true;
-  auto where = "id=" + caf::to_string(l.remote.node());
-  for (const auto& p : self->state.peers)
-    if (p.remote && p.remote.address() == l.remote.address())
-      where = "at " + address_of(p) + " (" + where + ")";
-  log()->warn(
-      "peer {} calls itself {}, as this node does: give every node its own "
-      "--node-name; nodes tell each other's statuses apart by that name",
-      where, l.name);
-}
-
 link& open_link(self_ptr self, const caf::actor& remote,
                 const std::string& name) {
   auto& st = self->state;
@@ -224,7 +207,6 @@ link& open_link(self_ptr self, const caf::actor& remote,
   } else if (!name.empty()) {
     found->second.name = name;
   }
-  warn_if_named_like_us(self, found->second);
   return found->second;
 }
 
@@ -351,6 +333,7 @@ void peer_up(self_ptr self, std::size_t index, caf::actor remote,
   auto& p = self->state.peers[index];
   set_phase(self, p, phase::up);
   p.reason.clear();
+  p.namesake_logged = false;
   p.backoff = min_backoff;
   p.name = std::move(name);
   p.remote = remote;
@@ -377,6 +360,79 @@ void connect_failed(self_ptr self, std::size_t index, const caf::error& err) {
   schedule_connect(self, index);
 }
 
+// Why a peer named as this node is not linked to, for the log and for
+// GET /cluster.
+std::string namesake_reason(const std::string& name) {
+  return "it calls itself " + name +
+         ", as this node does: give every node its own --node-name";
+}
+
+// A configured peer answered this node's hello with this node's own name.
+// Records are tagged with their node's name, and that name breaks the tie
+// between two records of one millisecond: two nodes of one name could
+// each keep their own status for ever. So they do not link; the peer is
+// tried again with the usual backoff, since the operator may restart one
+// of them under another name. Logged as an error once until it links.
+void refuse_namesake(self_ptr self, std::size_t index,
+                     const caf::actor& remote) {
+  auto& p = self->state.peers[index];
+  p.name = self->state.node_name;
+  p.reason = namesake_reason(p.name);
+  set_phase(self, p, phase::down);
+  // Its hello reaches this node too, if it lists this node as a peer:
+  // one error line for both.
+  self->state.namesakes_logged.insert(caf::to_string(remote.node()));
+  if (!p.namesake_logged) {
+    p.namesake_logged = true;
+    log()->error(
+        "not linking this node {} ({}) to its peer at {} (id={}): both call "
+        "themselves {}; give every node its own --node-name and restart one "
+        "of them (retried meanwhile, at least every {} s)",
+        p.name, self->state.node_address, address_of(p),
+        caf::to_string(remote.node()), p.name,
+        std::chrono::duration_cast<std::chrono::seconds>(max_backoff).count());
+  } else {
+    log()->debug("still not linking to peer={}: {} retry_in={}ms", label(p),
+                 p.reason, p.backoff.count());
+  }
+  schedule_connect(self, index);
+}
+
+// Why a peer whose hello carried an unusable name is not linked to, for
+// the log and for GET /cluster. The name itself is left out: it is what
+// could not be shown.
+std::string bad_name_reason(const std::string& problem) {
+  return "its node name cannot be used: " + problem +
+         "; give it a --node-name of printable text";
+}
+
+// A configured peer answered this node's hello with a name no node may
+// have (see node_name_problem): a node of an older version or not a
+// batchcast node at all. Its name would be logged, shown and stored with
+// its records, so it is not linked; retried with the usual backoff, and
+// logged as an error once until it links.
+void refuse_bad_name(self_ptr self, std::size_t index, const caf::actor& remote,
+                     const std::string& problem) {
+  auto& p = self->state.peers[index];
+  p.reason = bad_name_reason(problem);
+  set_phase(self, p, phase::down);
+  // Its hello reaches this node too, if it lists this node as a peer:
+  // one error line for both.
+  self->state.namesakes_logged.insert(caf::to_string(remote.node()));
+  if (!p.namesake_logged) {
+    p.namesake_logged = true;
+    log()->error(
+        "not linking to peer at {} (id={}): {} (retried meanwhile, "
+        "at least every {} s)",
+        address_of(p), caf::to_string(remote.node()), p.reason,
+        std::chrono::duration_cast<std::chrono::seconds>(max_backoff).count());
+  } else {
+    log()->debug("still not linking to peer={}: {} retry_in={}ms", label(p),
+                 p.reason, p.backoff.count());
+  }
+  schedule_connect(self, index);
+}
+
 void say_hello(self_ptr self, std::size_t index, caf::actor remote) {
   if (remote.address() == self->address()) {
     set_phase(self, self->state.peers[index], phase::down);
@@ -395,6 +451,14 @@ void say_hello(self_ptr self, std::size_t index, caf::actor remote) {
                   name, protocol, protocol_version);
               connect_failed(self, index,
                              caf::make_error(caf::sec::runtime_error));
+              return;
+            }
+            if (auto problem = node_name_problem(name)) {
+              refuse_bad_name(self, index, remote, *problem);
+              return;
+            }
+            if (name == self->state.node_name) {
+              refuse_namesake(self, index, remote);
               return;
             }
             peer_up(self, index, remote, std::move(name));
@@ -616,6 +680,32 @@ void catch_up_again(self_ptr self, const caf::actor_addr& address) {
   }
 }
 
+// A hello from a node named as this one is (see refuse_namesake): not
+// subscribed. Said once per process of that node (its id changes when it
+// restarts), for a node that is not among --peer too.
+void refuse_namesake_hello(self_ptr self, const caf::actor& sender,
+                           const std::string& peer_name) {
+  auto id = sender ? caf::to_string(sender.node()) : std::string{"unknown"};
+  if (!self->state.namesakes_logged.insert(id).second)
+    return;
+  log()->error(
+      "not linking this node {} ({}) to node id={}, which said hello: both "
+      "call themselves {}; give every node its own --node-name and restart "
+      "one of them",
+      peer_name, self->state.node_address, id, peer_name);
+}
+
+// A hello carrying a name no node may have (see refuse_bad_name): not
+// subscribed, said once per process of that node.
+void refuse_bad_name_hello(self_ptr self, const caf::actor& sender,
+                           const std::string& problem) {
+  auto id = sender ? caf::to_string(sender.node()) : std::string{"unknown"};
+  if (!self->state.namesakes_logged.insert(id).second)
+    return;
+  log()->error("not linking to node id={}, which said hello: {}", id,
+               bad_name_reason(problem));
+}
+
 caf::result<std::string, std::uint32_t> on_hello(self_ptr self,
                                                  const std::string& peer_name,
                                                  std::uint32_t protocol) {
@@ -626,6 +716,18 @@ caf::result<std::string, std::uint32_t> on_hello(self_ptr self,
         "hello from node={} with cluster protocol {}, this node {}: not "
         "linking; run the same batchcast version on every node",
         peer_name, protocol, protocol_version);
+    return {st.node_name, protocol_version};
+  }
+  if (auto problem = node_name_problem(peer_name)) {
+    refuse_bad_name_hello(self, sender, *problem);
+    return {st.node_name, protocol_version};
+  }
+  if (peer_name == st.node_name) {
+    // Answered all the same: the peer refuses this node on reading its
+    // name. Its next hello comes after its backoff, so configured peers
+    // are not hurried here either, or two namesakes would make each
+    // other retry at once, for ever.
+    refuse_namesake_hello(self, sender, peer_name);
     return {st.node_name, protocol_version};
   }
   if (sender && sender.address() != self->address()) {
@@ -726,6 +828,8 @@ caf::behavior cluster(self_ptr self, services running,
   auto& st = self->state;
   st.basp = std::move(basp);
   st.node_name = running.node_name;
+  st.node_address =
+      settings.node_host + ":" + std::to_string(settings.node_port);
   st.registry = running.registry;
   st.store = running.store;
   st.counters = running.counters;
@@ -790,32 +894,33 @@ void configure_cluster(caf::actor_system_config& config,
              caf::timespan{settings.silence_limit});
 }
 
-caf::expected<caf::actor> start_cluster(caf::actor_system& system,
-                                        const services& running,
-                                        const cluster_settings& settings) {
-  // The middleman made its BASP broker under this name at start; asking
+caf::expected<started_cluster> start_cluster(caf::actor_system& system,
+                                             const services& running,
+                                             const cluster_settings& settings) {
+  // The middleman makes its BASP broker under this name at start; asking
   // for it here only looks it up.
   auto basp =
       system.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
   auto node = system.spawn(cluster, running, settings, basp);
-  auto port = system.middleman().publish(node, settings.node_port,
-                                         settings.node_host.c_str(), true);
+  // Loopback only, on any free port: CAF 0.17 trusts what a connection
+  // sends it and caps nothing, so only the node gate talks to it.
+  auto port = system.middleman().publish(node, 0, "127.0.0.1", true);
   if (!port) {
     caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
     return caf::make_error(caf::sec::runtime_error,
-                           "cannot listen for cluster peers on " +
-                               settings.node_host + ":" +
-                               std::to_string(settings.node_port) + ": " +
+                           "cannot publish the cluster actor on 127.0.0.1: " +
                                system.render(port.error()));
   }
   caf::anon_send(running.registry, attach_atom::value, node);
   std::string peers;
   for (auto& p : settings.peers)
     peers += (peers.empty() ? "" : ",") + p.host + ":" + std::to_string(p.port);
-  log()->info("cluster node={} id={} listening={}:{} peers={}",
-              running.node_name, caf::to_string(system.node()),
-              settings.node_host, *port, peers.empty() ? "none" : peers);
-  return node;
+  log()->info(
+      "cluster node={} id={} listening={}:{} (node gate; middleman on "
+      "127.0.0.1:{}) peers={}",
+      running.node_name, caf::to_string(system.node()), settings.node_host,
+      settings.node_port, *port, peers.empty() ? "none" : peers);
+  return started_cluster{node, *port};
 }
 
 void stop_cluster(caf::actor_system& system, const caf::actor& cluster) {

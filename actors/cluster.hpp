@@ -1,6 +1,7 @@
 // cluster: makes a static set of nodes act as one service, over CAF's
-// middleman. Each node publishes its cluster actor on the node port and
-// connects to every configured peer's; a status published on one node is
+// middleman. Each node publishes its cluster actor with the middleman,
+// behind the node gate on the node port (net/node_gate.hpp), and connects
+// to every configured peer's node port; a status published on one node is
 // stored and delivered on all of them.
 //
 // Messages and replies (from the local registry, from peers, to itself):
@@ -12,7 +13,9 @@
 //       A peer introducing itself after connecting, before it catches up
 //       from here; the answer is this node's name and protocol. From then
 //       on this node's statuses go to it (it is "subscribed"). Nodes only
-//       link up when their protocol numbers match.
+//       link up when their protocol numbers match and their names differ:
+//       a node refuses a peer named as itself (see refuse_namesake) and
+//       keeps trying it with backoff, as it may come back renamed.
 //   (apply_page_atom, std::vector<storage::batch_record>) -> std::uint64_t
 //       A page of a peer's statuses, relayed live or read back from its
 //       store: handed to the local registry's apply path (stored
@@ -67,6 +70,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -121,8 +125,6 @@ struct cluster_state {
     peer_relay relay;         // this node's statuses on their way to it
     std::uint64_t fell_behind_seen = 0;
     clock::time_point fell_behind_logged_at{};  // at most one line a minute
-    // It has this node's name, and the log said so (once per link).
-    bool same_name_warned = false;
   };
 
   // A configured peer (--peer): this node's own connection to it.
@@ -135,6 +137,9 @@ struct cluster_state {
     caf::actor remote;  // its cluster actor; null unless up
     std::int64_t state_since_ms = 0;
     std::string reason;  // why it is not up (see peer_report)
+    // It answered with this node's own name and the log said so; cleared
+    // once it links (under another name).
+    bool namesake_logged = false;
     std::int64_t last_heard_ms = 0;
     std::chrono::milliseconds backoff{250};
     // updated_at_ms of the newest record taken from it; catch-up resumes
@@ -150,6 +155,7 @@ struct cluster_state {
   };
 
   std::string node_name;
+  std::string node_address;  // host:port of the node port, for the log
   caf::actor registry;
   caf::actor store;
   caf::actor basp;  // CAF's BASP broker: runs each connection's handshake
@@ -162,6 +168,8 @@ struct cluster_state {
   std::vector<peer> peers;
   std::unordered_map<caf::actor_addr, link> links;
   std::uint64_t next_link_serial = 1;
+  // Node ids of namesakes whose hello was refused and logged.
+  std::set<std::string> namesakes_logged;
   clock::time_point next_liveness_check;
 
   const char* name = "batchcast.cluster";
@@ -176,12 +184,20 @@ caf::behavior cluster(caf::stateful_actor<cluster_state>* self,
 void configure_cluster(caf::actor_system_config& config,
                        const cluster_settings& settings);
 
-// Spawns the cluster actor, publishes it on the node port and attaches it
-// to the registry. Fails with a message naming the port when publishing
+struct started_cluster {
+  caf::actor actor;
+  // Where the middleman listens: 127.0.0.1 only, on a port the kernel
+  // chose. Nodes reach it through the node gate (net/node_gate.hpp) on
+  // the node port, which the caller opens.
+  std::uint16_t middleman_port = 0;
+};
+
+// Spawns the cluster actor, publishes it with the middleman on loopback
+// and attaches it to the registry. Fails with a message when publishing
 // fails. Blocks the calling thread briefly (not an actor's).
-caf::expected<caf::actor> start_cluster(caf::actor_system& system,
-                                        const services& running,
-                                        const cluster_settings& settings);
+caf::expected<started_cluster> start_cluster(caf::actor_system& system,
+                                             const services& running,
+                                             const cluster_settings& settings);
 
 // Stops the cluster actor and waits for it; before stop_services, so no
 // peer's status arrives while the registry is stopping.

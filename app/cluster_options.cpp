@@ -12,7 +12,7 @@ void add_cluster_options(CLI::App& command, cluster_options& options) {
                   "Port other nodes of the cluster connect to (0: run a "
                   "single node)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
+      ->check(whole_number(0, 65535));
   command
       .add_option("--node-host", options.node_host,
                   "Address the node port listens on")
@@ -30,6 +30,14 @@ actors::cluster_settings cluster_settings_from(const cluster_options& options) {
     throw std::invalid_argument("--peer needs --node-port");
   for (const auto& text : options.peers) {
     auto parsed = parse_host_port(text, "--peer");
+    // A node listed twice would be dialled twice; more likely a second
+    // node's address was meant and is missing.
+    for (const auto& earlier : settings.peers)
+      if (earlier.host == parsed.host && earlier.port == parsed.port)
+        throw std::invalid_argument(
+            "--peer " + text +
+            " is given twice (on the command line, in BATCHCAST_PEER or "
+            "`peer =` in the config file): list each other node once");
     settings.peers.push_back({parsed.host, parsed.port});
   }
   return settings;

@@ -129,6 +129,16 @@ inline constexpr std::array<unsigned, 11> api_response_codes = {
 
 std::size_t api_response_slot(unsigned http_status) noexcept;
 
+// Why the node gate (net/node_gate.hpp) closed a connection on its own:
+// the slots of metrics::node_gate_closed.
+enum class node_gate_close : std::size_t {
+  payload_too_large,  // a BASP header claimed more than the gate's cap
+  unknown_operation,  // a BASP header with an operation CAF does not know
+  connection_cap,     // over the gate's cap on open connections, at accept
+  no_first_message,   // no complete message within the first deadline
+  idle,               // nothing from the node for the idle limit
+};
+
 // One cluster peer as the cluster sees it, for the batchcast_cluster_*
 // families.
 struct peer_state {
@@ -169,6 +179,11 @@ struct metrics {
   void count_api_response(unsigned http_status) noexcept {
     api_responses.add(api_response_slot(http_status));
   }
+
+  // Connections to the node port the node gate closed, by reason.
+  labeled_counter<5> node_gate_closed{{"payload_too_large", "unknown_operation",
+                                       "connection_cap", "no_first_message",
+                                       "idle"}};
 
   // Cluster peers. The cluster actor pushes a copy of its peers' states
   // whenever one changes and once per heartbeat; a scrape reads the last

@@ -133,6 +133,7 @@ struct server::impl {
   std::shared_ptr<reply_gate> gate;
   std::shared_ptr<listener> public_listener;
   std::shared_ptr<listener> internal_listener;
+  std::unique_ptr<node_gate> gate_for_nodes;  // null on a single node
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
       work;
   std::vector<std::thread> threads;
@@ -240,8 +241,15 @@ void server::start() {
           ? std::string{}
           : refusal_answer("too many connections to the internal listener"),
       std::move(count_refusal));
+  // Last: a failing bind here leaves nothing else to undo than what the
+  // destructor closes anyway.
+  if (settings.node_gate)
+    state.gate_for_nodes = std::make_unique<node_gate>(
+        state.io, *settings.node_gate, state.context->counters);
   state.public_listener->start();
   state.internal_listener->start();
+  if (state.gate_for_nodes)
+    state.gate_for_nodes->start();
   state.work.emplace(state.io.get_executor());
   auto thread_count = settings.io_threads > 0 ? settings.io_threads : 1;
   for (int i = 0; i < thread_count; ++i)
@@ -265,6 +273,10 @@ std::uint16_t server::public_port() const {
 
 std::uint16_t server::internal_port() const {
   return impl_->internal_listener ? impl_->internal_listener->port() : 0;
+}
+
+std::uint16_t server::node_port() const {
+  return impl_->gate_for_nodes ? impl_->gate_for_nodes->port() : 0;
 }
 
 std::size_t server::open_sessions() const {
@@ -295,6 +307,8 @@ void server::stop(std::chrono::milliseconds grace) {
   // Only now: until the sockets are gone, /readyz tells a load balancer
   // that this node is leaving, and producers' publishes still commit.
   state.internal_listener->stop();
+  if (state.gate_for_nodes)
+    state.gate_for_nodes->stop();
 
   state.work.reset();
   state.io.stop();

@@ -7,12 +7,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <caf/actor_system.hpp>
 
 #include "actors/services.hpp"
+#include "net/node_gate.hpp"
 #include "net/tls_context.hpp"
 
 namespace batchcast::net {
@@ -61,6 +63,10 @@ struct server_settings {
   // an upgrade is answered 503 (see connection_limits.hpp).
   std::size_t max_connections = 50000;
   std::size_t max_connections_per_address = 1000;
+
+  // On a clustered node: the node gate in front of CAF's middleman,
+  // started with the listeners and stopped with the internal one.
+  std::optional<node_gate_settings> node_gate;
 };
 
 class server {
@@ -77,6 +83,8 @@ class server {
   // The bound ports (useful with port 0). Valid after start().
   std::uint16_t public_port() const;
   std::uint16_t internal_port() const;
+  // The node gate's port; 0 without one.
+  std::uint16_t node_port() const;
 
   // Stops accepting on the public listener, closes every open WebSocket
   // with 1001 (going away), waits up to `grace` for them to finish, then

@@ -153,11 +153,7 @@ class Cluster:
 
     def view(self, name):
         """GET /cluster on `name`'s internal listener, as JSON."""
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.nodes[name].internal_port}/cluster",
-            headers={"Authorization": f"Bearer {TOKEN}"})
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read())
+        return cluster_view(self.nodes[name])
 
     def peer_view(self, name, peer):
         """What `name` reports about `peer` (found by the port it dials)."""
@@ -196,6 +192,15 @@ class Cluster:
     def wait_all_linked(self, timeout=30):
         wait_until(self.all_linked, timeout,
                    "every node to report every peer up and caught up")
+
+
+def cluster_view(node):
+    """GET /cluster on the node's internal listener, as JSON."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{node.internal_port}/cluster",
+        headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
 
 
 def fetch(node, batch):

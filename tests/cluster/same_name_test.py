@@ -1,6 +1,9 @@
-"""Two nodes given the same --node-name still link, and each says in its
-log, once, that its peer has its name: records are tagged with their
-node's name, so two nodes of one name cannot tell their statuses apart.
+"""Two nodes given the same --node-name refuse to link: records are tagged
+with their node's name and that name breaks ties between records of one
+millisecond, so two nodes of one name could disagree for ever. Each node
+logs an error saying so, shows the peer as down with that reason in
+GET /cluster, and no status crosses between them; they keep retrying, in
+case one of them comes back under another name.
 
 Usage: same_name_test.py PATH_TO_BATCHCAST
 """
@@ -10,12 +13,23 @@ import sys
 import tempfile
 import time
 
-from cluster_support import SECRET_KEY, Node, free_port, run_tests, wait_until
+from cluster_support import (SECRET_KEY, Node, cluster_view, fetch,
+                             free_port, run_tests, wait_until)
 
-WARNING = "calls itself twin, as this node does"
+ERROR = "both call themselves twin; give every node its own --node-name"
+REASON = "it calls itself twin, as this node does: give every node its own " \
+    "--node-name"
 
 
-def test_a_peer_with_this_nodes_name_is_warned_about_once(root):
+def refused_everywhere(nodes):
+    for node in nodes:
+        peers = cluster_view(node)["peers"]
+        if len(peers) != 1 or peers[0]["reason"] != REASON:
+            return False
+    return True
+
+
+def test_a_peer_with_this_nodes_name_is_refused(root):
     ports = [free_port(), free_port()]
     nodes = []
     for index, port in enumerate(ports):
@@ -24,17 +38,38 @@ def test_a_peer_with_this_nodes_name_is_warned_about_once(root):
         nodes.append(Node(sys.argv[1], workdir, SECRET_KEY, node_name="twin",
                           serve_args=["--node-port", str(port), "--peer",
                                       f"127.0.0.1:{ports[1 - index]}"]))
+    # One batch known to both directories, published differently on each.
+    org = nodes[0].admin("org", "add", "Twin Org")
+    batch = nodes[0].admin("batch", "add", org)
+    org_copy = nodes[1].admin("org", "add", "Twin Org")
+    nodes[1].admin("batch", "add", org_copy, "--id", batch)
     try:
         for node in nodes:
             node.start()
-        wait_until(lambda: all(WARNING in node.read_log() for node in nodes),
-                   15, "both nodes to warn about their namesake")
-        # Hellos both ways and a few heartbeats on the one link: still one.
-        time.sleep(2)
+        wait_until(lambda: all(ERROR in node.read_log() for node in nodes),
+                   15, "both nodes to log that they refuse their namesake")
+        wait_until(lambda: refused_everywhere(nodes), 15,
+                   "both nodes to show their peer refused in GET /cluster")
         for node in nodes:
+            peer = cluster_view(node)["peers"][0]
+            assert peer["state"] != "up", peer
+            assert peer["name"] == "twin", peer
+            assert not peer["subscribed"], peer
+
+        errors = [node.read_log().count(ERROR) for node in nodes]
+        nodes[0].publish(batch, "completed")
+        nodes[1].publish(batch, "failed")
+        # Several retries and heartbeats' worth: nothing crosses.
+        time.sleep(3)
+        assert fetch(nodes[0], batch) == "completed"
+        assert fetch(nodes[1], batch) == "failed"
+        for node, before in zip(nodes, errors):
             log = node.read_log()
-            assert log.count(WARNING) == 1, log
-            assert "give every node its own --node-name" in log, log
+            # Said when it dials the peer and, if the peer's hello came
+            # first, for that too; not again on every retry.
+            assert log.count(ERROR) == before <= 2, log
+            assert "peer up" not in log, log
+            assert refused_everywhere([node]), cluster_view(node)
     except Exception:
         for node in nodes:
             print(f"--- log of {node.workdir} ---\n" + node.read_log())
@@ -46,8 +81,7 @@ def test_a_peer_with_this_nodes_name_is_warned_about_once(root):
 
 def main():
     with tempfile.TemporaryDirectory(prefix="batchcast-same-name-") as root:
-        return run_tests(
-            [test_a_peer_with_this_nodes_name_is_warned_about_once], root)
+        return run_tests([test_a_peer_with_this_nodes_name_is_refused], root)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,85 @@
+#include "net/basp_framing.hpp"
+
+#include <algorithm>
+
+namespace batchcast::net {
+
+namespace {
+
+std::uint32_t read_u32_big_endian(const std::uint8_t* bytes) {
+  return static_cast<std::uint32_t>(bytes[0]) << 24 |
+         static_cast<std::uint32_t>(bytes[1]) << 16 |
+         static_cast<std::uint32_t>(bytes[2]) << 8 |
+         static_cast<std::uint32_t>(bytes[3]);
+}
+
+}  // namespace
+
+const char* to_string(basp_verdict verdict) {
+  switch (verdict) {
+    case basp_verdict::ok:
+      return "ok";
+    case basp_verdict::unknown_operation:
+      return "unknown operation";
+    case basp_verdict::payload_too_large:
+      return "payload too large";
+  }
+  return "unknown";
+}
+
+basp_header_fields read_basp_header(const std::uint8_t* bytes) {
+  basp_header_fields fields;
+  fields.operation = bytes[0];
+  fields.payload_len = read_u32_big_endian(bytes + 4);
+  return fields;
+}
+
+basp_verdict check_basp_header(const basp_header_fields& header,
+                               std::uint32_t max_payload) {
+  if (header.operation > basp_last_operation)
+    return basp_verdict::unknown_operation;
+  if (header.payload_len > max_payload)
+    return basp_verdict::payload_too_large;
+  return basp_verdict::ok;
+}
+
+basp_verdict basp_framing::feed(const std::uint8_t* data, std::size_t size,
+                                std::vector<std::uint8_t>& out) {
+  std::size_t used = 0;
+  while (verdict_ == basp_verdict::ok && used < size) {
+    if (in_payload_) {
+      auto take = std::min<std::size_t>(payload_left_, size - used);
+      out.insert(out.end(), data + used, data + used + take);
+      used += take;
+      payload_left_ -= static_cast<std::uint32_t>(take);
+      if (payload_left_ == 0) {
+        in_payload_ = false;
+        ++complete_messages_;
+      }
+      continue;
+    }
+    auto take = std::min(basp_header_size - header_filled_, size - used);
+    std::copy_n(data + used, take, header_.begin() + header_filled_);
+    header_filled_ += take;
+    used += take;
+    if (header_filled_ == basp_header_size)
+      take_header(out);
+  }
+  return verdict_;
+}
+
+void basp_framing::take_header(std::vector<std::uint8_t>& out) {
+  header_filled_ = 0;
+  last_header_ = read_basp_header(header_.data());
+  verdict_ = check_basp_header(last_header_, max_payload_);
+  if (verdict_ != basp_verdict::ok)
+    return;
+  out.insert(out.end(), header_.begin(), header_.end());
+  largest_payload_ = std::max(largest_payload_, last_header_.payload_len);
+  payload_left_ = last_header_.payload_len;
+  in_payload_ = payload_left_ > 0;
+  if (!in_payload_)
+    ++complete_messages_;
+}
+
+}  // namespace batchcast::net

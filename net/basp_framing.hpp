@@ -1,0 +1,93 @@
+// Follows the framing of CAF 0.17's BASP on the bytes a node sends to
+// this node's middleman, so that the node gate (node_gate.hpp) can refuse
+// a message before the middleman reads it: CAF takes the payload length
+// in a message's header on trust and allocates that much before reading
+// the payload, so a single header claiming 4 GB is enough to exhaust the
+// node's memory.
+//
+// A BASP message is a 32-byte header and `payload_len` bytes of payload.
+// The header, as CAF's binary serializer writes it (integers in network
+// byte order, big-endian):
+//
+//   offset  0  operation       u8   (caf/io/basp/message_type.hpp, 0..6)
+//   offset  1  padding         u8 x 2
+//   offset  3  flags           u8
+//   offset  4  payload_len     u32
+//   offset  8  operation_data  u64
+//   offset 16  source_actor    u64
+//   offset 24  dest_actor      u64
+//
+// Pure: no I/O, no clock; one instance per connection, used on that
+// connection's strand.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace batchcast::net {
+
+inline constexpr std::size_t basp_header_size = 32;
+
+// The largest BASP operation code CAF 0.17 knows (heartbeat).
+inline constexpr std::uint8_t basp_last_operation = 0x06;
+
+enum class basp_verdict {
+  ok,                 // a header (or payload bytes) the middleman may read
+  unknown_operation,  // an operation code CAF 0.17 does not define
+  payload_too_large,  // payload_len above the gate's cap
+};
+
+const char* to_string(basp_verdict verdict);
+
+struct basp_header_fields {
+  std::uint8_t operation = 0;
+  std::uint32_t payload_len = 0;
+};
+
+// Reads the fields the gate checks from the first basp_header_size bytes
+// at `bytes`.
+basp_header_fields read_basp_header(const std::uint8_t* bytes);
+
+// Whether a header with these fields may pass to the middleman.
+basp_verdict check_basp_header(const basp_header_fields& header,
+                               std::uint32_t max_payload);
+
+class basp_framing {
+ public:
+  explicit basp_framing(std::uint32_t max_payload)
+      : max_payload_{max_payload} {}
+
+  // Takes `size` bytes the client sent, in order, and appends to `out`
+  // the ones that may go on to the middleman: checked headers and the
+  // payload bytes behind them. The bytes of a header not yet complete are
+  // held back (at most basp_header_size - 1), so `out` grows by at most
+  // `size` + basp_header_size - 1. After a verdict other than ok nothing
+  // more is appended, that call's bytes from the refused header on
+  // included, and every later call returns the same verdict.
+  basp_verdict feed(const std::uint8_t* data, std::size_t size,
+                    std::vector<std::uint8_t>& out);
+
+  // Messages whose header and whole payload have been fed.
+  std::uint64_t complete_messages() const { return complete_messages_; }
+  // The header that was refused, or the last one taken.
+  const basp_header_fields& last_header() const { return last_header_; }
+  // The largest payload_len taken so far.
+  std::uint32_t largest_payload() const { return largest_payload_; }
+
+ private:
+  void take_header(std::vector<std::uint8_t>& out);
+
+  const std::uint32_t max_payload_;
+  std::array<std::uint8_t, basp_header_size> header_{};
+  std::size_t header_filled_ = 0;
+  std::uint32_t payload_left_ = 0;
+  bool in_payload_ = false;
+  basp_verdict verdict_ = basp_verdict::ok;
+  basp_header_fields last_header_;
+  std::uint64_t complete_messages_ = 0;
+  std::uint32_t largest_payload_ = 0;
+};
+
+}  // namespace batchcast::net

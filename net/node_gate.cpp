@@ -1,0 +1,81 @@
+#include "net/node_gate.hpp"
+
+#include <stdexcept>
+
+#include "common/log.hpp"
+#include "net/listener.hpp"
+
+namespace batchcast::net {
+
+namespace {
+
+connection_limits::wording gate_wording() {
+  connection_limits::wording names;
+  names.listener = "node gate";
+  names.process_cap = "the node gate's connection cap";
+  names.per_address_cap.clear();  // it has none
+  names.refusing = "closing new connections to the node port at accept";
+  names.refused = "connections to the node port closed at accept";
+  return names;
+}
+
+}  // namespace
+
+node_gate::node_gate(asio::io_context& context, node_gate_settings settings,
+                     std::shared_ptr<metrics> counters)
+    : host_{settings.host}, shared_{std::make_shared<gate_shared>()} {
+  shared_->limits = settings.session;
+  shared_->counters = counters;
+  // No per-address cap: every peer may sit behind one address (a NAT, or
+  // loopback in tests). Refusals are closed at accept, never answered:
+  // the middleman's handshake is all a node would understand.
+  shared_->cap = std::make_shared<connection_limits>(
+      connection_limits::caps{settings.max_connections, 0, 0},
+      std::function<void(const std::string&)>{},
+      std::function<connection_limits::clock::time_point()>{}, gate_wording());
+
+  auto shared = shared_;
+  try {
+    listener_ = std::make_shared<listener>(
+        context, settings.host, settings.port, "node gate",
+        [shared](tcp::socket socket, std::uint64_t id, std::string peer,
+                 connection_limits::slot slot) {
+          std::make_shared<node_gate_session>(
+              std::move(socket), id, std::move(peer), std::move(slot), shared)
+              ->start();
+        });
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string{"cluster node port: "} + e.what());
+  }
+  listener_->cap_connections(*shared_->cap, std::string{}, [counters] {
+    counters->node_gate_closed.add(
+        static_cast<std::size_t>(node_gate_close::connection_cap));
+  });
+}
+
+node_gate::~node_gate() = default;
+
+void node_gate::start() {
+  listener_->start();
+  logger("net")->info(
+      "node gate listening={}:{} middleman=127.0.0.1:{} max_connections={} "
+      "max_payload={} first_message_timeout={}ms idle_timeout={}ms",
+      host_, port(), shared_->limits.middleman_port,
+      shared_->cap->limits().max_connections, shared_->limits.max_payload,
+      shared_->limits.first_message_timeout.count(),
+      shared_->limits.idle_timeout.count());
+}
+
+void node_gate::stop() {
+  listener_->stop();
+}
+
+std::uint16_t node_gate::port() const {
+  return listener_->port();
+}
+
+std::size_t node_gate::open() const {
+  return shared_->cap->open();
+}
+
+}  // namespace batchcast::net

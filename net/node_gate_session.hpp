@@ -1,0 +1,103 @@
+// One connection through the node gate (node_gate.hpp): a node's
+// connection to this node's port, relayed to CAF's middleman on loopback.
+//
+// From the node to the middleman, bytes pass only once basp_framing has
+// checked the header in front of them, and payloads stream through in
+// chunks of at most `chunk_bytes`: a refused header never reaches the
+// middleman, and no payload is held whole here. From the middleman to the
+// node, bytes are relayed as they come. At most one read and one write are
+// pending in each direction, so each direction holds one chunk at most.
+//
+// Closed (both sockets) when either side closes, when a header is
+// refused, when the node sends no complete first message within
+// `first_message_timeout` of the accept, or when it sends nothing for
+// `idle_timeout`.
+//
+// Owned by its pending handlers; everything runs on the client socket's
+// strand.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/log_throttle.hpp"
+#include "common/metrics.hpp"
+#include "net/asio.hpp"
+#include "net/basp_framing.hpp"
+#include "net/connection_limits.hpp"
+
+namespace batchcast::net {
+
+struct gate_session_limits {
+  std::uint16_t middleman_port = 0;  // on 127.0.0.1
+  std::uint32_t max_payload = 0;     // bytes; see node_gate.hpp
+  std::chrono::milliseconds first_message_timeout{5000};
+  std::chrono::milliseconds idle_timeout{6000};
+};
+
+// What the gate's sessions share: their limits, the metrics they count
+// into, the cap their slots count against (kept alive by every session,
+// since a slot points into it) and the budget of warning lines.
+struct gate_shared {
+  gate_session_limits limits;
+  std::shared_ptr<metrics> counters;
+  std::shared_ptr<connection_limits> cap;
+  // Anything that reaches the node port can cause a refusal at will, so
+  // their warnings are throttled; the held-back ones go to debug.
+  log_throttle refusals_logged;
+};
+
+class node_gate_session
+    : public std::enable_shared_from_this<node_gate_session> {
+ public:
+  static constexpr std::size_t chunk_bytes = 16 * 1024;
+
+  // `client` must be bound to a strand (the listener does that).
+  node_gate_session(tcp::socket client, std::uint64_t id, std::string peer,
+                    connection_limits::slot slot,
+                    std::shared_ptr<gate_shared> shared);
+
+  void start();
+
+ private:
+  using clock = std::chrono::steady_clock;
+
+  void on_connect(error_code ec);
+  void do_read_client();
+  void on_read_client(error_code ec, std::size_t size);
+  void on_write_middleman(error_code ec);
+  void do_read_middleman();
+  void on_read_middleman(error_code ec, std::size_t size);
+  void on_write_client(error_code ec);
+  void arm_deadline();
+  void on_deadline(error_code ec);
+  clock::time_point deadline() const;
+  void refuse(basp_verdict verdict);
+  void warn_or_debug(const std::string& line);
+  // Closes both sockets and the timer; `why` goes to the debug log.
+  void close(const std::string& why);
+
+  std::shared_ptr<gate_shared> shared_;  // before slot_: the slot points in
+  connection_limits::slot slot_;
+  tcp::socket client_;
+  tcp::socket middleman_;
+  asio::steady_timer timer_;
+  std::uint64_t id_;
+  std::string peer_;
+  basp_framing framing_;
+  clock::time_point accepted_;
+  clock::time_point last_heard_;  // the client's last bytes
+  std::array<std::uint8_t, chunk_bytes> from_client_;
+  std::vector<std::uint8_t> to_middleman_;
+  std::array<std::uint8_t, chunk_bytes> from_middleman_;
+  bool closed_ = false;
+};
+
+}  // namespace batchcast::net

@@ -1,0 +1,231 @@
+"""The node gate in front of CAF's middleman, against a real node A linked
+to a real peer B: a BASP header claiming a 4 GB payload is refused without
+the node allocating it, connections over the gate's cap are closed at
+accept, a connection that says nothing is closed at the first-message
+deadline, and through all of it A and B stay linked and deliver statuses.
+
+Usage: node_gate_test.py PATH_TO_BATCHCAST
+"""
+
+import os
+import selectors
+import socket
+import struct
+import sys
+import tempfile
+import time
+import urllib.request
+
+from cluster_support import (SECRET_KEY, Node, cluster_view, free_port,
+                             rss_mib, run_tests, wait_stored, wait_until)
+
+# One peer each: the gate's cap is 4 x 1 + 16 (app/service.cpp).
+GATE_CAP = 20
+# net/node_gate.hpp: default_max_basp_payload.
+MAX_PAYLOAD = 4 << 20
+FIRST_MESSAGE_TIMEOUT = 5.0
+# The hostile headers may not grow A's resident memory by more than this
+# (a growth, not a total: under AddressSanitizer A starts near 300 MiB).
+RSS_GROWTH_LIMIT_MIB = 100
+
+
+def basp_header(operation, payload_len):
+    """A BASP header as CAF 0.17 writes it: operation, two padding bytes,
+    flags, then payload_len, operation_data, source and destination actor,
+    all big-endian."""
+    return struct.pack(">BBBBIQQQ", operation, 0, 0, 0, payload_len, 0, 0, 0)
+
+
+def connect(port):
+    return socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
+def closed_within(sock, seconds):
+    """True when the other end closes `sock` within `seconds` (anything it
+    sends before is read and dropped); False if it is still open then."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        sock.settimeout(left)
+        try:
+            if not sock.recv(65536):
+                return True
+        except socket.timeout:
+            return False
+        except ConnectionError:
+            return True
+
+
+def closed_among(socks, seconds):
+    """How many of `socks` the other end closes within `seconds`, watched
+    together (what they send before is read and dropped)."""
+    closed = 0
+    with selectors.DefaultSelector() as selector:
+        for sock in socks:
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ)
+        deadline = time.monotonic() + seconds
+        while selector.get_map() and time.monotonic() < deadline:
+            for key, _ in selector.select(deadline - time.monotonic()):
+                try:
+                    data = key.fileobj.recv(65536)
+                except BlockingIOError:
+                    continue
+                except ConnectionError:
+                    data = b""
+                if not data:
+                    closed += 1
+                    selector.unregister(key.fileobj)
+    for sock in socks:
+        sock.setblocking(True)
+    return closed
+
+
+def linked(node):
+    peers = cluster_view(node)["peers"]
+    return all(p["state"] == "up" and p["subscribed"] and not p["catching_up"]
+               for p in peers)
+
+
+def gate_closed(node, reason):
+    """batchcast_cluster_gate_closed_total{reason} on `node`'s /metrics."""
+    url = f"http://127.0.0.1:{node.internal_port}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    prefix = f'batchcast_cluster_gate_closed_total{{reason="{reason}"}} '
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return float(line[len(prefix):])
+    raise AssertionError(f"no gate counter for {reason}:\n{text}")
+
+
+def still_delivers(pair, cast, status):
+    """A status published on A reaches B, and one published on B reaches
+    A: the link works both ways."""
+    a, b = pair
+    wait_until(lambda: linked(a) and linked(b), 20, "A and B to be linked")
+    batch_ab, batch_ba = cast["batches"].pop(), cast["batches"].pop()
+    assert a.publish(batch_ab, status)[0] == 200
+    assert b.publish(batch_ba, status)[0] == 200
+    wait_stored(b, batch_ab, status)
+    wait_stored(a, batch_ba, status)
+
+
+def test_a_header_claiming_4_gb_is_refused_without_allocating(pair, cast):
+    a, b = pair
+    before = rss_mib(a.process)
+    for _ in range(5):
+        with connect(a.node_port) as sock:
+            sock.sendall(basp_header(1, 0xF0000000))
+            assert closed_within(sock, 5), "hostile connection left open"
+    time.sleep(0.5)
+    after = rss_mib(a.process)
+    print(f"A's VmRSS: {before:.1f} MiB before the hostile headers, "
+          f"{after:.1f} MiB after", flush=True)
+    assert after - before < RSS_GROWTH_LIMIT_MIB, \
+        f"A's RSS grew from {before:.1f} to {after:.1f} MiB"
+    assert gate_closed(a, "payload_too_large") >= 5
+    log = a.read_log()
+    assert "payload too large" in log and "peer=127.0.0.1:" in log, log
+    still_delivers(pair, cast, "completed")
+
+
+def test_a_header_with_an_unknown_operation_is_refused(pair, cast):
+    a, b = pair
+    with connect(a.node_port) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + b" " * 8)
+        assert closed_within(sock, 5), "garbage left open"
+    assert gate_closed(a, "unknown_operation") >= 1
+
+
+def test_a_connection_that_says_nothing_is_closed_at_the_deadline(pair,
+                                                                   cast):
+    a, b = pair
+    with connect(a.node_port) as sock:
+        opened = time.monotonic()
+        assert closed_within(sock, FIRST_MESSAGE_TIMEOUT + 3), \
+            "silent connection left open"
+        took = time.monotonic() - opened
+    print(f"silent connection closed after {took:.1f} s", flush=True)
+    assert took >= FIRST_MESSAGE_TIMEOUT - 0.5, f"closed early: {took:.1f} s"
+    assert gate_closed(a, "no_first_message") >= 1
+
+
+def test_connections_over_the_cap_are_closed_and_the_link_survives(pair,
+                                                                   cast):
+    a, b = pair
+    extra = 15
+    socks = [connect(a.node_port) for _ in range(GATE_CAP + extra)]
+    try:
+        # B's own connection holds one slot: at least `extra` go at once.
+        closed_at_once = closed_among(socks, 1.0)
+        print(f"{closed_at_once} of {len(socks)} closed at accept",
+              flush=True)
+        assert extra <= closed_at_once <= extra + 2, closed_at_once
+        assert gate_closed(a, "connection_cap") >= extra
+        # The cap is full of silent connections: B's link still carries.
+        still_delivers(pair, cast, "failed")
+        # And every silent one goes at the first-message deadline.
+        open_ones = len(socks) - closed_at_once
+        closed_later = closed_among(socks, FIRST_MESSAGE_TIMEOUT + 3)
+        assert closed_later == len(socks), \
+            f"{len(socks) - closed_later} of {open_ones} silent ones stayed"
+    finally:
+        for s in socks:
+            s.close()
+    # B dials A afresh through the gate once its link is cut.
+    b.stop()
+    wait_until(lambda: cluster_view(a)["peers"][0]["state"] == "down", 15,
+               "A to see B down")
+    b.start()
+    still_delivers(pair, cast, "completed")
+
+
+def main():
+    binary = sys.argv[1]
+    with tempfile.TemporaryDirectory(prefix="batchcast-node-gate-") as root:
+        ports = [free_port(), free_port()]
+        nodes = []
+        for index, name in enumerate(("A", "B")):
+            workdir = os.path.join(root, name)
+            os.makedirs(workdir)
+            node = Node(binary, workdir, SECRET_KEY, node_name=name,
+                        serve_args=["--node-port", str(ports[index]), "--peer",
+                                    f"127.0.0.1:{ports[1 - index]}"])
+            node.node_port = ports[index]
+            nodes.append(node)
+        a, b = nodes
+        org = a.admin("org", "add", "Gate Org")
+        a.admin("user", "add", "staffer", "--staff")
+        a.admin("member", "add", "staffer", org, "--admin")
+        cast = {"batches": [a.admin("batch", "add", org) for _ in range(8)]}
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(a.db + suffix):
+                with open(a.db + suffix, "rb") as source, \
+                        open(b.db + suffix, "wb") as target:
+                    target.write(source.read())
+        code = 1
+        try:
+            a.start()
+            b.start()
+            wait_until(lambda: linked(a) and linked(b), 30,
+                       "A and B to link")
+            code = run_tests(
+                [test_a_header_claiming_4_gb_is_refused_without_allocating,
+                 test_a_header_with_an_unknown_operation_is_refused,
+                 test_a_connection_that_says_nothing_is_closed_at_the_deadline,
+                 test_connections_over_the_cap_are_closed_and_the_link_survives],
+                nodes, cast)
+        finally:
+            for node in nodes:
+                if code and node.process is not None:
+                    print(f"--- log of {node.node_name} ---\n" +
+                          node.read_log())
+                node.stop()
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

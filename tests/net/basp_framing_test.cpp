@@ -1,0 +1,132 @@
+#include "net/basp_framing.hpp"
+
+#include <cstdint>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+#include <caf/binary_serializer.hpp>
+#include <caf/io/basp/header.hpp>
+
+using namespace batchcast::net;
+
+namespace {
+
+constexpr std::uint32_t cap = 1024;
+
+using bytes = std::vector<std::uint8_t>;
+
+// A header as CAF itself writes it, so the gate reads CAF's byte order
+// rather than an order this test assumes.
+bytes caf_header(caf::io::basp::message_type operation,
+                 std::uint32_t payload_len) {
+  caf::io::basp::header header{operation, 0, payload_len, 7, 11, 13};
+  std::vector<char> buffer;
+  caf::binary_serializer sink{nullptr, buffer};
+  auto err = sink(header);
+  BOOST_REQUIRE(!err);
+  BOOST_REQUIRE_EQUAL(buffer.size(), basp_header_size);
+  return bytes(buffer.begin(), buffer.end());
+}
+
+bytes message(caf::io::basp::message_type operation, std::uint32_t size) {
+  auto all = caf_header(operation, size);
+  all.insert(all.end(), size, std::uint8_t{0xab});
+  return all;
+}
+
+struct framing_fixture {
+  basp_framing framing{cap};
+  bytes out;
+
+  basp_verdict feed(const bytes& in) {
+    return framing.feed(in.data(), in.size(), out);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(basp_header_check)
+
+BOOST_AUTO_TEST_CASE(reads_the_fields_caf_serializes) {
+  auto header =
+      caf_header(caf::io::basp::message_type::direct_message, 0xF0000000u);
+  auto fields = read_basp_header(header.data());
+  BOOST_TEST(fields.operation == 0x02);
+  BOOST_TEST(fields.payload_len == 0xF0000000u);
+}
+
+BOOST_AUTO_TEST_CASE(takes_every_operation_caf_knows_within_the_cap) {
+  for (std::uint8_t operation = 0; operation <= basp_last_operation;
+       ++operation)
+    BOOST_TEST((check_basp_header({operation, cap}, cap) == basp_verdict::ok));
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_payload_above_the_cap) {
+  BOOST_TEST((check_basp_header({1, cap + 1}, cap) ==
+              basp_verdict::payload_too_large));
+}
+
+BOOST_AUTO_TEST_CASE(refuses_an_unknown_operation) {
+  BOOST_TEST(
+      (check_basp_header({7, 0}, cap) == basp_verdict::unknown_operation));
+  BOOST_TEST(
+      (check_basp_header({0xff, 0}, cap) == basp_verdict::unknown_operation));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(basp_framing_stream, framing_fixture)
+
+BOOST_AUTO_TEST_CASE(passes_messages_through_unchanged) {
+  auto in = message(caf::io::basp::message_type::client_handshake, 100);
+  auto heartbeat = message(caf::io::basp::message_type::heartbeat, 0);
+  in.insert(in.end(), heartbeat.begin(), heartbeat.end());
+  BOOST_TEST((feed(in) == basp_verdict::ok));
+  BOOST_TEST(out == in);
+  BOOST_TEST(framing.complete_messages() == 2u);
+  BOOST_TEST(framing.largest_payload() == 100u);
+}
+
+BOOST_AUTO_TEST_CASE(holds_back_a_partial_header_until_it_is_checked) {
+  auto in = message(caf::io::basp::message_type::direct_message, 10);
+  BOOST_TEST((feed(bytes(in.begin(), in.begin() + 31)) == basp_verdict::ok));
+  BOOST_TEST(out.empty());
+  BOOST_TEST((feed(bytes(in.begin() + 31, in.end())) == basp_verdict::ok));
+  BOOST_TEST(out == in);
+  BOOST_TEST(framing.complete_messages() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(streams_a_payload_split_across_reads) {
+  auto in = message(caf::io::basp::message_type::direct_message, cap);
+  for (std::size_t at = 0; at < in.size(); at += 100) {
+    auto end = std::min(in.size(), at + 100);
+    BOOST_TEST(
+        (feed(bytes(in.begin() + at, in.begin() + end)) == basp_verdict::ok));
+    BOOST_TEST(out.size() <= end);
+  }
+  BOOST_TEST(out == in);
+  BOOST_TEST(framing.complete_messages() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_huge_payload_before_passing_its_header) {
+  auto first = message(caf::io::basp::message_type::client_handshake, 5);
+  auto hostile =
+      caf_header(caf::io::basp::message_type::direct_message, 0xF0000000u);
+  auto in = first;
+  in.insert(in.end(), hostile.begin(), hostile.end());
+  BOOST_TEST((feed(in) == basp_verdict::payload_too_large));
+  BOOST_TEST(out == first);
+  BOOST_TEST(framing.last_header().payload_len == 0xF0000000u);
+  out.clear();
+  BOOST_TEST((feed(first) == basp_verdict::payload_too_large));
+  BOOST_TEST(out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(refuses_an_unknown_operation_in_the_stream) {
+  bytes garbage(basp_header_size, 0x41);  // "AAAA..."
+  BOOST_TEST((feed(garbage) == basp_verdict::unknown_operation));
+  BOOST_TEST(out.empty());
+  BOOST_TEST(framing.complete_messages() == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
