@@ -1,6 +1,7 @@
 #include "app/publish_command.hpp"
 
 #include <iostream>
+#include <limits>
 #include <type_traits>
 
 #include <boost/asio/connect.hpp>
@@ -10,9 +11,12 @@
 #include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include "app/request_values.hpp"
 #include "app/settings.hpp"
 #include "app/tls_client.hpp"
 #include "app/url.hpp"
+#include "common/terminal_text.hpp"
+#include "net/bearer_token.hpp"
 
 namespace batchcast::app {
 
@@ -24,6 +28,28 @@ using tcp = asio::ip::tcp;
 namespace {
 
 using request_type = http::request<http::string_body>;
+
+// Over http://, a listener that speaks only TLS answers the request with
+// a TLS alert or handshake record (first byte 0x15 or 0x16), or closes
+// without a word; either way the read fails with a message that does not
+// say why.
+template <class Stream>
+std::string tls_hint(const beast::error_code& ec,
+                     const beast::flat_buffer& received) {
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    return "";
+  } else {
+    auto first = static_cast<const unsigned char*>(received.data().data());
+    bool tls_record = received.size() > 0 && (*first == 0x15 || *first == 0x16);
+    bool closed_at_once =
+        received.size() == 0 &&
+        (ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset);
+    if (tls_record || closed_at_once)
+      return "; is the internal listener using TLS? use https://";
+    return "";
+  }
+}
 
 // Connects (and, over TLS, verifies the server), sends `request` and
 // reads the answer into `reply`. Each step is bounded by `timeout`.
@@ -69,7 +95,8 @@ void exchange(asio::io_context& io, Stream& stream, const parsed_url& url,
     http::async_read(stream, buffer, response,
                      [&](beast::error_code read_ec, auto) {
                        if (read_ec)
-                         reply.error = "no reply: " + read_ec.message();
+                         reply.error = "no reply: " + read_ec.message() +
+                                       tls_hint<Stream>(read_ec, buffer);
                      });
   });
   io.run();
@@ -87,6 +114,9 @@ http_reply publish_status(const publish_options& options) {
     auto url = parse_url(options.url, "--url");
     if (url.scheme != "http" && url.scheme != "https")
       throw std::invalid_argument("--url: expected http:// or https://");
+    // Goes into the request line as it is.
+    if (auto problem = batch_id_problem(options.batch_id, "BATCH_ID"))
+      throw std::invalid_argument(*problem);
 
     nlohmann::json body{{"status", options.status}};
     if (!options.organization_id.empty())
@@ -118,13 +148,29 @@ http_reply publish_status(const publish_options& options) {
   return reply;
 }
 
+bool is_acknowledgement(const std::string& body, const std::string& batch_id) {
+  auto parsed = nlohmann::json::parse(body, nullptr, false);
+  if (!parsed.is_object())
+    return false;
+  auto is_string = [&](const char* key) {
+    auto found = parsed.find(key);
+    return found != parsed.end() && found->is_string();
+  };
+  return is_string("batch") && parsed["batch"] == batch_id &&
+         is_string("status") && is_string("updated_at");
+}
+
 void add_publish_command(CLI::App& parent, int& exit_code) {
   auto options = std::make_shared<publish_options>();
   auto* command = parent.add_subcommand(
       "publish",
       "Publish a batch status to the internal API and wait until "
       "it is committed");
-  command->add_option("BATCH_ID", options->batch_id, "Batch uuid")->required();
+  command
+      ->add_option("BATCH_ID", options->batch_id,
+                   "Batch uuid, lowercase and dashed as in the admin "
+                   "page's URLs")
+      ->required();
   command
       ->add_option("STATUS", options->status,
                    "pending, processing, completed or failed")
@@ -143,9 +189,15 @@ void add_publish_command(CLI::App& parent, int& exit_code) {
   command
       ->add_option("--timeout", options->timeout_seconds,
                    "Seconds to wait for the reply")
-      ->capture_default_str();
-  describe_environment(*command);
+      ->capture_default_str()
+      ->check(whole_number(1, std::numeric_limits<int>::max()));
+  describe_environment(*command, "url", false);
   command->callback([command, options, &exit_code] {
+    std::string token_source = "--token";
+    if (command->get_option("--token")->count() == 0)
+      token_source = environment_value("BATCHCAST_TOKEN")
+                         ? "BATCHCAST_TOKEN"
+                         : "BATCHCAST_PUBLISH_TOKEN";
     apply_environment_and_config(*command, {});
     if (options->token.empty())
       options->token =
@@ -155,17 +207,34 @@ void add_publish_command(CLI::App& parent, int& exit_code) {
       exit_code = 2;
       return;
     }
+    // Sent as it is, such a token is refused by the server (or breaks the
+    // request); not quoted, as it is a secret.
+    if (auto reason = net::unsendable_token_reason(options->token)) {
+      std::cerr << "batchcast publish: the token in " << token_source
+                << " cannot be sent in an Authorization header: " << *reason
+                << "\n";
+      exit_code = 2;
+      return;
+    }
     auto reply = publish_status(*options);
-    if (reply.status == 200) {
-      std::cout << reply.body << std::endl;
+    // The body is the server's text, printed escaped: it may hold
+    // terminal escape codes.
+    if (reply.status == 200 &&
+        is_acknowledgement(reply.body, options->batch_id)) {
+      std::cout << printable(reply.body) << std::endl;
       exit_code = 0;
       return;
     }
     if (reply.status == 0)
       std::cerr << "batchcast publish: " << reply.error << "\n";
+    else if (reply.status == 200)
+      std::cerr << "batchcast publish: HTTP 200, but not the stored record "
+                   "the publish API answers with, so the status may not be "
+                   "stored; is --url the internal listener? Body: "
+                << printable(reply.body) << "\n";
     else
       std::cerr << "batchcast publish: HTTP " << reply.status << ": "
-                << reply.body << "\n";
+                << printable(reply.body) << "\n";
     exit_code = 2;
   });
 }

@@ -29,6 +29,12 @@ struct http_reply {
 // POSTs the status. Never throws.
 http_reply publish_status(const publish_options& options);
 
+// Whether `body`, answered with a 200, is the stored record the publish
+// API acknowledges a commit with: {"batch":"<batch_id>","status":"...",
+// "updated_at":"..."}. Anything else (a proxy's page, another service on
+// that port) acknowledges nothing.
+bool is_acknowledgement(const std::string& body, const std::string& batch_id);
+
 void add_publish_command(CLI::App& parent, int& exit_code);
 
 }  // namespace batchcast::app

@@ -4,6 +4,9 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "app/request_values.hpp"
+#include "common/terminal_text.hpp"
+
 namespace batchcast::app {
 
 namespace {
@@ -21,7 +24,8 @@ std::string parsed_url::authority() const {
 
 parsed_url parse_url(const std::string& text, const std::string& what) {
   auto fail = [&](const std::string& why) {
-    return std::invalid_argument(what + ": " + why + " in `" + text + "`");
+    return std::invalid_argument(what + ": " + why + " in `" + printable(text) +
+                                 "`");
   };
   auto scheme_end = text.find("://");
   if (scheme_end == std::string::npos)
@@ -61,6 +65,17 @@ parsed_url parse_url(const std::string& text, const std::string& what) {
   }
   if (url.host.empty())
     throw fail("missing host");
+  // Both go into the request as they are: the host in the Host header,
+  // the path in the request line.
+  if (!is_sendable_host(url.host))
+    throw fail(
+        "a host holds only letters, digits, '-', '.' and '_' (or an "
+        "IPv6 address in brackets)");
+  if (!is_sendable_path(url.path))
+    throw fail(
+        "a path holds only what a URL path may (no query, '#', "
+        "space, control character, non-ASCII or . or .. segment; "
+        "escape others as %XX)");
 
   url.port = default_port(url.scheme);
   if (!port_text.empty()) {

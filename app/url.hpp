@@ -17,7 +17,8 @@ struct parsed_url {
 };
 
 // Throws std::invalid_argument with a message naming `what` for an
-// unsupported scheme, a missing host or a bad port.
+// unsupported scheme, a missing host, a bad port, or a host or path that
+// cannot be sent as it is (see is_sendable_host and is_sendable_path).
 parsed_url parse_url(const std::string& text, const std::string& what);
 
 }  // namespace batchcast::app

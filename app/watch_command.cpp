@@ -1,6 +1,9 @@
 #include "app/watch_command.hpp"
 
+#include <chrono>
 #include <iostream>
+#include <limits>
+#include <optional>
 #include <type_traits>
 
 #include <boost/asio/connect.hpp>
@@ -11,9 +14,11 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include "app/request_values.hpp"
 #include "app/settings.hpp"
 #include "app/tls_client.hpp"
 #include "app/url.hpp"
+#include "common/terminal_text.hpp"
 
 namespace batchcast::app {
 
@@ -24,15 +29,18 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+using deadline = std::optional<std::chrono::steady_clock::time_point>;
+
 // Runs the asynchronous operation `start` begins (given a completion
-// handler) to its end, or until `seconds` pass (0: no limit), when it
-// closes `socket` and answers timed_out. Asio's blocking operations ignore
+// handler) to its end, or until `by` (nothing: no limit), when it closes
+// `socket` and answers timed_out. Asio's blocking operations ignore
 // socket timeouts, so every step that waits on the server (connect, TLS
-// and WebSocket handshakes, reads) runs this way: a server that accepts
-// and never answers cannot hold `watch` forever.
+// and WebSocket handshakes, reads) runs this way, all against one
+// deadline: a server that answers each step just in time, or keeps the
+// socket busy with pings, cannot hold `watch` past its --timeout.
 template <class Socket, class Start>
-beast::error_code run_within(asio::io_context& io, Socket& socket, int seconds,
-                             Start start) {
+beast::error_code run_within(asio::io_context& io, Socket& socket,
+                             const deadline& by, Start start) {
   beast::error_code result = asio::error::timed_out;
   bool done = false;
   start([&](beast::error_code ec, auto&&...) {
@@ -40,8 +48,8 @@ beast::error_code run_within(asio::io_context& io, Socket& socket, int seconds,
     done = true;
   });
   io.restart();
-  if (seconds > 0)
-    io.run_for(std::chrono::seconds{seconds});
+  if (by)
+    io.run_until(*by);
   else
     io.run();
   if (!done) {
@@ -59,8 +67,13 @@ beast::error_code run_within(asio::io_context& io, Socket& socket, int seconds,
 // before it sends the request, so its status means something only when
 // the error is about the answer Beast read (the handshake_failed
 // condition); any other error came before an answer was read.
-std::string describe_handshake_failure(
-    const beast::error_code& ec, const websocket::response_type& response) {
+// Over ws://, a listener that speaks only TLS either closes without a
+// reply or answers with a TLS record, which is not HTTP: `plain` adds a
+// hint at wss:// to those two.
+std::string describe_handshake_failure(const beast::error_code& ec,
+                                       const websocket::response_type& response,
+                                       bool plain) {
+  std::string tls_hint = plain ? "; is the listener using TLS? use wss://" : "";
   if (ec == websocket::error::upgrade_declined)
     return "the server refused the connection (HTTP " +
            std::to_string(response.result_int()) + ")";
@@ -72,10 +85,10 @@ std::string describe_handshake_failure(
       ec == beast::http::error::partial_message ||
       ec == asio::ssl::error::stream_truncated)
     return "the server closed the connection without a reply (" + ec.message() +
-           ")";
+           ")" + tls_hint;
   if (ec.category() ==
       beast::http::make_error_code(beast::http::error::bad_version).category())
-    return "the server's reply is not HTTP (" + ec.message() + ")";
+    return "the server's reply is not HTTP (" + ec.message() + ")" + tls_hint;
   return "no reply to the upgrade request: " + ec.message();
 }
 
@@ -98,9 +111,12 @@ void watch_over(websocket::stream<Layer>& ws, asio::io_context& io,
                 const parsed_url& url, const std::string& origin,
                 const watch_options& options, watch_outcome& outcome) {
   auto& socket = beast::get_lowest_layer(ws);
-  auto within = [&](auto start) {
-    return run_within(io, socket, options.timeout_seconds, start);
-  };
+  // --timeout covers the whole watch, from the connect to the status.
+  deadline by;
+  if (options.timeout_seconds > 0)
+    by = std::chrono::steady_clock::now() +
+         std::chrono::seconds{options.timeout_seconds};
+  auto within = [&](auto start) { return run_within(io, socket, by, start); };
   auto silence = "no answer within " + std::to_string(options.timeout_seconds) +
                  " seconds";
   tcp::resolver resolver{io};
@@ -144,7 +160,8 @@ void watch_over(websocket::stream<Layer>& ws, asio::io_context& io,
     return;
   }
   if (ec) {
-    outcome.error = describe_handshake_failure(ec, response);
+    outcome.error = describe_handshake_failure(
+        ec, response, std::is_same_v<Layer, tcp::socket>);
     if (ec == websocket::condition::handshake_failed)
       outcome.http_status = response.result_int();
     return;
@@ -167,16 +184,43 @@ void watch_over(websocket::stream<Layer>& ws, asio::io_context& io,
                         : "read failed: " + ec.message();
     return;
   }
+  // A browser's page would get a Blob, not the status text it parses.
+  if (ws.got_binary()) {
+    outcome.error =
+        "protocol error: the server sent the status as a binary message, "
+        "not as text as batchcast does; is --url a batchcast public "
+        "listener?";
+    return;
+  }
   outcome.message = beast::buffers_to_string(buffer.data());
   outcome.exit_code = exit_code_for(outcome.message, outcome.error);
 
-  // The server closes after its one message; answer its close frame.
+  // The server closes after its one message; answer its close frame,
+  // within what is left of --timeout (without one, 10 s).
   buffer.clear();
-  ec = run_within(io, socket,
-                  options.timeout_seconds > 0 ? options.timeout_seconds : 10,
+  deadline close_by =
+      by ? *by : std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  ec = run_within(io, socket, close_by,
                   [&](auto done) { ws.async_read(buffer, done); });
   if (ec == websocket::error::closed)
     outcome.close_code = ws.reason().code;
+}
+
+// Throws std::invalid_argument for a value that cannot go into the
+// upgrade request as it is, before anything is sent.
+void check_request_values(const watch_options& options) {
+  if (auto problem = batch_id_problem(options.batch_id, "BATCH_ID"))
+    throw std::invalid_argument(*problem);
+  if (!options.session_key.empty()) {
+    if (auto problem = session_key_problem(options.session_key))
+      throw std::invalid_argument("--session (or BATCHCAST_SESSION): " +
+                                  *problem);
+    if (auto problem = cookie_name_problem(options.cookie_name))
+      throw std::invalid_argument("--session-cookie-name: " + *problem);
+  }
+  if (!options.origin.empty())
+    if (auto problem = origin_problem(options.origin))
+      throw std::invalid_argument(*problem);
 }
 
 }  // namespace
@@ -187,6 +231,7 @@ watch_outcome watch_batch(const watch_options& options) {
     auto url = parse_url(options.url, "--url");
     if (url.scheme != "ws" && url.scheme != "wss")
       throw std::invalid_argument("--url: expected ws:// or wss://");
+    check_request_values(options);
     // What a browser on a page of the same site would send.
     auto origin = !options.origin.empty() ? options.origin
                   : url.scheme == "wss"   ? "https://" + url.authority()
@@ -214,7 +259,11 @@ void add_watch_command(CLI::App& parent, int& exit_code) {
       "watch",
       "Wait for a batch's terminal status like the admin page does; exit 0 "
       "for completed, 1 for failed, 2 on error");
-  command->add_option("BATCH_ID", options->batch_id, "Batch uuid")->required();
+  command
+      ->add_option("BATCH_ID", options->batch_id,
+                   "Batch uuid, lowercase and dashed as in the admin "
+                   "page's URLs")
+      ->required();
   command->add_option("--url", options->url,
                       "Public listener, e.g. ws://127.0.0.1:8000 or "
                       "wss://admin.example.com");
@@ -232,9 +281,12 @@ void add_watch_command(CLI::App& parent, int& exit_code) {
       ->capture_default_str();
   command
       ->add_option("--timeout", options->timeout_seconds,
-                   "Give up after this many seconds of silence (0: never)")
-      ->capture_default_str();
-  describe_environment(*command);
+                   "Give up after this many seconds in all, from connecting "
+                   "to the status, whatever the server sends meanwhile (0: "
+                   "never)")
+      ->capture_default_str()
+      ->check(whole_number(0, std::numeric_limits<int>::max()));
+  describe_environment(*command, "url", false);
   command->callback([command, options, &exit_code] {
     apply_environment_and_config(*command, {});
     if (options->url.empty()) {
@@ -243,8 +295,9 @@ void add_watch_command(CLI::App& parent, int& exit_code) {
       return;
     }
     auto outcome = watch_batch(*options);
+    // The server's text, not ours: it may hold terminal escape codes.
     if (!outcome.message.empty())
-      std::cout << outcome.message << std::endl;
+      std::cout << printable(outcome.message) << std::endl;
     if (!outcome.error.empty())
       std::cerr << "batchcast watch: " << outcome.error << "\n";
     exit_code = outcome.exit_code;

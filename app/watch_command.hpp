@@ -17,7 +17,8 @@ struct watch_options {
   std::string session_key;  // empty: connect without a cookie
   std::string origin;       // empty: derived from `url`
   std::string cookie_name = "sessionid";
-  int timeout_seconds = 0;  // 0: wait as long as it takes
+  // For the whole watch, connect to status; 0: wait as long as it takes.
+  int timeout_seconds = 0;
 };
 
 struct watch_outcome {
