@@ -1,8 +1,12 @@
 #include "app/admin_command.hpp"
 
+#include <charconv>
+#include <chrono>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <system_error>
 
 #include "app/settings.hpp"
 #include "storage/directory_admin.hpp"
@@ -36,6 +40,7 @@ struct admin_options {
 
 using admin_action =
     std::function<std::string(storage::directory_admin&, admin_options&)>;
+using when_missing = storage::directory_admin::when_missing;
 
 std::string canonical_or_throw(const std::string& text, const char* what) {
   auto canonical = storage::canonical_uuid(text);
@@ -52,6 +57,42 @@ const std::string& non_blank(const std::string& value, const char* what) {
   return value;
 }
 
+// --ttl: whole seconds, at least 1, ending by the last second Django can
+// read. That bound moves with the clock, so it is checked against now
+// rather than printed in --help as a number.
+CLI::Validator session_ttl() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        long long value = 0;
+        const char* end = text.data() + text.size();
+        auto [stop, error] = std::from_chars(text.data(), end, value);
+        if (text.empty() || stop != end || error == std::errc::invalid_argument)
+          return "`" + text + "` is not a whole number";
+        if (text.front() == '-' || (error == std::errc{} && value < 1))
+          return "`" + text + "` is not a positive number of seconds";
+        using namespace std::chrono;
+        auto now_us =
+            duration_cast<microseconds>(system_clock::now().time_since_epoch())
+                .count();
+        auto longest = storage::longest_session_ttl_seconds(now_us);
+        if (error == std::errc::result_out_of_range || value > longest)
+          return "`" + text +
+                 "` seconds from now is after 9999-12-31 23:59:59 UTC, the "
+                 "latest expiry Django can read: give at most " +
+                 std::to_string(longest);
+        return {};
+      },
+      "SECONDS");
+}
+
+// True only when nothing is at `path` (a file that cannot be looked at
+// is left for SQLite to report).
+bool nothing_at(const std::string& path) {
+  std::error_code error;
+  auto status = std::filesystem::status(path, error);
+  return status.type() == std::filesystem::file_type::not_found;
+}
+
 std::string secret_key_for(const admin_options& options) {
   return resolve_secret(options.secret_key_file_on_command_line,
                         options.secret_key_file, "BATCHCAST_SECRET_KEY",
@@ -59,24 +100,45 @@ std::string secret_key_for(const admin_options& options) {
 }
 
 // One `admin <noun> <verb>` command: its own --db and --secret-key-file,
-// the given arguments, and an action whose result is printed.
+// the given arguments, and an action whose result is printed. Only a
+// command that starts a new directory creates a missing --db file; any
+// other would leave an empty database behind a mistyped path and then
+// report the user or session it was given as unknown.
 CLI::App* add_leaf(CLI::App& noun, const std::string& verb,
                    const std::string& description,
                    std::shared_ptr<admin_options> options, admin_action action,
-                   int& exit_code) {
+                   int& exit_code,
+                   when_missing missing = when_missing::refuse) {
   auto* leaf = noun.add_subcommand(verb, description);
-  leaf->add_option("--db", options->db, "State database (SQLite file)")
+  leaf->add_option("--db", options->db,
+                   missing == when_missing::create
+                       ? "State database (SQLite file; created when missing)"
+                       : "State database (SQLite file; must exist)")
       ->capture_default_str();
   leaf->add_option(
       "--secret-key-file", options->secret_key_file,
       "File holding Django's SECRET_KEY (or BATCHCAST_SECRET_KEY)");
-  describe_environment(*leaf);
-  leaf->callback([leaf, options, action, &exit_code] {
+  describe_environment(*leaf, "db", false);
+  leaf->callback([leaf, options, action, missing, &exit_code] {
     try {
       options->secret_key_file_on_command_line =
           leaf->get_option("--secret-key-file")->count() > 0;
+      bool db_on_command_line = leaf->get_option("--db")->count() > 0;
       apply_environment_and_config(*leaf, {});
-      storage::directory_admin directory{options->db};
+      bool creating = nothing_at(options->db);
+      if (creating && missing == when_missing::refuse) {
+        bool from_environment = !db_on_command_line &&
+                                environment_value("BATCHCAST_DB").has_value();
+        throw std::invalid_argument(
+            "no database at " + options->db +
+            (from_environment ? " (check BATCHCAST_DB)" : " (check --db)"));
+      }
+      storage::directory_admin directory{options->db, missing};
+      // On stderr, so that `$(batchcast admin org add ...)` still captures
+      // only the id.
+      if (creating)
+        std::cerr << "batchcast admin: created a new database at "
+                  << options->db << "\n";
       auto printed = action(directory, *options);
       if (!printed.empty())
         std::cout << printed << std::endl;
@@ -94,18 +156,24 @@ CLI::App* add_leaf(CLI::App& noun, const std::string& verb,
 void add_admin_command(CLI::App& parent, int& exit_code) {
   auto options = std::make_shared<admin_options>();
   auto* admin = parent.add_subcommand(
-      "admin", "Manage the embedded directory (standalone mode)");
+      "admin",
+      "Manage the embedded directory (standalone mode). `org add`, the first "
+      "step on a new directory, creates a missing --db file; every other "
+      "command refuses one");
   admin->require_subcommand(1);
 
   auto* org = admin->add_subcommand("org", "Organizations");
   org->require_subcommand(1);
   auto* org_add = add_leaf(
-      *org, "add", "Add an organization; prints its id", options,
+      *org, "add",
+      "Add an organization; prints its id. The first step on a new "
+      "directory: creates the --db file when it is missing",
+      options,
       [](storage::directory_admin& directory, admin_options& o) {
         return directory.add_organization(non_blank(o.name, "NAME"),
                                           !o.inactive);
       },
-      exit_code);
+      exit_code, when_missing::create);
   org_add->add_option("NAME", options->name, "Organization name")->required();
   org_add->add_flag("--inactive", options->inactive, "Add it inactive");
 
@@ -223,8 +291,11 @@ void add_admin_command(CLI::App& parent, int& exit_code) {
       ->required();
   session_issue
       ->add_option("--ttl", options->ttl_seconds,
-                   "Seconds until the session expires")
-      ->capture_default_str();
+                   "Seconds until the session expires, at least 1; it must "
+                   "expire by 9999-12-31 23:59:59 UTC, the latest date "
+                   "Django can read")
+      ->capture_default_str()
+      ->check(session_ttl());
 
   auto* session_end = add_leaf(
       *session, "end",

@@ -1,5 +1,6 @@
 #include "storage/directory_admin.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,8 @@ namespace {
 constexpr std::string_view session_key_chars =
     "abcdefghijklmnopqrstuvwxyz0123456789";
 constexpr std::size_t session_key_length = 32;
+
+constexpr std::int64_t us_per_second = 1000000;
 
 std::int64_t now_unix_us() {
   using namespace std::chrono;
@@ -46,27 +49,54 @@ std::string slugify(const std::string& name) {
   return slug.empty() ? "organization" : slug;
 }
 
+open_mode open_mode_for(directory_admin::when_missing missing) {
+  // read_write leaves creating the file to nobody, so a path that is
+  // missing stays missing even when the caller looked before.
+  return missing == directory_admin::when_missing::create
+             ? open_mode::read_write_create
+             : open_mode::read_write;
+}
+
 }  // namespace
+
+std::int64_t longest_session_ttl_seconds(std::int64_t now_unix_us) {
+  if (now_unix_us >= latest_django_unix_us)
+    return 0;
+  // Subtracting before dividing: no ttl is ever multiplied, so none can
+  // overflow on its way to the check.
+  now_unix_us = std::max(now_unix_us, earliest_django_unix_us);
+  return (latest_django_unix_us - now_unix_us) / us_per_second;
+}
 
 struct directory_admin::impl {
   sqlite_connection db;
   directory_tables tables;
 
-  explicit impl(const std::string& path)
-      : db(path, open_mode::read_write_create) {
+  impl(const std::string& path, when_missing missing)
+      : db(path, open_mode_for(missing)) {
     // WAL, as the state store sharing this file uses it; foreign keys on,
     // as Django turns them on for SQLite.
     db.query_text("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
     create_directory_tables(db, tables);
+    // So that closing finds a deleted -wal itself (see
+    // ~sqlite_connection). Writes are not refused here: in serve the
+    // state store refuses the publish a batch is added for.
+    db.hold_wal_files_in_place();
   }
 
   std::string table(const std::string& name) const {
     return quote_identifier(name);
   }
 
-  [[noreturn]] void refuse(const std::string& why) const {
-    throw storage_error("directory: " + db.path() + ": " + why);
+  [[noreturn]] void refuse(const std::string& why, int sqlite_code = 0) const {
+    throw storage_error("directory: " + db.path() + ": " + why, sqlite_code);
+  }
+
+  // A row that would break a unique constraint, said in the operator's
+  // words rather than as the INSERT SQLite refused.
+  [[noreturn]] void refuse_duplicate(const std::string& why) const {
+    refuse(why, SQLITE_CONSTRAINT);
   }
 
   bool exists(const std::string& table_name, const std::string& column,
@@ -118,6 +148,40 @@ struct directory_admin::impl {
     return {query->column_text(0), query->column_text(1)};
   }
 
+  bool is_member(const std::string& user_key,
+                 const std::string& organization_key) {
+    auto query = db.use("SELECT 1 FROM " + table(tables.organization_user) +
+                        " WHERE user_id = ? AND organization_id = ?");
+    query->bind(1, user_key).bind(2, organization_key);
+    return query->step();
+  }
+
+  bool batch_named(const std::string& name,
+                   const std::string& organization_key) {
+    auto query = db.use("SELECT 1 FROM " + table(tables.batch) +
+                        " WHERE name = ? AND organization_id = ?");
+    query->bind(1, name).bind(2, organization_key);
+    return query->step();
+  }
+
+  // When a session issued at `now_us` for `ttl_seconds` expires; refuses
+  // an expiry Django could not read back (a year past 9999 or before 1),
+  // comparing before multiplying so that no ttl overflows.
+  std::int64_t session_expiry(std::int64_t now_us, std::int64_t ttl_seconds) {
+    auto longest = longest_session_ttl_seconds(now_us);
+    auto shortest = -((now_us - earliest_django_unix_us) / us_per_second);
+    if (ttl_seconds > longest)
+      refuse("a session lasting " + std::to_string(ttl_seconds) +
+             " seconds would expire after 9999-12-31 23:59:59 UTC, the "
+             "latest date Django can read; at most " +
+             std::to_string(longest) + " seconds are left until then");
+    if (ttl_seconds < shortest)
+      refuse("a session lasting " + std::to_string(ttl_seconds) +
+             " seconds would have expired before 0001-01-01, the earliest "
+             "date Django can read");
+    return now_us + ttl_seconds * us_per_second;
+  }
+
   // Where a batch lives (32 hex), if it exists.
   std::optional<std::string> batch_owner(const std::string& batch_key) {
     auto query = db.use("SELECT organization_id FROM " + table(tables.batch) +
@@ -147,8 +211,8 @@ struct directory_admin::impl {
   }
 };
 
-directory_admin::directory_admin(const std::string& path)
-    : impl_(std::make_unique<impl>(path)) {}
+directory_admin::directory_admin(const std::string& path, when_missing missing)
+    : impl_(std::make_unique<impl>(path, missing)) {}
 
 directory_admin::~directory_admin() = default;
 
@@ -182,6 +246,10 @@ std::string directory_admin::add_user(const new_user& user) {
   auto id = new_uuid4();
   auto password = user.password.empty() ? make_unusable_password()
                                         : make_password_hash(user.password);
+  sqlite_transaction tx(impl_->db);
+  if (impl_->exists(impl_->tables.user, "username", user.username))
+    impl_->refuse_duplicate("a user named \"" + user.username +
+                            "\" already exists");
   auto insert = impl_->db.use(
       "INSERT INTO " + impl_->table(impl_->tables.user) +
       " (id, password, last_login, is_superuser, username, first_name,"
@@ -197,6 +265,7 @@ std::string directory_admin::add_user(const new_user& user) {
       .bind(6, user.is_active ? 1 : 0)
       .bind(7, format_django_datetime(now_unix_us()));
   insert->run();
+  tx.commit();
   return id;
 }
 
@@ -206,6 +275,9 @@ void directory_admin::add_member(const std::string& username,
   sqlite_transaction tx(impl_->db);
   auto user = impl_->user_by_name(username);
   auto organization = impl_->known_organization(organization_id);
+  if (impl_->is_member(user.id, organization))
+    impl_->refuse_duplicate("\"" + username + "\" is already a member of " +
+                            organization_id);
   auto now = format_django_datetime(now_unix_us());
   auto insert = impl_->db.use(
       "INSERT INTO " + impl_->table(impl_->tables.organization_user) +
@@ -226,10 +298,17 @@ std::string directory_admin::add_batch(const std::string& organization_id,
                                        const std::string& name) {
   auto canonical =
       impl_->canonical_batch_id(batch_id.empty() ? new_uuid4() : batch_id);
+  auto stored_name = name.empty() ? canonical : name;
+  auto key = uuid_hex32(canonical);
   sqlite_transaction tx(impl_->db);
   auto organization = impl_->known_organization(organization_id);
-  impl_->insert_batch(uuid_hex32(canonical), organization,
-                      name.empty() ? canonical : name);
+  if (impl_->batch_owner(key))
+    impl_->refuse_duplicate("a batch with id " + canonical + " already exists");
+  if (impl_->batch_named(stored_name, organization))
+    impl_->refuse_duplicate("a batch named \"" + stored_name +
+                            "\" already exists in organization " +
+                            organization_id);
+  impl_->insert_batch(key, organization, stored_name);
   tx.commit();
   return canonical;
 }
@@ -240,6 +319,8 @@ bool directory_admin::ensure_batch(const std::string& batch_id,
   if (!canonical)
     return false;
   auto batch_key = uuid_hex32(*canonical);
+  // A file found corrupt is neither trusted nor written to.
+  impl_->db.refuse_if_corrupt();
   // A batch that exists (the usual case: producers name the organization
   // in every publish) is answered by a read, which takes no write lock and
   // so does not wait for another process's write transaction.
@@ -277,10 +358,11 @@ std::string directory_admin::issue_session(const std::string& username,
   session["_auth_user_backend"] = auth_backend;
   session["_auth_user_hash"] = session_auth_hash(user.password, secret_key);
   auto now_us = now_unix_us();
+  auto expires_us = impl_->session_expiry(now_us, ttl_seconds);
   auto data = sign_json_text(
       session.dump(-1, ' ', true, nlohmann::json::error_handler_t::strict),
       session_salt, secret_key, static_cast<std::uint64_t>(now_us / 1000000));
-  auto expires = format_django_datetime(now_us + ttl_seconds * 1000000);
+  auto expires = format_django_datetime(expires_us);
 
   auto insert = impl_->db.use(
       "INSERT OR IGNORE INTO " + impl_->table(impl_->tables.session) +

@@ -16,6 +16,18 @@
 
 namespace batchcast::storage {
 
+// The range of datetimes Django can read back, in microseconds since the
+// epoch (UTC): Python's datetime.min, 0001-01-01 00:00:00, to datetime.max,
+// 9999-12-31 23:59:59.999999.
+inline constexpr std::int64_t earliest_django_unix_us =
+    -62135596800LL * 1000000;
+inline constexpr std::int64_t latest_django_unix_us =
+    253402300800LL * 1000000 - 1;
+
+// The most seconds a session issued at `now_unix_us` may last and still
+// expire within that range; 0 when `now_unix_us` is not before its end.
+std::int64_t longest_session_ttl_seconds(std::int64_t now_unix_us);
+
 struct new_user {
   std::string username;
   bool is_staff = false;
@@ -26,19 +38,30 @@ struct new_user {
 
 class directory_admin {
  public:
-  // Opens (creating if needed) the SQLite file at `path` and creates the
-  // directory tables when missing.
-  explicit directory_admin(const std::string& path);
+  // What opening a path where no file is does.
+  enum class when_missing {
+    create,  // makes a new, empty directory there
+    refuse,  // throws storage_error and creates nothing
+  };
+
+  // Opens the SQLite file at `path` and creates the directory tables when
+  // missing.
+  explicit directory_admin(const std::string& path,
+                           when_missing missing = when_missing::create);
   ~directory_admin();
 
-  // Each returns the new row's canonical uuid.
+  // Each returns the new row's canonical uuid. Organizations may share a
+  // name (each gets a slug of its own); a username taken already throws,
+  // with SQLITE_CONSTRAINT as the code and nothing added.
   std::string add_organization(const std::string& name, bool is_active);
   std::string add_user(const new_user& user);
   // `organization_id` canonical. Throws when user or organization is unknown
-  // or the user is already a member.
+  // or the user is already a member (SQLITE_CONSTRAINT).
   void add_member(const std::string& username,
                   const std::string& organization_id, bool is_admin);
-  // `batch_id` empty: a fresh uuid. Throws for an unknown organization.
+  // `batch_id` empty: a fresh uuid; `name` empty: the id. Throws for an
+  // unknown organization, and (SQLITE_CONSTRAINT, nothing added) for an id
+  // taken already or a name the organization has already.
   std::string add_batch(const std::string& organization_id,
                         const std::string& batch_id, const std::string& name);
   // Adds the batch unless it exists; returns false when the organization
@@ -53,7 +76,9 @@ class directory_admin {
   // carrying `_auth_user_id`, `_auth_user_backend` = `auth_backend` and
   // `_auth_user_hash`, valid for `ttl_seconds` (a negative ttl makes an
   // already expired session, for tests). Returns the session key, 32
-  // characters of [a-z0-9] like Django's. Throws for an unknown user.
+  // characters of [a-z0-9] like Django's. Throws for an unknown user, and
+  // for a ttl whose expiry Django could not read (see
+  // longest_session_ttl_seconds), adding nothing.
   std::string issue_session(const std::string& username,
                             const std::string& secret_key,
                             const std::string& auth_backend,
