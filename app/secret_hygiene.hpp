@@ -9,8 +9,10 @@
 namespace batchcast::app {
 
 // Warns when the file at `path` (a secret key, a token, a TLS private
-// key) can be read by every user of the machine. Nothing for an empty
-// path or a file that cannot be examined (reading it reports that).
+// key, the state database) can be read by every user of the machine.
+// Nothing for an empty path, a file that cannot be examined (reading it
+// reports that), or anything but a regular file (a device, a FIFO, a
+// folder: the caller refuses what it cannot use).
 void warn_if_anyone_can_read(const std::string& path, const std::string& what);
 
 // Warns when `token` is shorter than a token made of random bytes should

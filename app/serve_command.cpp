@@ -3,9 +3,12 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
+#include <string>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -17,6 +20,9 @@
 #include "app/service.hpp"
 #include "app/settings.hpp"
 #include "common/log.hpp"
+#include "common/node_name.hpp"
+#include "common/terminal_text.hpp"
+#include "net/bearer_token.hpp"
 #include "storage/postgres_directory.hpp"
 #include "storage/session_validator.hpp"
 
@@ -150,6 +156,48 @@ std::string optional_secret(bool file_on_command_line, const std::string& file,
   return file.empty() ? std::string{} : read_secret_file(file);
 }
 
+// A bearer token no client can send (see unsendable_token_reason) would
+// be accepted and then refuse every request: refused here instead,
+// naming where it came from but not the token.
+void refuse_unsendable_token(const std::string& token,
+                             const std::set<std::string>& on_command_line,
+                             const std::string& file, const char* variable,
+                             const char* what) {
+  if (token.empty())
+    return;  // an optional token left unset
+  auto reason = net::unsendable_token_reason(token);
+  if (!reason)
+    return;
+  auto flag = std::string{what} + "-file";
+  throw std::runtime_error(
+      "the " + std::string{what} + " in " +
+      secret_source(on_command_line.count(flag) > 0, file, variable, what) +
+      " cannot be sent in an Authorization header: " + *reason +
+      "; write the token alone, without spaces or line breaks inside it "
+      "(openssl rand -hex 32 makes one)");
+}
+
+// Throws naming the first of `flags` given an empty value: an empty path
+// would otherwise fail later with a message naming no file (`--db ""`),
+// or quietly stand for "none".
+void refuse_empty_paths(CLI::App& command,
+                        std::initializer_list<const char*> flags) {
+  for (const char* flag : flags) {
+    const auto* option = command.get_option(flag);
+    if (option->count() == 0)
+      continue;
+    const auto& given = option->results();
+    if (!given.empty() && !given.front().empty())
+      continue;
+    auto name = option->get_lnames().front();
+    throw std::runtime_error(std::string{flag} +
+                             " is empty (on the command line, in " +
+                             environment_name(name) + " or as `" + name +
+                             " =` in the config file): name a file, or leave " +
+                             flag + " out altogether");
+  }
+}
+
 service_settings build_settings(const serve_options& options,
                                 const std::set<std::string>& on_command_line) {
   service_settings settings;
@@ -157,6 +205,12 @@ service_settings build_settings(const serve_options& options,
   configure_directory(options, settings);
   runtime.node_name =
       options.node_name.empty() ? default_node_name() : options.node_name;
+  // Peers refuse such a name too (see on_hello): better said at start.
+  if (auto problem = node_name_problem(runtime.node_name))
+    throw std::runtime_error(
+        "--node-name " + one_line(runtime.node_name) + " cannot be used: " +
+        *problem + "; give 1 to " + std::to_string(max_node_name_bytes) +
+        " bytes of printable text without spaces at either end");
   runtime.session_ttl = std::chrono::seconds{options.session_ttl_seconds};
 
   auto& session = runtime.session;
@@ -175,6 +229,15 @@ service_settings build_settings(const serve_options& options,
   auto public_address = parse_host_port(options.listen, "--listen");
   auto internal_address =
       parse_host_port(options.internal_listen, "--internal-listen");
+  // Both would bind the one socket, and the second bind would fail with
+  // only "Address already in use".
+  if (public_address.port != 0 &&
+      public_address.port == internal_address.port &&
+      public_address.host == internal_address.host)
+    throw std::runtime_error(
+        "--listen and --internal-listen are both " + options.listen +
+        ": the two listeners cannot share an address; give the internal "
+        "(publish API) listener a port of its own, and keep it private");
   network.public_host = public_address.host;
   network.public_port = public_address.port;
   network.internal_host = internal_address.host;
@@ -183,6 +246,14 @@ service_settings build_settings(const serve_options& options,
   network.internal_tls = tls_pair(options.internal_tls_cert,
                                   options.internal_tls_key, "internal-tls");
   network.allowed_hosts = split_list(options.allowed_hosts, ',');
+  // An empty list matches no Origin: the service would start and refuse
+  // every watcher, which looks like an outage rather than a setting.
+  if (network.allowed_hosts.empty())
+    throw std::runtime_error(
+        "--allowed-hosts is empty (on the command line, or `allowed-hosts =` "
+        "in the config file), so every watcher would be refused: list the "
+        "hosts an Origin may name (admin.example.com, or .example.com for "
+        "a domain and its subdomains), or give * to allow any Origin");
   network.session_cookie_name = options.session_cookie_name;
   network.publish_token = resolve_secret(
       on_command_line.count("publish-token-file") > 0,
@@ -190,6 +261,12 @@ service_settings build_settings(const serve_options& options,
   network.metrics_token =
       optional_secret(on_command_line.count("metrics-token-file") > 0,
                       options.metrics_token_file, "BATCHCAST_METRICS_TOKEN");
+  refuse_unsendable_token(network.publish_token, on_command_line,
+                          options.publish_token_file, "BATCHCAST_PUBLISH_TOKEN",
+                          "publish-token");
+  refuse_unsendable_token(network.metrics_token, on_command_line,
+                          options.metrics_token_file, "BATCHCAST_METRICS_TOKEN",
+                          "metrics-token");
   warn_if_short(network.publish_token, "the publish token");
   warn_if_short(network.metrics_token, "the metrics token");
   for (const auto& [path, what] :
@@ -236,19 +313,44 @@ void raise_file_limit() {
                         std::strerror(errno));
 }
 
-// Blocks SIGINT and SIGTERM in the calling thread, and so in every thread
-// it starts afterwards, so the only place they are taken is sigwait below.
+// Blocks SIGINT, SIGTERM and SIGHUP (the terminal closed) in the calling
+// thread, and so in every thread it starts afterwards, so the only place
+// they are taken is sigwait below: each shuts down gracefully. Signals
+// whose default would end the node at once are ignored (in serve, before
+// the first log line): SIGPIPE, as a closed socket is reported as EPIPE
+// anyway and a closed log pipe must not stop the service (spdlog does not
+// check its writes), and SIGUSR1 and SIGUSR2, which mean nothing here.
 sigset_t block_stop_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  // Left alone when ignored already (nohup): that is asked for, and a
+  // blocked signal reaches sigwait even so.
+  struct sigaction hangup {};
+  if (sigaction(SIGHUP, nullptr, &hangup) == 0 && hangup.sa_handler != SIG_IGN)
+    sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
 }
 
+const char* stop_signal_name(int received) {
+  switch (received) {
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "SIGINT";
+  }
+}
+
 int serve(const serve_options& options,
           const std::set<std::string>& on_command_line) {
+  // Before anything is logged: see block_stop_signals.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGUSR1, SIG_IGN);
+  std::signal(SIGUSR2, SIG_IGN);
   configure_logging(options.log_level, options.log_format == "json"
                                            ? log_format::json
                                            : log_format::text);
@@ -261,8 +363,7 @@ int serve(const serve_options& options,
   node.start();
   int received = 0;
   sigwait(&signals, &received);
-  logger("app")->info("received {}, shutting down",
-                      received == SIGTERM ? "SIGTERM" : "SIGINT");
+  logger("app")->info("received {}, shutting down", stop_signal_name(received));
   node.stop(std::chrono::seconds{options.shutdown_grace_seconds});
   return 0;
 }
@@ -347,8 +448,8 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
                       "Comma-separated accepted _auth_user_backend values "
                       "(default: OpenWISP's and Django's ModelBackend)");
   command->add_option("--node-name", options->node_name,
-                      "Name recorded as the origin of publishes "
-                      "(default: HOSTNAME:PID)");
+                      "Name recorded as the origin of publishes: 1 to 255 "
+                      "bytes of printable text (default: HOSTNAME:PID)");
   command
       ->add_option("--log-level", options->log_level,
                    "trace, debug, info, warn, error or off")
@@ -362,12 +463,12 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
       ->add_option("--io-threads", options->io_threads,
                    "Threads serving sockets (0: half the cores)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 64));
+      ->check(whole_number(0, 64));
   command
       ->add_option("--actor-threads", options->actor_threads,
                    "CAF scheduler threads (0: half the cores)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 64));
+      ->check(whole_number(0, 64));
   command
       ->add_option("--actor-scheduler", options->actor_scheduler,
                    "CAF scheduler: sharing (idle workers sleep) or stealing "
@@ -379,49 +480,49 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
                    "Seconds a validated session is trusted before the "
                    "directory is read again")
       ->capture_default_str()
-      ->check(CLI::Range(0, 3600));
+      ->check(whole_number(0, 3600));
   command
       ->add_option("--max-message-bytes", options->max_message_bytes,
                    "Largest client message; larger closes with 1009")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 20));
+      ->check(whole_number(1, 1 << 20));
   command
       ->add_option("--upgrade-timeout", options->upgrade_timeout_seconds,
                    "Seconds a client has to send its upgrade request")
       ->capture_default_str()
-      ->check(CLI::Range(1, 600));
+      ->check(whole_number(1, 600));
   command
       ->add_option("--idle-timeout", options->idle_timeout_seconds,
                    "Seconds of silence before a peer is dropped; pings "
                    "go out at half of it")
       ->capture_default_str()
-      ->check(CLI::Range(2, 86400));
+      ->check(whole_number(2, 86400));
   command
       ->add_option("--close-timeout", options->close_timeout_seconds,
                    "Seconds to wait for a client's close frame")
       ->capture_default_str()
-      ->check(CLI::Range(1, 600));
+      ->check(whole_number(1, 600));
   command
       ->add_option("--shutdown-grace", options->shutdown_grace_seconds,
                    "Seconds SIGTERM waits for sockets to close")
       ->capture_default_str()
-      ->check(CLI::Range(0, 3600));
+      ->check(whole_number(0, 3600));
   command
       ->add_option("--max-connections", options->max_connections,
                    "Most open public connections (WebSockets and upgrades "
                    "in progress); more get 503. Lowered to what the open "
                    "file limit allows")
       ->capture_default_str()
-      ->check(CLI::Range(1, 10000000));
+      ->check(whole_number(1, 10000000));
   command
       ->add_option("--max-connections-per-address",
                    options->max_connections_per_address,
                    "Most open public connections from one client address; "
                    "more get 503 (0: no cap, as behind a reverse proxy)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 10000000));
+      ->check(whole_number(0, 10000000));
   add_cluster_options(*command, options->cluster);
-  describe_environment(*command);
+  describe_environment(*command, "internal-listen", true);
 
   command->callback([command, options, &exit_code] {
     std::optional<std::string> config_text;  // also for the failure's format
@@ -439,8 +540,12 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
         config_text = read_config_text(config_path);
         config = parse_config_text(*config_text, config_path);
       }
-      config.erase("config");
       apply_environment_and_config(*command, config);
+      refuse_empty_paths(*command,
+                         {"--db", "--directory", "--tls-cert", "--tls-key",
+                          "--internal-tls-cert", "--internal-tls-key",
+                          "--secret-key-file", "--secret-key-fallbacks-file",
+                          "--publish-token-file", "--metrics-token-file"});
       options->max_connections_set =
           command->get_option("--max-connections")->count() > 0;
       exit_code = serve(*options, on_command_line);

@@ -22,6 +22,29 @@ std::string reason_of(caf::actor_system& system, const caf::error& err) {
   return system.render(err);
 }
 
+// The node gate in front of the middleman at `middleman_port`.
+net::node_gate_settings node_gate_for(const actors::cluster_settings& cluster,
+                                      std::uint16_t middleman_port) {
+  net::node_gate_settings gate;
+  gate.host = cluster.node_host;
+  gate.port = cluster.node_port;
+  // Each configured peer holds one connection to this node, and while it
+  // reconnects its old one may linger until CAF or the gate sees it
+  // silent: a few per peer. The 16 leave room for nodes that list this
+  // one without being listed here.
+  gate.max_connections = 4 * cluster.peers.size() + 16;
+  gate.session.middleman_port = middleman_port;
+  gate.session.max_payload = net::default_max_basp_payload;
+  // A node's first message (its client handshake) follows the middleman's
+  // at once; 5 s is the cluster's own handshake timeout.
+  gate.session.first_message_timeout = std::chrono::seconds{5};
+  // Past the silence limit, by one heartbeat: a silent peer is let go by
+  // the cluster (and by CAF's connection timeout) first, and the gate only
+  // ends what they leave open.
+  gate.session.idle_timeout = cluster.silence_limit + cluster.heartbeat;
+  return gate;
+}
+
 }  // namespace
 
 service::service(service_settings settings) : settings_(std::move(settings)) {}
@@ -56,8 +79,10 @@ void service::start() {
       actors::stop_services(*system_, actors_);
       throw std::runtime_error(reason_of(*system_, joined.error()));
     }
-    cluster_ = *joined;
+    cluster_ = joined->actor;
     actors_.cluster = cluster_;
+    settings_.network.node_gate =
+        node_gate_for(settings_.cluster, joined->middleman_port);
   }
 
   server_ = std::make_unique<net::server>(*system_, actors_, settings_.network);

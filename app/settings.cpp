@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
+#include <system_error>
 #include <utility>
 
 #include "common/small_file.hpp"
@@ -107,6 +109,14 @@ std::map<std::string, std::string> parse_config_text(const std::string& text,
     auto& [key, value] = *setting;
     // A second line for a setting would silently win over the first;
     // for `peers` that drops nodes without a word.
+    // The file to read is settled before any is read, so this line could
+    // only be ignored.
+    if (key == "config")
+      throw std::runtime_error(
+          where +
+          ": config cannot name another config file: batchcast reads only "
+          "the one --config or BATCHCAST_CONFIG names; move the settings "
+          "into this file and remove the line");
     if (auto [first, fresh] = line_of.emplace(key, number); !fresh)
       throw std::runtime_error(where + ": `" + key +
                                "` is already set on line " +
@@ -166,11 +176,31 @@ void apply_environment_and_config(
   }
 }
 
-void describe_environment(CLI::App& command) {
+void describe_environment(CLI::App& command, const std::string& example_flag,
+                          bool reads_config_file) {
   command.footer(
       "Every flag also reads BATCHCAST_<FLAG> from the environment (for\n"
-      "example --internal-listen from BATCHCAST_INTERNAL_LISTEN). The\n"
-      "command line beats the environment, which beats the config file.");
+      "example --" +
+      example_flag + " from " + environment_name(example_flag) +
+      ").\nThe command line beats the environment" +
+      (reads_config_file ? ", which beats the config file." : "."));
+}
+
+CLI::Validator whole_number(long long min, long long max) {
+  auto range = std::to_string(min) + " to " + std::to_string(max);
+  return CLI::Validator(
+      [min, max, range](std::string& text) -> std::string {
+        long long value = 0;
+        const char* end = text.data() + text.size();
+        auto [stop, error] = std::from_chars(text.data(), end, value);
+        if (text.empty() || stop != end || error == std::errc::invalid_argument)
+          return "`" + text + "` is not a whole number";
+        if (error == std::errc::result_out_of_range || value < min ||
+            value > max)
+          return "`" + text + "` is out of range: give " + range;
+        return {};
+      },
+      "INT in [" + range + "]");
 }
 
 host_port parse_host_port(const std::string& text, const std::string& what) {
@@ -229,6 +259,13 @@ std::string resolve_secret(bool file_on_command_line, const std::string& file,
     return read_secret_file(file);
   throw std::runtime_error(std::string{what} + " is not set: give --" + what +
                            "-file or " + secret_variable);
+}
+
+std::string secret_source(bool file_on_command_line, const std::string& file,
+                          const char* secret_variable, const char* what) {
+  if (!file_on_command_line && environment_value(secret_variable))
+    return secret_variable;
+  return "the file " + file + " (" + what + "-file)";
 }
 
 std::vector<std::string> split_list(const std::string& text, char separator) {

@@ -45,8 +45,17 @@ std::string environment_name(const std::string& long_flag);
 void apply_environment_and_config(
     CLI::App& command, const std::map<std::string, std::string>& config);
 
-// Appends "Every flag also reads BATCHCAST_<FLAG> ..." to the help text.
-void describe_environment(CLI::App& command);
+// Appends "Every flag also reads BATCHCAST_<FLAG> ..." to the help text,
+// with `example_flag` (a long flag of `command`, without dashes) as the
+// example; the config file is mentioned only for a command that reads one.
+void describe_environment(CLI::App& command, const std::string& example_flag,
+                          bool reads_config_file);
+
+// A check for a numeric option: a whole number from `min` to `max`.
+// Unlike CLI::Range, which says "not in range" of `abc` too, it tells a
+// value that is no whole number (`abc`, `1.5`, `1e3`) from one out of
+// range.
+CLI::Validator whole_number(long long min, long long max);
 
 struct host_port {
   std::string host;
@@ -75,6 +84,12 @@ std::string read_secret_file(const std::string& path);
 // std::runtime_error when none is set or the file cannot be read.
 std::string resolve_secret(bool file_on_command_line, const std::string& file,
                            const char* secret_variable, const char* what);
+
+// Where resolve_secret (or a caller resolving an optional secret the same
+// way) takes the secret from, for a message that must not quote it:
+// "BATCHCAST_PUBLISH_TOKEN", or "the file PATH (publish-token-file)".
+std::string secret_source(bool file_on_command_line, const std::string& file,
+                          const char* secret_variable, const char* what);
 
 // Non-empty items of `text` split at `separator`, trimmed of spaces.
 std::vector<std::string> split_list(const std::string& text, char separator);

@@ -119,6 +119,18 @@ BOOST_AUTO_TEST_CASE(a_setting_given_twice_names_both_lines) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_config_file_naming_another_is_refused) {
+  try {
+    parse_config_text("listen = :8000\nconfig = /etc/other.conf\n", "c.conf");
+    BOOST_FAIL("expected an error");
+  } catch (const std::runtime_error& e) {
+    BOOST_TEST(std::string{e.what()}.find(
+                   "c.conf:2: config cannot name another config file") !=
+                   std::string::npos,
+               e.what());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_value_is_found_past_lines_the_parser_refuses) {
   std::string text = "broken line\nlog_format = json\nLog-Format = text\n";
   BOOST_CHECK_THROW(parse_config_text(text, "c.conf"), std::runtime_error);

@@ -11,8 +11,16 @@ get them wrong or as a deployment tool hands them over:
   client that trusts only the root accepts it;
 - /dev/zero as the CA file of `watch` and `publish`: refused the same way;
 - /dev/null or a folder as the state database: refused before anything is
-  written next to it; a state database every user can read, holding the
-  embedded directory: warned about.
+  written next to it (and not warned about as readable by every user); a
+  state database every user can read, holding the embedded directory:
+  warned about;
+- a publish token no Authorization header can carry, an empty
+  allowed-hosts, a numeric setting that is no number, a node name that
+  could forge log lines or is blank or too long: refused, saying which
+  and why;
+- an empty path (`--db ""`), one address for both listeners, a --peer
+  given twice, a config file naming another with `config =`: refused at
+  start, saying which.
 
 Usage: start_files_test.py PATH_TO_BATCHCAST
 """
@@ -318,6 +326,8 @@ def test_a_state_database_that_is_no_file_is_refused(setup):
         assert result.returncode != 0, result
         last = result.stderr.strip().splitlines()[-1]
         assert f"cannot open state database {path}: {reason}" in last, last
+        # /dev/null is mode 666, but holds nothing to read.
+        assert "every user" not in result.stderr, result.stderr
         made = [path + suffix for suffix in (".lock", "-journal", "-wal",
                                              "-shm")
                 if os.path.exists(path + suffix)]
@@ -336,6 +346,144 @@ def test_a_state_database_anyone_can_read_is_warned_about(setup):
             "(mode 644)") in output, output
 
 
+def refused_start(setup, *flags, env=None):
+    """Runs serve with `flags`, which must refuse to start; returns what
+    it printed."""
+    result = subprocess.run(setup.command(*flags), env=env or setup.env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result
+    return result.stderr
+
+
+def test_a_token_no_client_can_send_is_refused(setup):
+    sent = "start-files-token-0123456789"
+    for token, why in ((sent + "\n", "begins or ends with whitespace"),
+                       (" " + sent, "begins or ends with whitespace"),
+                       (sent[:5] + " " + sent, "holds a space at character 6"),
+                       (sent[:5] + "\x1b" + sent, "a control character")):
+        env = dict(setup.env, BATCHCAST_PUBLISH_TOKEN=token)
+        said = refused_start(setup, env=env)
+        assert ("the publish-token in BATCHCAST_PUBLISH_TOKEN cannot be sent "
+                "in an Authorization header: it " in said), said
+        assert why in said, said
+        assert sent not in said, said
+    token_file = os.path.join(setup.folder, "spaced_token")
+    write_private(token_file, sent + " \n")
+    env = dict(setup.env)
+    del env["BATCHCAST_PUBLISH_TOKEN"]
+    said = refused_start(setup, "--publish-token-file", token_file, env=env)
+    assert (f"the publish-token in the file {token_file} "
+            "(publish-token-file) cannot be sent" in said), said
+    assert sent not in said, said
+
+
+def test_the_publish_command_refuses_such_a_token_too(setup):
+    port = free_port()  # nothing listens: the token is refused first
+    result = subprocess.run(
+        [setup.binary, "publish", "8b5a6bd2-4d32-4b5e-9d53-3b7f5d2c9a10",
+         "completed", "--url", f"http://127.0.0.1:{port}",
+         "--token", "start files token"],
+        env=setup.env, capture_output=True, text=True, timeout=15)
+    assert result.returncode == 2, result
+    assert ("the token in --token cannot be sent in an Authorization "
+            "header: it holds a space" in result.stderr), result.stderr
+    assert "start files token" not in result.stderr, result.stderr
+
+
+def test_empty_allowed_hosts_are_refused(setup):
+    config = os.path.join(setup.folder, "no_hosts.conf")
+    with open(config, "w") as f:
+        f.write("allowed-hosts =\n")
+    for flags in (["--config", config], ["--allowed-hosts", ""],
+                  ["--allowed-hosts", " , "]):
+        said = refused_start(setup, *flags)
+        assert "--allowed-hosts is empty" in said, (flags, said)
+        assert "give * to allow any Origin" in said, (flags, said)
+
+
+def test_a_numeric_setting_that_is_no_number_says_so(setup):
+    config = os.path.join(setup.folder, "ttl.conf")
+    with open(config, "w") as f:
+        f.write("session-ttl = abc\n")
+    said = refused_start(setup, "--config", config)
+    assert "--session-ttl: `abc` is not a whole number" in said, said
+    said = refused_start(setup, "--max-connections", "1.5")
+    assert "--max-connections: `1.5` is not a whole number" in said, said
+    said = refused_start(setup, "--session-ttl", "99999")
+    assert "--session-ttl: `99999` is out of range: give 0 to 3600" in said, \
+        said
+
+
+def replaced(command, flag, value):
+    """`command` with the value after `flag` replaced."""
+    command = list(command)
+    command[command.index(flag) + 1] = value
+    return command
+
+
+def refused_command(setup, command):
+    result = subprocess.run(command, env=setup.env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2, result
+    return result.stderr
+
+
+def test_an_empty_path_is_refused_naming_it(setup):
+    said = refused_command(setup, replaced(setup.command(), "--db", ""))
+    assert "--db is empty (on the command line, in BATCHCAST_DB or as " \
+        "`db =` in the config file): name a file" in said, said
+    assert "cannot open state database" not in said, said
+    config = os.path.join(setup.folder, "empty_key.conf")
+    with open(config, "w") as f:
+        f.write("tls-key =\n")
+    said = refused_start(setup, "--config", config)
+    assert "--tls-key is empty" in said, said
+
+
+def test_one_address_for_both_listeners_is_refused(setup):
+    command = setup.command()
+    command = replaced(command, "--internal-listen",
+                       command[command.index("--listen") + 1])
+    said = refused_command(setup, command)
+    assert "the two listeners cannot share an address" in said, said
+    assert "Address already in use" not in said, said
+
+
+def test_a_peer_given_twice_is_refused_naming_it(setup):
+    said = refused_start(setup, "--node-port", str(free_port()),
+                         "--peer", "127.0.0.1:4101", "--peer",
+                         "127.0.0.1:4102", "--peer", "127.0.0.1:4101")
+    assert "--peer 127.0.0.1:4101 is given twice" in said, said
+
+
+def test_a_config_file_naming_another_is_refused(setup):
+    other = os.path.join(setup.folder, "other.conf")
+    with open(other, "w") as f:
+        f.write("session-ttl = 5\n")
+    config = os.path.join(setup.folder, "nested.conf")
+    with open(config, "w") as f:
+        f.write(f"# settings\nconfig = {other}\n")
+    said = refused_start(setup, "--config", config)
+    assert f"{config}:2: config cannot name another config file" in said, \
+        said
+
+
+def test_an_unusable_node_name_is_refused(setup):
+    forged = "evil\n2026-12-05 12:00:00.000 error [app] FAKE \x1b[31mred"
+    for name, why in ((forged, "it holds control characters"),
+                      ("tab\tname", "it holds control characters"),
+                      ("   ", "it starts or ends with a space"),
+                      (" a", "it starts or ends with a space"),
+                      ("x" * 256, "it is 256 bytes long, over 255")):
+        said = refused_start(setup, "--node-name", name)
+        assert "--node-name " in said and why in said, (name, said)
+        assert "give 1 to 255 bytes of printable text" in said, said
+        # The refusal itself quotes the name escaped, on one line.
+        assert "\x1b" not in said, said
+        assert not any(line.startswith("2026-12-05 12:00:00.000")
+                       for line in said.splitlines()), said
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="batchcast-start-") as folder:
@@ -347,7 +495,16 @@ def main():
                           test_a_chain_file_sends_its_intermediate,
                           test_client_tools_refuse_an_endless_ca_file,
                           test_a_state_database_that_is_no_file_is_refused,
-                          test_a_state_database_anyone_can_read_is_warned_about],
+                          test_a_state_database_anyone_can_read_is_warned_about,
+                          test_a_token_no_client_can_send_is_refused,
+                          test_the_publish_command_refuses_such_a_token_too,
+                          test_empty_allowed_hosts_are_refused,
+                          test_a_numeric_setting_that_is_no_number_says_so,
+                          test_an_empty_path_is_refused_naming_it,
+                          test_one_address_for_both_listeners_is_refused,
+                          test_a_peer_given_twice_is_refused_naming_it,
+                          test_a_config_file_naming_another_is_refused,
+                          test_an_unusable_node_name_is_refused],
                          Setup(binary, folder))
 
 
