@@ -33,6 +33,15 @@ def free_port():
     raise RuntimeError("no loopback port that was not handed out before")
 
 
+def listening(port):
+    """Whether something accepts connections on the loopback port now."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def ws_headers(session, origin="http://127.0.0.1", cookie_name="sessionid"):
     headers = {"Origin": origin}
     if session:
@@ -83,15 +92,12 @@ class Node:
             preexec_fn=self.preexec_fn)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(
-                        ("127.0.0.1", self.internal_port), timeout=1):
-                    return
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError("batchcast exited during start:\n" +
-                                       self.read_log())
-                time.sleep(0.05)
+            if listening(self.internal_port):
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError("batchcast exited during start:\n" +
+                                   self.read_log())
+            time.sleep(0.05)
         raise RuntimeError("batchcast did not start listening")
 
     def stop(self, sig=signal.SIGTERM):

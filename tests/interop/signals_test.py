@@ -11,7 +11,6 @@ Usage: signals_test.py PATH_TO_BATCHCAST
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,17 +19,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from batchcast_node import Node, run_tests  # noqa: E402
+from batchcast_node import Node, listening, run_tests  # noqa: E402
 
 SECRET = "signals-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
-
-
-def listening(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def new_node(binary, root, name, preexec_fn=None):

@@ -44,7 +44,7 @@ from cryptography.x509.oid import NameOID
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from batchcast_node import TOKEN, free_port, run_tests  # noqa: E402
+from batchcast_node import TOKEN, free_port, listening, run_tests  # noqa: E402
 
 SECRET = "start-files-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -138,14 +138,6 @@ class Setup:
                 "--listen", f"127.0.0.1:{self.public_port}",
                 "--internal-listen", f"127.0.0.1:{self.internal_port}",
                 *flags]
-
-
-def listening(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def wait_until_listening(setup, process):
