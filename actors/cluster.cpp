@@ -468,7 +468,10 @@ void say_hello(self_ptr self, std::size_t index, caf::actor remote) {
 
 // One attempt: a TCP connect (blocking, hence detached), then CAF's BASP
 // handshake on that connection, answered by the BASP broker straight to
-// the requester.
+// the requester. Unlike the connections peers make to this node, this one
+// does not pass the node gate: CAF reads what the peer's address answers
+// unchecked, and a server handshake header without payload from it
+// crashes this process (see net/basp_framing.hpp).
 caf::behavior dialer(caf::event_based_actor* self, caf::actor basp) {
   return {
       [self, basp](dial_atom, const std::string& host, std::uint16_t port) {

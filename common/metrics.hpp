@@ -134,6 +134,8 @@ std::size_t api_response_slot(unsigned http_status) noexcept;
 enum class node_gate_close : std::size_t {
   payload_too_large,  // a BASP header claimed more than the gate's cap
   unknown_operation,  // a BASP header with an operation CAF does not know
+  malformed,          // a payload where the operation has none or none
+                      // where it needs one, or operations out of order
   connection_cap,     // over the gate's cap on open connections, at accept
   no_first_message,   // no complete message within the first deadline
   idle,               // nothing from the node for the idle limit
@@ -181,9 +183,9 @@ struct metrics {
   }
 
   // Connections to the node port the node gate closed, by reason.
-  labeled_counter<5> node_gate_closed{{"payload_too_large", "unknown_operation",
-                                       "connection_cap", "no_first_message",
-                                       "idle"}};
+  labeled_counter<6> node_gate_closed{{"payload_too_large", "unknown_operation",
+                                       "malformed", "connection_cap",
+                                       "no_first_message", "idle"}};
 
   // Cluster peers. The cluster actor pushes a copy of its peers' states
   // whenever one changes and once per heartbeat; a scrape reads the last

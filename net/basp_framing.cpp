@@ -23,6 +23,10 @@ const char* to_string(basp_verdict verdict) {
       return "unknown operation";
     case basp_verdict::payload_too_large:
       return "payload too large";
+    case basp_verdict::payload_mismatch:
+      return "payload length wrong for its operation";
+    case basp_verdict::out_of_order:
+      return "operation out of order";
   }
   return "unknown";
 }
@@ -40,6 +44,17 @@ basp_verdict check_basp_header(const basp_header_fields& header,
     return basp_verdict::unknown_operation;
   if (header.payload_len > max_payload)
     return basp_verdict::payload_too_large;
+  bool carries_payload = header.operation != basp_heartbeat;
+  if ((header.payload_len > 0) != carries_payload)
+    return basp_verdict::payload_mismatch;
+  return basp_verdict::ok;
+}
+
+basp_verdict check_basp_order(const basp_header_fields& header,
+                              std::uint64_t messages_before) {
+  if (header.operation == basp_server_handshake ||
+      (messages_before == 0 && header.operation != basp_client_handshake))
+    return basp_verdict::out_of_order;
   return basp_verdict::ok;
 }
 
@@ -72,6 +87,8 @@ void basp_framing::take_header(std::vector<std::uint8_t>& out) {
   header_filled_ = 0;
   last_header_ = read_basp_header(header_.data());
   verdict_ = check_basp_header(last_header_, max_payload_);
+  if (verdict_ == basp_verdict::ok)
+    verdict_ = check_basp_order(last_header_, complete_messages_);
   if (verdict_ != basp_verdict::ok)
     return;
   out.insert(out.end(), header_.begin(), header_.end());

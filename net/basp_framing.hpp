@@ -17,6 +17,18 @@
 //   offset 16  source_actor    u64
 //   offset 24  dest_actor      u64
 //
+// CAF checks little more of a header than the gate does below, and
+// dereferences a missing payload: a server_handshake header with a
+// payload_len of 0 (and any operation_data) ends the process with a
+// segmentation fault. So the gate also holds every message to the rules
+// CAF's own nodes follow on a connection they dialed:
+//
+// - every operation but heartbeat carries a payload, and heartbeat none;
+// - the first message is a client_handshake (the dialing node answers
+//   the server_handshake the middleman sends on accept; CAF 0.17 sends
+//   the client_handshake more than once), and a server_handshake never
+//   comes from the dialing side.
+//
 // Pure: no I/O, no clock; one instance per connection, used on that
 // connection's strand.
 #pragma once
@@ -30,13 +42,22 @@ namespace batchcast::net {
 
 inline constexpr std::size_t basp_header_size = 32;
 
+// The operation codes of CAF 0.17 (caf/io/basp/message_type.hpp) the
+// gate tells apart.
+inline constexpr std::uint8_t basp_server_handshake = 0x00;
+inline constexpr std::uint8_t basp_client_handshake = 0x01;
+inline constexpr std::uint8_t basp_heartbeat = 0x06;
 // The largest BASP operation code CAF 0.17 knows (heartbeat).
-inline constexpr std::uint8_t basp_last_operation = 0x06;
+inline constexpr std::uint8_t basp_last_operation = basp_heartbeat;
 
 enum class basp_verdict {
   ok,                 // a header (or payload bytes) the middleman may read
   unknown_operation,  // an operation code CAF 0.17 does not define
   payload_too_large,  // payload_len above the gate's cap
+  payload_mismatch,   // a payload where the operation has none, or none
+                      // where it needs one
+  out_of_order,       // not a client_handshake first, or a
+                      // server_handshake
 };
 
 const char* to_string(basp_verdict verdict);
@@ -50,9 +71,17 @@ struct basp_header_fields {
 // at `bytes`.
 basp_header_fields read_basp_header(const std::uint8_t* bytes);
 
-// Whether a header with these fields may pass to the middleman.
+// Whether a header with these fields may pass to the middleman, seen on
+// its own: its operation, and its payload length against the cap and
+// against what the operation carries.
 basp_verdict check_basp_header(const basp_header_fields& header,
                                std::uint32_t max_payload);
+
+// Whether a header check_basp_header passed may come at this point of a
+// connection a node dialed: `messages_before` complete messages came
+// before it.
+basp_verdict check_basp_order(const basp_header_fields& header,
+                              std::uint64_t messages_before);
 
 class basp_framing {
  public:

@@ -175,7 +175,9 @@ void node_gate_session::refuse(basp_verdict verdict) {
   const auto& header = framing_.last_header();
   auto reason = verdict == basp_verdict::payload_too_large
                     ? node_gate_close::payload_too_large
-                    : node_gate_close::unknown_operation;
+                : verdict == basp_verdict::unknown_operation
+                    ? node_gate_close::unknown_operation
+                    : node_gate_close::malformed;
   shared_->counters->node_gate_closed.add(static_cast<std::size_t>(reason));
   warn_or_debug(fmt::format(
       "node gate: conn={} peer={} refused after {} messages: {} (operation "

@@ -56,9 +56,41 @@ BOOST_AUTO_TEST_CASE(reads_the_fields_caf_serializes) {
 }
 
 BOOST_AUTO_TEST_CASE(takes_every_operation_caf_knows_within_the_cap) {
-  for (std::uint8_t operation = 0; operation <= basp_last_operation;
-       ++operation)
+  for (std::uint8_t operation = 0; operation < basp_heartbeat; ++operation)
     BOOST_TEST((check_basp_header({operation, cap}, cap) == basp_verdict::ok));
+  BOOST_TEST((check_basp_header({basp_heartbeat, 0}, cap) == basp_verdict::ok));
+}
+
+// CAF reads a missing payload through a null pointer: a server_handshake
+// header with no payload crashed the node.
+BOOST_AUTO_TEST_CASE(refuses_a_missing_payload_and_a_heartbeat_with_one) {
+  for (std::uint8_t operation = 0; operation < basp_heartbeat; ++operation)
+    BOOST_TEST((check_basp_header({operation, 0}, cap) ==
+                basp_verdict::payload_mismatch));
+  BOOST_TEST((check_basp_header({basp_heartbeat, 1}, cap) ==
+              basp_verdict::payload_mismatch));
+}
+
+BOOST_AUTO_TEST_CASE(takes_a_client_handshake_first) {
+  basp_header_fields client_handshake{basp_client_handshake, 10};
+  basp_header_fields heartbeat{basp_heartbeat, 0};
+  basp_header_fields direct_message{0x02, 10};
+  BOOST_TEST((check_basp_order(client_handshake, 0) == basp_verdict::ok));
+  BOOST_TEST((check_basp_order(heartbeat, 1) == basp_verdict::ok));
+  BOOST_TEST((check_basp_order(direct_message, 5) == basp_verdict::ok));
+  BOOST_TEST((check_basp_order(heartbeat, 0) == basp_verdict::out_of_order));
+  BOOST_TEST(
+      (check_basp_order(direct_message, 0) == basp_verdict::out_of_order));
+  // As CAF's own nodes send it: once on connect, again later.
+  BOOST_TEST((check_basp_order(client_handshake, 1) == basp_verdict::ok));
+}
+
+BOOST_AUTO_TEST_CASE(never_takes_a_server_handshake_from_a_dialing_node) {
+  basp_header_fields server_handshake{basp_server_handshake, 10};
+  BOOST_TEST(
+      (check_basp_order(server_handshake, 0) == basp_verdict::out_of_order));
+  BOOST_TEST(
+      (check_basp_order(server_handshake, 3) == basp_verdict::out_of_order));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_a_payload_above_the_cap) {
@@ -88,7 +120,7 @@ BOOST_AUTO_TEST_CASE(passes_messages_through_unchanged) {
 }
 
 BOOST_AUTO_TEST_CASE(holds_back_a_partial_header_until_it_is_checked) {
-  auto in = message(caf::io::basp::message_type::direct_message, 10);
+  auto in = message(caf::io::basp::message_type::client_handshake, 10);
   BOOST_TEST((feed(bytes(in.begin(), in.begin() + 31)) == basp_verdict::ok));
   BOOST_TEST(out.empty());
   BOOST_TEST((feed(bytes(in.begin() + 31, in.end())) == basp_verdict::ok));
@@ -97,7 +129,7 @@ BOOST_AUTO_TEST_CASE(holds_back_a_partial_header_until_it_is_checked) {
 }
 
 BOOST_AUTO_TEST_CASE(streams_a_payload_split_across_reads) {
-  auto in = message(caf::io::basp::message_type::direct_message, cap);
+  auto in = message(caf::io::basp::message_type::client_handshake, cap);
   for (std::size_t at = 0; at < in.size(); at += 100) {
     auto end = std::min(in.size(), at + 100);
     BOOST_TEST(
@@ -120,6 +152,21 @@ BOOST_AUTO_TEST_CASE(refuses_a_huge_payload_before_passing_its_header) {
   out.clear();
   BOOST_TEST((feed(first) == basp_verdict::payload_too_large));
   BOOST_TEST(out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_server_handshake_without_payload_unpassed) {
+  auto in = caf_header(caf::io::basp::message_type::server_handshake, 0);
+  BOOST_TEST((feed(in) == basp_verdict::payload_mismatch));
+  BOOST_TEST(out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_server_handshake_after_the_client_one) {
+  auto first = message(caf::io::basp::message_type::client_handshake, 5);
+  auto server = message(caf::io::basp::message_type::server_handshake, 5);
+  auto in = first;
+  in.insert(in.end(), server.begin(), server.end());
+  BOOST_TEST((feed(in) == basp_verdict::out_of_order));
+  BOOST_TEST(out == first);
 }
 
 BOOST_AUTO_TEST_CASE(refuses_an_unknown_operation_in_the_stream) {
