@@ -1,5 +1,7 @@
 #include "net/publish_body.hpp"
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "storage/uuid.hpp"
@@ -9,14 +11,30 @@ namespace batchcast::net {
 publish_body parse_publish_body(std::string_view text) {
   publish_body parsed;
   nlohmann::json body;
+  // A member named twice is refused rather than settled by a rule of
+  // this parser's (the last one wins): the sender may have meant the
+  // other, and a proxy or log in between may have read the first.
+  std::set<std::string> names;
+  bool named_twice = false;
+  auto note_names = [&](int depth, nlohmann::json::parse_event_t event,
+                        nlohmann::json& parsed_value) {
+    if (event == nlohmann::json::parse_event_t::key && depth == 1 &&
+        !names.insert(parsed_value.get<std::string>()).second)
+      named_twice = true;
+    return true;
+  };
   try {
-    body = nlohmann::json::parse(text);
+    body = nlohmann::json::parse(text, note_names);
   } catch (const nlohmann::json::exception&) {
     parsed.problem = "the body is not valid JSON";
     return parsed;
   }
   if (!body.is_object()) {
     parsed.problem = "the body must be a JSON object";
+    return parsed;
+  }
+  if (named_twice) {
+    parsed.problem = "a member of the body is named twice";
     return parsed;
   }
 

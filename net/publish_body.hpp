@@ -24,7 +24,8 @@ struct publish_body {
   const char* problem = nullptr;  // static text, safe to send to the client
 };
 
-// Never throws for any input; other members of the object are ignored.
+// Never throws for any input; other members of the object are ignored,
+// but no member of it may be named twice.
 publish_body parse_publish_body(std::string_view text);
 
 }  // namespace batchcast::net

@@ -145,12 +145,19 @@ BOOST_AUTO_TEST_CASE(bad_bodies_are_400_and_never_published) {
         R"({"status":"done"})", R"({"status":"Completed"})",
         R"({"status":"completed","organization":"nope"})",
         R"({"status":"completed","organization":7})",
+        R"({"status":"completed","status":"failed"})",
+        R"({"status":"completed","other":1,"other":2})",
         "{\"status\":\"\xff\"}"}) {
     auto answer = post(body);
     BOOST_TEST(status_of(answer) == 400u, "body: " << body);
     BOOST_TEST(!error_of(answer).empty());
   }
   BOOST_TEST(!published);
+}
+
+BOOST_AUTO_TEST_CASE(a_name_twice_only_deeper_down_is_no_duplicate) {
+  BOOST_TEST(status_of(post(R"({"status":"completed","x":{"a":1},)"
+                            R"("y":{"a":1}})")) == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(a_null_organization_is_no_organization) {
