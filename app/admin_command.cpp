@@ -1,14 +1,18 @@
 #include "app/admin_command.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <string_view>
 #include <system_error>
 
 #include "app/settings.hpp"
+#include "common/terminal_text.hpp"
 #include "storage/directory_admin.hpp"
 #include "storage/session_validator.hpp"
 #include "storage/uuid.hpp"
@@ -54,6 +58,35 @@ std::string canonical_or_throw(const std::string& text, const char* what) {
 const std::string& non_blank(const std::string& value, const char* what) {
   if (value.find_first_not_of(" \t\r\n") == std::string::npos)
     throw std::invalid_argument(std::string{what} + " must not be blank");
+  return value;
+}
+
+// What Django's username validator and field take: at most 150
+// characters, each a letter, a digit or one of @.+-_. Django counts
+// letters and digits by Unicode; this counts characters by UTF-8 and
+// checks only ASCII strictly, taking any other printable character for
+// a letter (a name with, say, a no-break space gets past here and fails
+// in Django's forms instead).
+const std::string& django_username(const std::string& value) {
+  constexpr std::size_t max_characters = 150;
+  if (one_line(value) != value)
+    throw std::invalid_argument(
+        "USERNAME holds control characters or bytes that are not UTF-8");
+  auto characters = std::count_if(value.begin(), value.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  });
+  if (static_cast<std::size_t>(characters) > max_characters)
+    throw std::invalid_argument("USERNAME is " + std::to_string(characters) +
+                                " characters long; Django takes at most " +
+                                std::to_string(max_characters));
+  for (unsigned char c : value)
+    if (c < 0x80 && !std::isalnum(c) &&
+        std::string_view{"@.+-_"}.find(static_cast<char>(c)) ==
+            std::string_view::npos)
+      throw std::invalid_argument(
+          "USERNAME may hold only letters, digits and @.+-_, as in Django "
+          "(found '" +
+          std::string(1, static_cast<char>(c)) + "')");
   return value;
 }
 
@@ -183,7 +216,7 @@ void add_admin_command(CLI::App& parent, int& exit_code) {
       *user, "add", "Add a user; prints its id", options,
       [](storage::directory_admin& directory, admin_options& o) {
         storage::new_user fresh;
-        fresh.username = non_blank(o.username, "USERNAME");
+        fresh.username = django_username(non_blank(o.username, "USERNAME"));
         fresh.is_staff = o.staff;
         fresh.is_superuser = o.superuser;
         fresh.is_active = !o.inactive;

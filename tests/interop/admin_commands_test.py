@@ -186,6 +186,22 @@ def test_a_taken_username_is_refused_in_words(ws):
                    "WHERE username = 'alice'") == [(1, 0)]
 
 
+def test_a_username_django_would_refuse_is_refused(ws):
+    ws.seed()
+    for name, words in (("bad name", "letters, digits and @.+-_"),
+                        ("a/b", "letters, digits and @.+-_"),
+                        ("a\x1b[31mb", "control characters"),
+                        ("x" * 151, "151 characters long")):
+        error = ws.fails("user", "add", name)
+        assert words in error, (name, error)
+        assert "\x1b" not in error, error
+    assert ws.count("openwisp_users_user") == 1
+    # What Django's validator takes, non-ASCII letters included.
+    for name in ("bob.smith+radius@example.com", "z_-9", "Zoë", "x" * 150):
+        ws.ok("user", "add", name)
+    assert ws.count("openwisp_users_user") == 5
+
+
 def test_a_taken_batch_name_or_id_is_refused_in_words(ws):
     org = ws.seed()
     batch = ws.ok("batch", "add", org, "--name", "March import")
@@ -226,6 +242,7 @@ def main():
              test_no_db_given_creates_no_batchcast_db_here,
              test_org_add_starts_a_new_database_and_says_so,
              test_a_taken_username_is_refused_in_words,
+             test_a_username_django_would_refuse_is_refused,
              test_a_taken_batch_name_or_id_is_refused_in_words,
              test_a_second_membership_is_refused_in_words,
              test_organizations_may_share_a_name]
