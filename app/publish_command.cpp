@@ -29,6 +29,22 @@ namespace {
 
 using request_type = http::request<http::string_body>;
 
+// A reply that came but could not be read is not "no reply": the server
+// sent something larger than any answer of the publish API (a few
+// hundred bytes), or something that is not HTTP.
+std::string describe_read_failure(const beast::error_code& ec) {
+  if (ec == http::error::body_limit || ec == http::error::header_limit)
+    return "reply too large for an answer of the publish API (" + ec.message() +
+           "): is the URL batchcast's internal listener?";
+  // end_of_stream: closed before a reply began. Beast's other HTTP
+  // errors: bytes came, but not an HTTP response.
+  auto http_errors = http::make_error_code(http::error::end_of_stream);
+  if (ec != http::error::end_of_stream &&
+      ec.category() == http_errors.category())
+    return "unreadable reply: " + ec.message();
+  return "no reply: " + ec.message();
+}
+
 // Over http://, a listener that speaks only TLS answers the request with
 // a TLS alert or handshake record (first byte 0x15 or 0x16), or closes
 // without a word; either way the read fails with a message that does not
@@ -95,7 +111,7 @@ void exchange(asio::io_context& io, Stream& stream, const parsed_url& url,
     http::async_read(stream, buffer, response,
                      [&](beast::error_code read_ec, auto) {
                        if (read_ec)
-                         reply.error = "no reply: " + read_ec.message() +
+                         reply.error = describe_read_failure(read_ec) +
                                        tls_hint<Stream>(read_ec, buffer);
                      });
   });

@@ -233,7 +233,9 @@ def test_publish_over_http_to_tls_asks_about_tls(binary):
         with FakeServer(answer_like_tls(reply)) as server:
             result = publish(binary, server.port)
         assert result.returncode == 2, (reply, result)
-        assert b"no reply: " in result.stderr, (reply, result.stderr)
+        # Bytes that are not HTTP are a reply, but not a readable one.
+        expected = b"unreadable reply: " if reply else b"no reply: "
+        assert expected in result.stderr, (reply, result.stderr)
         assert b"is the internal listener using TLS? use https://" in \
             result.stderr, (reply, result.stderr)
     # Some other server's greeting is no sign of TLS.
@@ -241,6 +243,17 @@ def test_publish_over_http_to_tls_asks_about_tls(binary):
         result = publish(binary, server.port)
     assert result.returncode == 2, result
     assert b"TLS" not in result.stderr, result.stderr
+
+
+def test_publish_names_a_reply_too_large_as_such(binary):
+    reply = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+             b"Content-Length: 99999999999\r\n\r\n{")
+    with FakeServer(answer_like_tls(reply)) as server:
+        result = publish(binary, server.port)
+    assert result.returncode == 2, result
+    assert b"reply too large for an answer of the publish API" in \
+        result.stderr, result.stderr
+    assert b"no reply" not in result.stderr, result.stderr
 
 
 def test_watch_over_ws_to_tls_asks_about_tls(binary):
@@ -355,6 +368,7 @@ def main():
                       test_watch_timeout_bounds_the_whole_watch,
                       test_watch_refuses_a_binary_status,
                       test_publish_over_http_to_tls_asks_about_tls,
+                      test_publish_names_a_reply_too_large_as_such,
                       test_watch_over_ws_to_tls_asks_about_tls,
                       test_clients_refuse_values_that_would_change_the_request,
                       test_help_of_the_clients_mentions_no_config_file],
