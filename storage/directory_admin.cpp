@@ -74,6 +74,12 @@ struct directory_admin::impl {
 
   impl(const std::string& path, when_missing missing)
       : db(path, open_mode_for(missing)) {
+    // SQLite opens a file it cannot write read-only rather than fail, and
+    // the first write then fails with a message that names neither.
+    if (sqlite3_db_readonly(db.handle(), "main") == 1)
+      refuse(
+          "cannot be written (the file or its filesystem is read-only), "
+          "and `batchcast admin` changes the directory in it");
     // WAL, as the state store sharing this file uses it; foreign keys on,
     // as Django turns them on for SQLite.
     db.query_text("PRAGMA journal_mode = WAL");

@@ -265,6 +265,14 @@ def test_read_only_disk_refuses_to_start_and_loses_nothing(root, mount_point):
             log = node.read_log()
             assert "read-only" in log and node.db in log, \
                 "the error does not say the database's disk is read-only"
+            # The admin commands name the cause too, and change nothing.
+            admin = subprocess.run(
+                [node.binary, "admin", "user", "add", "late", "--db",
+                 node.db, "--secret-key-file", node.secret_file],
+                capture_output=True, text=True, timeout=30)
+            assert admin.returncode == 2, admin
+            assert "read-only" in admin.stderr and node.db in admin.stderr, \
+                admin.stderr
         finally:
             remount(mount_point, "rw")
 
