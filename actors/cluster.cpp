@@ -15,7 +15,9 @@
 #include "actors/atoms.hpp"
 #include "actors/errors.hpp"
 #include "actors/message_types.hpp"
+#include "actors/peer_record_check.hpp"
 #include "common/log.hpp"
+#include "common/log_throttle.hpp"
 #include "common/node_name.hpp"
 
 namespace batchcast::actors {
@@ -215,6 +217,10 @@ link& open_link(self_ptr self, const caf::actor& remote,
 // Hands `batch` to the local registry's apply path (stored newest-wins,
 // delivered if terminal); `done(ok, newest_ms)` runs once every record is
 // committed or failed.
+// A hostile sender can fill pages with bad records at will: a few lines
+// tell the operator, the rest are counted in the held-back note.
+log_throttle dropped_records_logged;
+
 void apply_records(self_ptr self, records batch,
                    std::function<void(bool, std::int64_t)> done) {
   struct progress {
@@ -222,18 +228,26 @@ void apply_records(self_ptr self, records batch,
     std::int64_t newest_ms = 0;
     bool failed = false;  // also: the first failure was logged
   };
-  // A record without a stamp would be stamped by our store as if this node
-  // had published it. No batchcast node sends one.
-  auto unstamped = std::remove_if(
-      batch.begin(), batch.end(), [](const storage::batch_record& record) {
-        return record.updated_at_ms <= storage::stamp_at_commit;
-      });
-  if (unstamped != batch.end()) {
-    log()->warn(
-        "ignored {} record(s) from a peer without a timestamp; is "
-        "it running the same batchcast version?",
-        std::distance(unstamped, batch.end()));
-    batch.erase(unstamped, batch.end());
+  // No batchcast node sends these (see peer_record_check.hpp).
+  auto now_ms = unix_now_ms();
+  const char* problem = nullptr;
+  auto dropped =
+      std::remove_if(batch.begin(), batch.end(),
+                     [now_ms, &problem](const storage::batch_record& record) {
+                       auto found = peer_record_problem(record, now_ms);
+                       if (found && problem == nullptr)
+                         problem = *found;
+                       return found.has_value();
+                     });
+  if (dropped != batch.end()) {
+    if (auto held_back = dropped_records_logged.admit())
+      log()->warn(
+          "ignored {} record(s) from a peer, the first with {}; is it "
+          "running the same batchcast version, with its clock right? "
+          "(anything that reaches the node port can send records){}",
+          std::distance(dropped, batch.end()), problem,
+          log_throttle::held_back_note(*held_back));
+    batch.erase(dropped, batch.end());
   }
   if (batch.empty()) {
     done(true, 0);
