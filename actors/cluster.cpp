@@ -865,6 +865,19 @@ caf::behavior cluster(self_ptr self, services running,
   // A scrape after the cluster stopped shows no peers rather than stale
   // ones.
   self->attach_functor([counters = st.counters] { counters->clear_peers(); });
+  // Anything on the node port can message this actor. CAF's default
+  // prints what it does not expect to stderr, outside the log and its
+  // format (a line of text amid JSON lines); it goes to the debug log
+  // instead, escaped like every other line, and the sender gets
+  // unexpected_message as before.
+  self->set_default_handler(
+      [](caf::scheduled_actor* receiver,
+         caf::message_view& unexpected) -> caf::result<caf::message> {
+        log()->debug("cluster: unexpected message from {}: {}",
+                     caf::to_string(receiver->current_sender()),
+                     caf::to_string(unexpected.content()));
+        return caf::sec::unexpected_message;
+      });
   self->set_down_handler([self](caf::down_msg& msg) {
     for (auto& p : self->state.peers)
       if (p.dialer == msg.source) {
