@@ -261,6 +261,16 @@ BOOST_AUTO_TEST_CASE(expect_continue_gets_100_before_the_body) {
   BOOST_TEST(response.result_int() == 200u);
 }
 
+// A publish of `completed` to `batch` whose body is one chunk, sent with
+// the given Transfer-Encoding and any `more_headers` (each ending in CRLF).
+std::string chunked_publish(const std::string& batch, const std::string& coding,
+                            const std::string& more_headers = "") {
+  return "POST /api/v1/radius/batch/" + batch +
+         "/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+         "\r\nTransfer-Encoding: " + coding + "\r\n" + more_headers +
+         "\r\n16\r\n{\"status\":\"completed\"}\r\n0\r\n\r\n";
+}
+
 BOOST_AUTO_TEST_CASE(unknown_transfer_coding_is_answered_501_once) {
   for (std::string coding :
        {"xchunked", "gzip", "gzip, chunked", "chunked, chunked"}) {
@@ -271,13 +281,7 @@ BOOST_AUTO_TEST_CASE(unknown_transfer_coding_is_answered_501_once) {
           {asio::ip::make_address("127.0.0.1"), server->internal_port()});
       // A body Beast would otherwise leave unread, to be taken for a
       // second request on the same connection.
-      std::string request = "POST /api/v1/radius/batch/" + batch +
-                            "/status HTTP/1.1\r\nHost: x\r\nAuthorization: "
-                            "Bearer " +
-                            token + "\r\nTransfer-Encoding: " + coding +
-                            "\r\n\r\n16\r\n{\"status\":\"completed\"}\r\n"
-                            "0\r\n\r\n";
-      asio::write(socket, asio::buffer(request));
+      asio::write(socket, asio::buffer(chunked_publish(batch, coding)));
       beast::flat_buffer buffer;
       http::response<http::string_body> response;
       http::read(socket, buffer, response);
@@ -302,14 +306,8 @@ BOOST_AUTO_TEST_CASE(chunked_body_is_read_once) {
   tcp::socket socket{io};
   socket.connect(
       {asio::ip::make_address("127.0.0.1"), server->internal_port()});
-  std::string request = "POST /api/v1/radius/batch/" + batch +
-                        "/status HTTP/1.1\r\nHost: x\r\nAuthorization: "
-                        "Bearer " +
-                        token +
-                        "\r\nTransfer-Encoding: Chunked\r\n"
-                        "Connection: close\r\n\r\n"
-                        "16\r\n{\"status\":\"completed\"}\r\n0\r\n\r\n";
-  asio::write(socket, asio::buffer(request));
+  asio::write(socket, asio::buffer(chunked_publish(batch, "Chunked",
+                                                   "Connection: close\r\n")));
   beast::flat_buffer buffer;
   http::response<http::string_body> response;
   http::read(socket, buffer, response);
