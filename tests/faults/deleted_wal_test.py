@@ -54,6 +54,18 @@ from fault_support import (Publisher, integrity_check, open_upgrade,
 SESSION_TTL = 1
 
 
+def readiness_failing(node, *fragments):
+    """Waits up to 10 s for /readyz to answer 503 with every fragment in
+    its body (answers are cached for about a second); returns (status,
+    body), or None if it never did."""
+    def failing():
+        status, text = readiness(node)
+        if status == 503 and all(f in text for f in fragments):
+            return status, text
+        return None
+    return wait_until(failing, 10)
+
+
 def test_acknowledged_statuses_survive_a_deleted_wal_and_kill9(node, cast):
     acknowledged, refused, after = (str(uuid.uuid4()) for _ in range(3))
     publisher = Publisher(node)
@@ -64,10 +76,7 @@ def test_acknowledged_statuses_survive_a_deleted_wal_and_kill9(node, cast):
         for suffix in ("-wal", "-shm"):
             os.remove(node.db + suffix)
 
-        # Readiness answers are cached for about a second.
-        answer = wait_until(
-            lambda: (lambda status, text: (status, text)
-                     if status == 503 else None)(*readiness(node)), 10)
+        answer = readiness_failing(node)
         assert answer, f"/readyz still {readiness(node)} with the WAL gone"
         assert '"state_store":"failed"' in answer[1], answer
 
@@ -117,11 +126,8 @@ def test_admin_writes_after_a_deleted_wal_survive_sigterm(node, cast):
             os.remove(node.db + suffix)
         # Both probes find the files gone; the state store's copies what
         # it acknowledged into the database file before the admin writes.
-        answer = wait_until(
-            lambda: (lambda status, text: (status, text)
-                     if status == 503 and '"directory":"failed"' in text
-                     and '"state_store":"failed"' in text
-                     else None)(*readiness(node)), 10)
+        answer = readiness_failing(node, '"directory":"failed"',
+                                   '"state_store":"failed"')
         assert answer, f"/readyz {readiness(node)} with the WAL gone"
     finally:
         publisher.close()
@@ -181,10 +187,7 @@ def test_a_deleted_database_file_is_copied_back_from_proc(node, cast):
         code, body = publisher.publish(acknowledged, "completed", cast.org)
         assert code == 200, (code, body)
         os.remove(node.db)
-        answer = wait_until(
-            lambda: (lambda status, text: (status, text)
-                     if status == 503 and '"state_store":"failed"' in text
-                     else None)(*readiness(node)), 10)
+        answer = readiness_failing(node, '"state_store":"failed"')
         assert answer, f"/readyz {readiness(node)} with the file gone"
         code, body = publisher.publish(refused, "completed", cast.org)
         assert code == 503, f"a publish into the deleted file got {code}"
