@@ -337,6 +337,11 @@ void catch_up(self_ptr self, std::size_t index, std::int64_t since_ms) {
             if (p.generation != generation)
               return;
             p.catching_up = false;
+            if (is_error(err, errc::node_busy)) {
+              p.catch_up_due = true;
+              log()->debug("catch-up from peer={} waits: it is busy", label(p));
+              return;
+            }
             log()->warn("catch-up failed peer={} error={}", label(p),
                         describe(err));
           });
@@ -355,6 +360,7 @@ void peer_up(self_ptr self, std::size_t index, caf::actor remote,
   heard_from(self, remote.address());
   log()->info("peer up peer={}", label(p));
   p.catching_up = true;
+  p.catch_up_due = false;
   catch_up(self, index,
            std::max<std::int64_t>(0, p.heard_up_to_ms - skew_margin_ms));
 }
@@ -565,11 +571,20 @@ void send_page(self_ptr self, link& l, records page) {
               close_link(self, address, "page unanswered");
               return;
             }
+            l->relay.page_failed(oldest_ms);
+            if (is_error(err, errc::node_busy)) {
+              // Sent again from the store on the next liveness round, not
+              // at once: the peer is taking in all it can.
+              log()->debug(
+                  "peer={} is busy and did not take a page of statuses; "
+                  "sending them again from the store",
+                  label(*l));
+              return;
+            }
             log()->warn(
                 "peer={} did not store a page of statuses error={}; sending "
                 "them again from the store",
                 label(*l), describe(err));
-            l->relay.page_failed(oldest_ms);
             pump(self, *l);
           });
 }
@@ -666,6 +681,15 @@ void check_liveness(self_ptr self) {
   }
   for (const auto& [address, reason] : silent)
     close_link(self, address, reason);
+  for (std::size_t index = 0; index < st.peers.size(); ++index) {
+    auto& p = st.peers[index];
+    if (!p.catch_up_due || p.state != phase::up || !p.remote || p.catching_up)
+      continue;
+    p.catch_up_due = false;
+    p.catching_up = true;
+    catch_up(self, index,
+             std::max<std::int64_t>(0, p.heard_up_to_ms - skew_margin_ms));
+  }
   post_peer_metrics(self);
   st.next_liveness_check = now + st.heartbeat;
   self->delayed_send(self, st.heartbeat, liveness_atom::value);
@@ -769,25 +793,56 @@ caf::result<std::string, std::uint32_t> on_hello(self_ptr self,
   return {st.node_name, protocol_version};
 }
 
+// The sending node as peer_intake names it.
+std::string node_of(const caf::actor_addr& sender) {
+  return sender ? caf::to_string(sender.node()) : std::string{"unknown"};
+}
+
+// Anything that reaches the node port can flood it: a few lines tell the
+// operator, the rest are counted in the held-back note.
+log_throttle busy_refusals_logged;
+
+void refused_as_busy(self_ptr self, const std::string& node,
+                     const std::string& what) {
+  const auto& intake = self->state.intake;
+  if (auto held_back = busy_refusals_logged.admit())
+    log()->warn(
+        "answered {} from node id={} with node_busy: peers' requests in "
+        "flight here are at their bound ({} records being applied, {} reads "
+        "being served); a batchcast peer retries later, so this is a node "
+        "sending more than one of ours would, or a burst{}",
+        what, node, intake.records_in_flight(), intake.reads_in_flight(),
+        log_throttle::held_back_note(*held_back));
+  else
+    log()->debug("answered {} from node id={} with node_busy", what, node);
+}
+
 // A page of a peer's statuses: applied here, never forwarded. Once the
 // peer's catch-up is done its pages also move the catch-up mark.
 caf::result<std::uint64_t> on_apply_page(self_ptr self, records& page) {
   // Before the promise: making it takes the sender out of the message.
   auto sender = sender_of(self);
   heard_from(self, sender);
-  auto promise = self->make_response_promise<std::uint64_t>();
+  auto node = node_of(sender);
   auto count = static_cast<std::uint64_t>(page.size());
-  apply_records(
-      self, std::move(page),
-      [self, promise, sender, count](bool ok, std::int64_t newest_ms) mutable {
-        if (!ok) {
-          promise.deliver(make_error(errc::storage_failed));
-          return;
-        }
-        if (auto* p = peer_of(self, sender); p && !p->catching_up)
-          p->heard_up_to_ms = std::max(p->heard_up_to_ms, newest_ms);
-        promise.deliver(count);
-      });
+  if (!self->state.intake.admit_records(node, page.size())) {
+    refused_as_busy(self, node,
+                    "a page of " + std::to_string(count) + " statuses");
+    return make_error(errc::node_busy);
+  }
+  auto promise = self->make_response_promise<std::uint64_t>();
+  apply_records(self, std::move(page),
+                [self, promise, sender, node, count](
+                    bool ok, std::int64_t newest_ms) mutable {
+                  self->state.intake.records_done(node, count);
+                  if (!ok) {
+                    promise.deliver(make_error(errc::storage_failed));
+                    return;
+                  }
+                  if (auto* p = peer_of(self, sender); p && !p->catching_up)
+                    p->heard_up_to_ms = std::max(p->heard_up_to_ms, newest_ms);
+                  promise.deliver(count);
+                });
   return promise;
 }
 
@@ -802,13 +857,25 @@ caf::result<records> serve_changes(self_ptr self, std::int64_t since_ms,
     open_link(self, requester, "").subscribed = true;
     heard_from(self, requester.address());
   }
+  auto node = node_of(requester.address());
+  if (!self->state.intake.admit_read(node)) {
+    refused_as_busy(self, node, "a read of this node's changes");
+    return make_error(errc::node_busy);
+  }
   auto promise = self->make_response_promise<records>();
   // Bounded by our page size whatever a peer asks for.
   limit = std::min<std::uint64_t>(limit, self->state.catch_up_page);
   self->request(self->state.store, caf::infinite, changes_atom::value, since_ms,
                 limit)
-      .then([promise](records& found) mutable { promise.deliver(found); },
-            [promise](caf::error& err) mutable { promise.deliver(err); });
+      .then(
+          [self, promise, node](records& found) mutable {
+            self->state.intake.read_done(node);
+            promise.deliver(found);
+          },
+          [self, promise, node](caf::error& err) mutable {
+            self->state.intake.read_done(node);
+            promise.deliver(err);
+          });
   return promise;
 }
 

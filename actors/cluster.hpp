@@ -82,6 +82,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/cluster_report.hpp"
+#include "actors/peer_intake.hpp"
 #include "actors/peer_relay.hpp"
 #include "actors/services.hpp"
 
@@ -146,6 +147,9 @@ struct cluster_state {
     // here (minus a margin for clock skew between nodes).
     std::int64_t heard_up_to_ms = 0;
     bool catching_up = false;
+    // Its last catch-up page was refused as busy (peer_intake.hpp): asked
+    // for again on the next liveness round.
+    bool catch_up_due = false;
     // Bumped on every down, so answers from an earlier connection are
     // told apart and dropped.
     std::uint64_t generation = 0;
@@ -164,6 +168,8 @@ struct cluster_state {
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds silence_limit{5000};
   relay_limits relay;
+  // What peers' requests may keep busy here at once.
+  peer_intake intake;
 
   std::vector<peer> peers;
   std::unordered_map<caf::actor_addr, link> links;

@@ -16,6 +16,8 @@ const char* to_string(errc code) {
       return "shutting_down";
     case errc::invalid_batch_id:
       return "invalid_batch_id";
+    case errc::node_busy:
+      return "node_busy";
   }
   return "unknown_error";
 }

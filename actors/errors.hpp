@@ -18,6 +18,8 @@ enum class errc : std::uint8_t {
   directory_failed,    // the directory (users, sessions, batches) failed
   shutting_down,       // the actor that would have answered is stopping
   invalid_batch_id,    // not a canonical uuid; refused before any commit
+  node_busy,           // a peer's request over what this node takes in
+                       // at once (peer_intake.hpp); nothing was done
 };
 
 // Short stable name for logs, e.g. "storage_failed".
