@@ -139,6 +139,8 @@ enum class node_gate_close : std::size_t {
   connection_cap,     // over the gate's cap on open connections, at accept
   no_first_message,   // no complete message within the first deadline
   idle,               // nothing from the node for the idle limit
+  not_reading,        // the node read none of its answers for the idle
+                      // limit
 };
 
 // One cluster peer as the cluster sees it, for the batchcast_cluster_*
@@ -183,9 +185,9 @@ struct metrics {
   }
 
   // Connections to the node port the node gate closed, by reason.
-  labeled_counter<6> node_gate_closed{{"payload_too_large", "unknown_operation",
-                                       "malformed", "connection_cap",
-                                       "no_first_message", "idle"}};
+  labeled_counter<7> node_gate_closed{
+      {"payload_too_large", "unknown_operation", "malformed", "connection_cap",
+       "no_first_message", "idle", "not_reading"}};
 
   // Cluster peers. The cluster actor pushes a copy of its peers' states
   // whenever one changes and once per heartbeat; a scrape reads the last

@@ -1,5 +1,7 @@
 #include "net/node_gate_session.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/write.hpp>
 
 #include "common/log.hpp"
@@ -24,6 +26,7 @@ node_gate_session::node_gate_session(tcp::socket client, std::uint64_t id,
       client_{std::move(client)},
       middleman_{client_.get_executor()},
       timer_{client_.get_executor()},
+      pace_timer_{client_.get_executor()},
       id_{id},
       peer_{std::move(peer)},
       framing_{shared_->limits.max_payload} {
@@ -77,8 +80,31 @@ void node_gate_session::on_read_client(error_code ec, std::size_t size) {
   auto verdict = framing_.feed(from_client_.data(), size, to_middleman_);
   if (verdict != basp_verdict::ok)
     return refuse(verdict);
+  auto messages = framing_.complete_messages() - messages_charged_;
+  messages_charged_ = framing_.complete_messages();
   if (to_middleman_.empty())
     return do_read_client();  // only part of a header so far
+  forward_when_allowed(messages);
+}
+
+void node_gate_session::forward_when_allowed(std::uint64_t messages) {
+  const auto& rate = shared_->limits.messages;
+  if (messages > 0 &&
+      !message_rate_.take(clock::now(), static_cast<float>(messages), rate)) {
+    // Waiting here is not the node's silence: its bytes wait in the
+    // socket for this node to read them.
+    auto wait = std::chrono::duration<double>(messages / rate.per_second);
+    pace_timer_.expires_after(
+        std::chrono::duration_cast<clock::duration>(wait));
+    pace_timer_.async_wait(
+        [self = shared_from_this(), messages](error_code ec) {
+          if (self->closed_ || ec == asio::error::operation_aborted)
+            return;
+          self->last_heard_ = clock::now();
+          self->forward_when_allowed(messages);
+        });
+    return;
+  }
   asio::async_write(
       middleman_, asio::buffer(to_middleman_),
       [self = shared_from_this()](error_code write_ec, std::size_t) {
@@ -109,6 +135,7 @@ void node_gate_session::on_read_middleman(error_code ec, std::size_t size) {
     return;
   if (ec)
     return close("middleman closed: " + ec.message());
+  writing_since_ = clock::now();
   asio::async_write(
       client_, asio::buffer(from_middleman_.data(), size),
       [self = shared_from_this()](error_code write_ec, std::size_t) {
@@ -119,6 +146,7 @@ void node_gate_session::on_read_middleman(error_code ec, std::size_t size) {
 void node_gate_session::on_write_client(error_code ec) {
   if (closed_)
     return;
+  writing_since_.reset();
   if (ec)
     return close("node write failed: " + ec.message());
   do_read_middleman();
@@ -127,14 +155,17 @@ void node_gate_session::on_write_client(error_code ec) {
 // ---- deadlines --------------------------------------------------------
 
 // Until the first message is complete the node has first_message_timeout
-// from the accept; then idle_timeout from its last bytes. The timer is
-// not moved on every read: when it fires early it is set again.
+// from the accept; then idle_timeout from its last bytes; and a write to
+// it may stay pending for idle_timeout. The timer is not moved on every
+// read or write: when it fires early it is set again.
 node_gate_session::clock::time_point node_gate_session::deadline() const {
   const auto& limits = shared_->limits;
-  auto idle_end = last_heard_ + limits.idle_timeout;
-  if (framing_.complete_messages() > 0)
-    return idle_end;
-  return std::min(idle_end, accepted_ + limits.first_message_timeout);
+  auto end = last_heard_ + limits.idle_timeout;
+  if (framing_.complete_messages() == 0)
+    end = std::min(end, accepted_ + limits.first_message_timeout);
+  if (writing_since_)
+    end = std::min(end, *writing_since_ + limits.idle_timeout);
+  return end;
 }
 
 void node_gate_session::arm_deadline() {
@@ -146,8 +177,19 @@ void node_gate_session::arm_deadline() {
 void node_gate_session::on_deadline(error_code ec) {
   if (closed_ || ec == asio::error::operation_aborted)
     return;
-  if (clock::now() < deadline())
+  auto now = clock::now();
+  if (now < deadline())
     return arm_deadline();
+  if (writing_since_ && now >= *writing_since_ + shared_->limits.idle_timeout) {
+    shared_->counters->node_gate_closed.add(
+        static_cast<std::size_t>(node_gate_close::not_reading));
+    warn_or_debug(fmt::format(
+        "node gate: conn={} peer={} read nothing of what this node sent it "
+        "for {} ms; closed (a batchcast node reads all the time; this one "
+        "is stuck, or sends requests without reading the answers)",
+        id_, peer_, shared_->limits.idle_timeout.count()));
+    return close("not reading");
+  }
   if (framing_.complete_messages() == 0) {
     shared_->counters->node_gate_closed.add(
         static_cast<std::size_t>(node_gate_close::no_first_message));
@@ -208,6 +250,7 @@ void node_gate_session::close(const std::string& why) {
       why);
   error_code ignored;
   timer_.cancel();
+  pace_timer_.cancel();
   client_.shutdown(tcp::socket::shutdown_both, ignored);
   client_.close(ignored);
   middleman_.shutdown(tcp::socket::shutdown_both, ignored);

@@ -8,10 +8,17 @@
 // node, bytes are relayed as they come. At most one read and one write are
 // pending in each direction, so each direction holds one chunk at most.
 //
+// Messages from the node pass at the rate gate_session_limits::messages
+// allows; a faster node is read more slowly.
+//
 // Closed (both sockets) when either side closes, when a header is
 // refused, when the node sends no complete first message within
-// `first_message_timeout` of the accept, or when it sends nothing for
-// `idle_timeout`.
+// `first_message_timeout` of the accept, when it sends nothing for
+// `idle_timeout`, or when it reads nothing of what the middleman sends it
+// for `idle_timeout`. The last one matters because CAF's middleman queues
+// what it sends without bound: a node that sends requests and never reads
+// the answers would otherwise pile them up in this process. A batchcast
+// node reads all the time (heartbeats come every interval).
 //
 // Owned by its pending handlers; everything runs on the client socket's
 // strand.
@@ -22,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +40,7 @@
 #include "net/asio.hpp"
 #include "net/basp_framing.hpp"
 #include "net/connection_limits.hpp"
+#include "net/token_bucket.hpp"
 
 namespace batchcast::net {
 
@@ -40,6 +49,14 @@ struct gate_session_limits {
   std::uint32_t max_payload = 0;     // bytes; see node_gate.hpp
   std::chrono::milliseconds first_message_timeout{5000};
   std::chrono::milliseconds idle_timeout{6000};
+  // Messages a node may send, sustained and in a burst. Beyond it the
+  // gate reads no more from that node until the rate allows, which holds
+  // the node back through TCP's flow control: nothing is refused. A
+  // batchcast node sends a heartbeat a second and pages of statuses
+  // within its credit of a few unanswered pages, each taking a commit
+  // here; the burst must hold the messages of one chunk_bytes read (at
+  // most chunk_bytes / basp_header_size of them).
+  token_bucket::rate messages{1024, 1024};
 };
 
 // What the gate's sessions share: their limits, the metrics they count
@@ -72,6 +89,9 @@ class node_gate_session
   void on_connect(error_code ec);
   void do_read_client();
   void on_read_client(error_code ec, std::size_t size);
+  // Writes to_middleman_, which completed `messages` messages, once the
+  // rate allows them.
+  void forward_when_allowed(std::uint64_t messages);
   void on_write_middleman(error_code ec);
   void do_read_middleman();
   void on_read_middleman(error_code ec, std::size_t size);
@@ -81,7 +101,7 @@ class node_gate_session
   clock::time_point deadline() const;
   void refuse(basp_verdict verdict);
   void warn_or_debug(const std::string& line);
-  // Closes both sockets and the timer; `why` goes to the debug log.
+  // Closes both sockets and the timers; `why` goes to the debug log.
   void close(const std::string& why);
 
   std::shared_ptr<gate_shared> shared_;  // before slot_: the slot points in
@@ -89,11 +109,16 @@ class node_gate_session
   tcp::socket client_;
   tcp::socket middleman_;
   asio::steady_timer timer_;
+  asio::steady_timer pace_timer_;  // holds reads back over the rate
   std::uint64_t id_;
   std::string peer_;
   basp_framing framing_;
+  std::uint64_t messages_charged_ = 0;  // to the rate, so far
+  token_bucket message_rate_;
   clock::time_point accepted_;
   clock::time_point last_heard_;  // the client's last bytes
+  // When the pending write to the client began; nothing while none is.
+  std::optional<clock::time_point> writing_since_;
   std::array<std::uint8_t, chunk_bytes> from_client_;
   std::vector<std::uint8_t> to_middleman_;
   std::array<std::uint8_t, chunk_bytes> from_middleman_;
