@@ -46,6 +46,7 @@ using apply_page_atom = caf::atom_constant<caf::atom("apply_page")>;
 using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
 using connect_peer_atom = caf::atom_constant<caf::atom("conn_peer")>;
 using dial_atom = caf::atom_constant<caf::atom("dial")>;
+using dial_gate_atom = caf::atom_constant<caf::atom("dial_gate")>;
 using liveness_atom = caf::atom_constant<caf::atom("liveness")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
 

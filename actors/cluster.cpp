@@ -488,10 +488,10 @@ void say_hello(self_ptr self, std::size_t index, caf::actor remote) {
 
 // One attempt: a TCP connect (blocking, hence detached), then CAF's BASP
 // handshake on that connection, answered by the BASP broker straight to
-// the requester. Unlike the connections peers make to this node, this one
-// does not pass the node gate: CAF reads what the peer's address answers
-// unchecked, and a server handshake header without payload from it
-// crashes this process (see net/basp_framing.hpp).
+// the requester. With dial gates the connect goes to the peer's gate on
+// loopback, which checks what the peer's address answers before CAF
+// reads it (a server handshake header without payload crashes CAF 0.17;
+// see net/basp_framing.hpp).
 caf::behavior dialer(caf::event_based_actor* self, caf::actor basp) {
   return {
       [self, basp](dial_atom, const std::string& host, std::uint16_t port) {
@@ -512,6 +512,9 @@ void connect(self_ptr self, std::size_t index) {
   auto& p = self->state.peers[index];
   if (p.state != phase::down)
     return;
+  // Its gate's port has yet to arrive; dialed then.
+  if (self->state.gate_ports.valid() && p.gate_port == 0)
+    return;
   if (p.dialer) {
     // The last attempt's TCP connect has not returned yet (a peer whose
     // network drops packets): wait rather than pile up threads.
@@ -522,8 +525,10 @@ void connect(self_ptr self, std::size_t index) {
   auto dialing =
       self->spawn<caf::detached + caf::monitored>(dialer, self->state.basp);
   p.dialer = dialing.address();
-  self->request(dialing, handshake_timeout, dial_atom::value, p.address.host,
-                p.address.port)
+  auto gated = p.gate_port != 0;
+  self->request(dialing, handshake_timeout, dial_atom::value,
+                gated ? std::string{"127.0.0.1"} : p.address.host,
+                gated ? p.gate_port : p.address.port)
       .then(
           [self, index](caf::node_id&, caf::strong_actor_ptr& found,
                         std::set<std::string>&) {
@@ -648,6 +653,28 @@ void forward(self_ptr self, const storage::batch_record& record) {
   for (auto& [address, l] : self->state.links) {
     l.relay.push(record);
     pump(self, l);
+  }
+}
+
+// The dial gates listen: dial every peer through its own. Once only.
+void use_dial_gates(self_ptr self) {
+  auto& st = self->state;
+  if (!st.gate_ports.valid() || st.gate_ports.wait_for(std::chrono::seconds{
+                                    0}) != std::future_status::ready)
+    return;
+  std::vector<std::uint16_t> ports;
+  try {
+    ports = st.gate_ports.get();
+  } catch (const std::future_error&) {
+    return;  // the network layer did not start; the node is stopping
+  }
+  for (std::size_t index = 0; index < st.peers.size(); ++index) {
+    auto& p = st.peers[index];
+    if (p.gate_port != 0 || index >= ports.size() || ports[index] == 0)
+      continue;
+    p.gate_port = ports[index];
+    log()->debug("dialing peer={} through 127.0.0.1:{}", label(p), p.gate_port);
+    connect(self, index);
   }
 }
 
@@ -921,6 +948,7 @@ caf::behavior cluster(self_ptr self, services running,
   st.heartbeat = settings.heartbeat;
   st.silence_limit = settings.silence_limit;
   st.relay = settings.relay;
+  st.gate_ports = settings.gate_ports;
   auto now_ms = unix_now_ms();
   for (auto& address : settings.peers) {
     cluster_state::peer p;
@@ -977,6 +1005,7 @@ caf::behavior cluster(self_ptr self, services running,
         if (index < self->state.peers.size())
           connect(self, index);
       },
+      [self](dial_gate_atom) { use_dial_gates(self); },
       [self](liveness_atom) { check_liveness(self); },
   };
 }
@@ -1018,6 +1047,11 @@ caf::expected<started_cluster> start_cluster(caf::actor_system& system,
       running.node_name, caf::to_string(system.node()), settings.node_host,
       settings.node_port, *port, peers.empty() ? "none" : peers);
   return started_cluster{node, *port};
+}
+
+void dial_through_gates(const caf::actor& cluster) {
+  if (cluster)
+    caf::anon_send(cluster, dial_gate_atom::value);
 }
 
 void stop_cluster(caf::actor_system& system, const caf::actor& cluster) {

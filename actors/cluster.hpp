@@ -28,13 +28,16 @@
 //       catching up).
 //   (heartbeat_atom)  from a peer, every heartbeat interval.
 //   (report_atom) -> cluster_report  this node's view of its peers.
+//   (dial_gate_atom)  from the service once the dial gates listen and
+//       cluster_settings::gate_ports is set: dial the peers through them.
 //   (connect_peer_atom, std::size_t peer), (liveness_atom)  to itself.
 //
-// Connecting: each attempt dials the peer's node port from a short-lived
-// detached actor (the TCP connect blocks) and hands the connection to
-// CAF's BASP broker for the handshake, bounded by a 5 s timeout. CAF's
-// middleman actor is not used for this: in CAF 0.17.6 it keeps one pending
-// connect per host:port and queues every later connect to that endpoint
+// Connecting: each attempt dials the peer (through its dial gate on
+// loopback, net/dial_gate.hpp, when the service set those up) from a
+// short-lived detached actor (the TCP connect blocks) and hands the
+// connection to CAF's BASP broker for the handshake, bounded by a 5 s timeout.
+// CAF's middleman actor is not used for this: in CAF 0.17.6 it keeps one
+// pending connect per host:port and queues every later connect to that endpoint
 // behind it, and a connection the other end closes right after accepting
 // it (a proxy whose backend is down, a node starting or stopping) can
 // leave that pending connect unanswered for good, so that no later attempt
@@ -69,6 +72,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <set>
 #include <string>
@@ -104,6 +108,12 @@ struct cluster_settings {
   std::chrono::milliseconds silence_limit{std::chrono::seconds{5}};
   std::size_t catch_up_page = 1000;  // records per catch-up message
   relay_limits relay;                // per linked peer
+  // When valid, peers are dialed through a dial gate each
+  // (net/dial_gate.hpp), on 127.0.0.1 at these ports, in the order of
+  // `peers`: none is dialed before the ports are set and
+  // (dial_gate_atom) arrives. The ports do not travel in the message,
+  // which anything on the node port could send.
+  std::shared_future<std::vector<std::uint16_t>> gate_ports;
 };
 
 struct cluster_state {
@@ -156,6 +166,9 @@ struct cluster_state {
     // The actor dialing it; alive while its TCP connect blocks, which may
     // outlast the attempt's timeout. No new attempt starts meanwhile.
     caf::actor_addr dialer;
+    // Its dial gate's port on 127.0.0.1, dialed instead of its address;
+    // 0 until known, or without gates.
+    std::uint16_t gate_port = 0;
   };
 
   std::string node_name;
@@ -168,6 +181,7 @@ struct cluster_state {
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds silence_limit{5000};
   relay_limits relay;
+  std::shared_future<std::vector<std::uint16_t>> gate_ports;
   // What peers' requests may keep busy here at once.
   peer_intake intake;
 
@@ -207,6 +221,10 @@ caf::expected<started_cluster> start_cluster(caf::actor_system& system,
 
 // Stops the cluster actor and waits for it; before stop_services, so no
 // peer's status arrives while the registry is stopping.
+// Tells the cluster actor that cluster_settings::gate_ports is set: it
+// dials its peers through the gates from then on.
+void dial_through_gates(const caf::actor& cluster);
+
 void stop_cluster(caf::actor_system& system, const caf::actor& cluster);
 
 }  // namespace batchcast::actors

@@ -1,6 +1,8 @@
 #include "app/service.hpp"
 
+#include <future>
 #include <stdexcept>
+#include <vector>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
@@ -33,7 +35,7 @@ net::node_gate_settings node_gate_for(const actors::cluster_settings& cluster,
   // silent: a few per peer. The 16 leave room for nodes that list this
   // one without being listed here.
   gate.max_connections = 4 * cluster.peers.size() + 16;
-  gate.session.middleman_port = middleman_port;
+  gate.middleman_port = middleman_port;
   gate.session.max_payload = net::default_max_basp_payload;
   // A node's first message (its client handshake) follows the middleman's
   // at once; 5 s is the cluster's own handshake timeout.
@@ -43,6 +45,21 @@ net::node_gate_settings node_gate_for(const actors::cluster_settings& cluster,
   // ends what they leave open.
   gate.session.idle_timeout = cluster.silence_limit + cluster.heartbeat;
   return gate;
+}
+
+// A dial gate per configured peer, held to the node gate's limits.
+std::vector<net::dial_gate_settings> dial_gates_for(
+    const actors::cluster_settings& cluster,
+    const net::gate_session_limits& limits) {
+  std::vector<net::dial_gate_settings> gates;
+  for (const auto& peer : cluster.peers) {
+    net::dial_gate_settings gate;
+    gate.peer_host = peer.host;
+    gate.peer_port = peer.port;
+    gate.session = limits;
+    gates.push_back(std::move(gate));
+  }
+  return gates;
 }
 
 }  // namespace
@@ -73,7 +90,11 @@ void service::start() {
     throw std::runtime_error(reason_of(*system_, started.error()));
   actors_ = *started;
 
+  // Set once the dial gates listen, which is after the cluster starts:
+  // the network layer needs the cluster actor.
+  std::promise<std::vector<std::uint16_t>> gate_ports;
   if (settings_.cluster.node_port != 0) {
+    settings_.cluster.gate_ports = gate_ports.get_future().share();
     auto joined = actors::start_cluster(*system_, actors_, settings_.cluster);
     if (!joined) {
       actors::stop_services(*system_, actors_);
@@ -83,6 +104,8 @@ void service::start() {
     actors_.cluster = cluster_;
     settings_.network.node_gate =
         node_gate_for(settings_.cluster, joined->middleman_port);
+    settings_.network.dial_gates =
+        dial_gates_for(settings_.cluster, settings_.network.node_gate->session);
   }
 
   server_ = std::make_unique<net::server>(*system_, actors_, settings_.network);
@@ -93,6 +116,10 @@ void service::start() {
     actors::stop_cluster(*system_, cluster_);
     actors::stop_services(*system_, actors_);
     throw;
+  }
+  if (cluster_) {
+    gate_ports.set_value(server_->dial_gate_ports());
+    actors::dial_through_gates(cluster_);
   }
   running_ = true;
   logger("app")->info("serving node={} public={}:{} internal={}:{} state={}",

@@ -51,9 +51,13 @@ basp_verdict check_basp_header(const basp_header_fields& header,
 }
 
 basp_verdict check_basp_order(const basp_header_fields& header,
-                              std::uint64_t messages_before) {
-  if (header.operation == basp_server_handshake ||
-      (messages_before == 0 && header.operation != basp_client_handshake))
+                              std::uint64_t messages_before, basp_end end) {
+  auto own =
+      end == basp_end::dialing ? basp_client_handshake : basp_server_handshake;
+  auto other =
+      end == basp_end::dialing ? basp_server_handshake : basp_client_handshake;
+  if (header.operation == other ||
+      (messages_before == 0 && header.operation != own))
     return basp_verdict::out_of_order;
   return basp_verdict::ok;
 }
@@ -88,7 +92,7 @@ void basp_framing::take_header(std::vector<std::uint8_t>& out) {
   last_header_ = read_basp_header(header_.data());
   verdict_ = check_basp_header(last_header_, max_payload_);
   if (verdict_ == basp_verdict::ok)
-    verdict_ = check_basp_order(last_header_, complete_messages_);
+    verdict_ = check_basp_order(last_header_, complete_messages_, end_);
   if (verdict_ != basp_verdict::ok)
     return;
   out.insert(out.end(), header_.begin(), header_.end());

@@ -20,14 +20,17 @@
 // CAF checks little more of a header than the gate does below, and
 // dereferences a missing payload: a server_handshake header with a
 // payload_len of 0 (and any operation_data) ends the process with a
-// segmentation fault. So the gate also holds every message to the rules
-// CAF's own nodes follow on a connection they dialed:
+// segmentation fault, on either end of a connection. So the gates also
+// hold every message to the rules CAF's own nodes follow:
 //
 // - every operation but heartbeat carries a payload, and heartbeat none;
-// - the first message is a client_handshake (the dialing node answers
-//   the server_handshake the middleman sends on accept; CAF 0.17 sends
-//   the client_handshake more than once), and a server_handshake never
-//   comes from the dialing side.
+// - on a connection the node dialed, its first message is a
+//   client_handshake (it answers the server_handshake the middleman
+//   sends on accept; CAF 0.17 sends the client_handshake more than once),
+//   and a server_handshake never comes from it;
+// - on a connection the node accepted, the mirror image: its first
+//   message is a server_handshake, and a client_handshake never comes
+//   from it.
 //
 // Pure: no I/O, no clock; one instance per connection, used on that
 // connection's strand.
@@ -50,14 +53,20 @@ inline constexpr std::uint8_t basp_heartbeat = 0x06;
 // The largest BASP operation code CAF 0.17 knows (heartbeat).
 inline constexpr std::uint8_t basp_last_operation = basp_heartbeat;
 
+// Which end of the connection the node whose bytes are checked is.
+enum class basp_end {
+  dialing,    // it connected to this node's port (node_gate.hpp)
+  accepting,  // this node connected to it (dial_gate.hpp)
+};
+
 enum class basp_verdict {
   ok,                 // a header (or payload bytes) the middleman may read
   unknown_operation,  // an operation code CAF 0.17 does not define
   payload_too_large,  // payload_len above the gate's cap
   payload_mismatch,   // a payload where the operation has none, or none
                       // where it needs one
-  out_of_order,       // not a client_handshake first, or a
-                      // server_handshake
+  out_of_order,       // not the handshake its end sends first, or the
+                      // other end's handshake
 };
 
 const char* to_string(basp_verdict verdict);
@@ -78,15 +87,15 @@ basp_verdict check_basp_header(const basp_header_fields& header,
                                std::uint32_t max_payload);
 
 // Whether a header check_basp_header passed may come at this point of a
-// connection a node dialed: `messages_before` complete messages came
-// before it.
+// connection, from a node at its `end` of it: `messages_before` complete
+// messages came from that node before it.
 basp_verdict check_basp_order(const basp_header_fields& header,
-                              std::uint64_t messages_before);
+                              std::uint64_t messages_before, basp_end end);
 
 class basp_framing {
  public:
-  explicit basp_framing(std::uint32_t max_payload)
-      : max_payload_{max_payload} {}
+  basp_framing(std::uint32_t max_payload, basp_end end)
+      : max_payload_{max_payload}, end_{end} {}
 
   // Takes `size` bytes the client sent, in order, and appends to `out`
   // the ones that may go on to the middleman: checked headers and the
@@ -109,6 +118,7 @@ class basp_framing {
   void take_header(std::vector<std::uint8_t>& out);
 
   const std::uint32_t max_payload_;
+  const basp_end end_;
   std::array<std::uint8_t, basp_header_size> header_{};
   std::size_t header_filled_ = 0;
   std::uint32_t payload_left_ = 0;

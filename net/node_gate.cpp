@@ -24,6 +24,10 @@ connection_limits::wording gate_wording() {
 node_gate::node_gate(asio::io_context& context, node_gate_settings settings,
                      std::shared_ptr<metrics> counters)
     : host_{settings.host}, shared_{std::make_shared<gate_shared>()} {
+  shared_->accepted = basp_end::dialing;
+  shared_->target_host = "127.0.0.1";
+  shared_->target_port = settings.middleman_port;
+  shared_->name = "node gate";
   shared_->limits = settings.session;
   shared_->counters = counters;
   // No per-address cap: every peer may sit behind one address (a NAT, or
@@ -60,7 +64,7 @@ void node_gate::start() {
   logger("net")->info(
       "node gate listening={}:{} middleman=127.0.0.1:{} max_connections={} "
       "max_payload={} first_message_timeout={}ms idle_timeout={}ms",
-      host_, port(), shared_->limits.middleman_port,
+      host_, port(), shared_->target_port,
       shared_->cap->limits().max_connections, shared_->limits.max_payload,
       shared_->limits.first_message_timeout.count(),
       shared_->limits.idle_timeout.count());

@@ -14,6 +14,7 @@
 //   (listener.hpp) instead of spinning as CAF's does.
 //
 // Not checked: who the node is. Anything that speaks BASP can still join.
+// The connections this node dials pass gates of their own (dial_gate.hpp).
 //
 // Owned by the server; runs on the server's io_context.
 #pragma once
@@ -45,7 +46,8 @@ inline constexpr std::uint32_t default_max_basp_payload = 4u << 20;
 
 struct node_gate_settings {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 0;  // 0: any free port (tests)
+  std::uint16_t port = 0;            // 0: any free port (tests)
+  std::uint16_t middleman_port = 0;  // on 127.0.0.1
   // Open connections at once; more are closed at accept.
   std::size_t max_connections = 64;
   gate_session_limits session;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 
 #include "common/log.hpp"
@@ -17,73 +18,106 @@ const std::shared_ptr<spdlog::logger>& log() {
 
 }  // namespace
 
-node_gate_session::node_gate_session(tcp::socket client, std::uint64_t id,
+node_gate_session::node_gate_session(tcp::socket accepted, std::uint64_t id,
                                      std::string peer,
                                      connection_limits::slot slot,
                                      std::shared_ptr<gate_shared> shared)
     : shared_{std::move(shared)},
       slot_{std::move(slot)},
-      client_{std::move(client)},
-      middleman_{client_.get_executor()},
-      timer_{client_.get_executor()},
-      pace_timer_{client_.get_executor()},
+      node_{accepted.get_executor()},
+      middleman_{accepted.get_executor()},
+      resolver_{accepted.get_executor()},
+      timer_{accepted.get_executor()},
+      pace_timer_{accepted.get_executor()},
       id_{id},
       peer_{std::move(peer)},
-      framing_{shared_->limits.max_payload} {
+      framing_{shared_->limits.max_payload, shared_->accepted} {
+  // The socket accepted is the other node on the node gate, this node's
+  // middleman on a dial gate; the session connects the other one.
+  if (shared_->accepted == basp_end::dialing)
+    node_ = std::move(accepted);
+  else
+    middleman_ = std::move(accepted);
   to_middleman_.reserve(chunk_bytes + basp_header_size);
 }
 
+tcp::socket& node_gate_session::connecting_socket() {
+  return shared_->accepted == basp_end::dialing ? middleman_ : node_;
+}
+
 void node_gate_session::start() {
-  accepted_ = clock::now();
-  last_heard_ = accepted_;
+  started_ = clock::now();
+  last_heard_ = started_;
   arm_deadline();
-  tcp::endpoint middleman{asio::ip::address_v4::loopback(),
-                          shared_->limits.middleman_port};
-  middleman_.async_connect(
-      middleman,
-      [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
+  // A peer's address may be a name; the middleman's is 127.0.0.1.
+  resolver_.async_resolve(
+      shared_->target_host, std::to_string(shared_->target_port),
+      [self = shared_from_this()](error_code ec,
+                                  tcp::resolver::results_type endpoints) {
+        self->on_resolve(ec, std::move(endpoints));
+      });
+}
+
+void node_gate_session::on_resolve(error_code ec,
+                                   tcp::resolver::results_type endpoints) {
+  if (closed_)
+    return;
+  if (ec)
+    return on_connect(ec);
+  asio::async_connect(
+      connecting_socket(), endpoints,
+      [self = shared_from_this()](error_code connect_ec, const tcp::endpoint&) {
+        self->on_connect(connect_ec);
+      });
 }
 
 void node_gate_session::on_connect(error_code ec) {
   if (closed_)
     return;
   if (ec) {
-    log()->warn(
-        "node gate: conn={} peer={} cannot reach the middleman at "
-        "127.0.0.1:{}: {}; closing the connection",
-        id_, peer_, shared_->limits.middleman_port, ec.message());
-    return close("middleman unreachable");
+    if (shared_->accepted == basp_end::dialing) {
+      log()->warn(
+          "{}: conn={} peer={} cannot reach the middleman at {}:{}: {}; "
+          "closing the connection",
+          shared_->name, id_, peer_, shared_->target_host, shared_->target_port,
+          ec.message());
+    } else {
+      // The peer is down or unreachable: the cluster's connect fails and
+      // says so, and retries with backoff.
+      log()->debug("{}: conn={} cannot reach {}:{}: {}", shared_->name, id_,
+                   shared_->target_host, shared_->target_port, ec.message());
+    }
+    return close("cannot connect: " + ec.message());
   }
-  log()->debug("node gate: conn={} peer={} relayed to the middleman", id_,
-               peer_);
-  do_read_client();
+  log()->debug("{}: conn={} peer={} relaying", shared_->name, id_, peer_);
+  do_read_node();
   do_read_middleman();
 }
 
-// ---- node -> middleman: checked, then relayed -------------------------
+// ---- other node -> middleman: checked, then relayed -------------------
 
-void node_gate_session::do_read_client() {
-  client_.async_read_some(
-      asio::buffer(from_client_),
+void node_gate_session::do_read_node() {
+  node_.async_read_some(
+      asio::buffer(from_node_),
       [self = shared_from_this()](error_code ec, std::size_t size) {
-        self->on_read_client(ec, size);
+        self->on_read_node(ec, size);
       });
 }
 
-void node_gate_session::on_read_client(error_code ec, std::size_t size) {
+void node_gate_session::on_read_node(error_code ec, std::size_t size) {
   if (closed_)
     return;
   if (ec)
     return close("node closed: " + ec.message());
   last_heard_ = clock::now();
   to_middleman_.clear();
-  auto verdict = framing_.feed(from_client_.data(), size, to_middleman_);
+  auto verdict = framing_.feed(from_node_.data(), size, to_middleman_);
   if (verdict != basp_verdict::ok)
     return refuse(verdict);
   auto messages = framing_.complete_messages() - messages_charged_;
   messages_charged_ = framing_.complete_messages();
   if (to_middleman_.empty())
-    return do_read_client();  // only part of a header so far
+    return do_read_node();  // only part of a header so far
   forward_when_allowed(messages);
 }
 
@@ -117,10 +151,10 @@ void node_gate_session::on_write_middleman(error_code ec) {
     return;
   if (ec)
     return close("middleman write failed: " + ec.message());
-  do_read_client();
+  do_read_node();
 }
 
-// ---- middleman -> node: relayed as is ---------------------------------
+// ---- middleman -> other node: relayed as is ---------------------------
 
 void node_gate_session::do_read_middleman() {
   middleman_.async_read_some(
@@ -137,13 +171,13 @@ void node_gate_session::on_read_middleman(error_code ec, std::size_t size) {
     return close("middleman closed: " + ec.message());
   writing_since_ = clock::now();
   asio::async_write(
-      client_, asio::buffer(from_middleman_.data(), size),
+      node_, asio::buffer(from_middleman_.data(), size),
       [self = shared_from_this()](error_code write_ec, std::size_t) {
-        self->on_write_client(write_ec);
+        self->on_write_node(write_ec);
       });
 }
 
-void node_gate_session::on_write_client(error_code ec) {
+void node_gate_session::on_write_node(error_code ec) {
   if (closed_)
     return;
   writing_since_.reset();
@@ -154,15 +188,16 @@ void node_gate_session::on_write_client(error_code ec) {
 
 // ---- deadlines --------------------------------------------------------
 
-// Until the first message is complete the node has first_message_timeout
-// from the accept; then idle_timeout from its last bytes; and a write to
-// it may stay pending for idle_timeout. The timer is not moved on every
-// read or write: when it fires early it is set again.
+// Until the first message is complete the other node has
+// first_message_timeout from the start; then idle_timeout from its last
+// bytes; and a write to it may stay pending for idle_timeout. The timer
+// is not moved on every read or write: when it fires early it is set
+// again.
 node_gate_session::clock::time_point node_gate_session::deadline() const {
   const auto& limits = shared_->limits;
   auto end = last_heard_ + limits.idle_timeout;
   if (framing_.complete_messages() == 0)
-    end = std::min(end, accepted_ + limits.first_message_timeout);
+    end = std::min(end, started_ + limits.first_message_timeout);
   if (writing_since_)
     end = std::min(end, *writing_since_ + limits.idle_timeout);
   return end;
@@ -184,20 +219,21 @@ void node_gate_session::on_deadline(error_code ec) {
     shared_->counters->node_gate_closed.add(
         static_cast<std::size_t>(node_gate_close::not_reading));
     warn_or_debug(fmt::format(
-        "node gate: conn={} peer={} read nothing of what this node sent it "
-        "for {} ms; closed (a batchcast node reads all the time; this one "
-        "is stuck, or sends requests without reading the answers)",
-        id_, peer_, shared_->limits.idle_timeout.count()));
+        "{}: conn={} peer={} read nothing of what this node sent it for {} "
+        "ms; closed (a batchcast node reads all the time; this one is "
+        "stuck, or sends requests without reading the answers)",
+        shared_->name, id_, peer_, shared_->limits.idle_timeout.count()));
     return close("not reading");
   }
   if (framing_.complete_messages() == 0) {
     shared_->counters->node_gate_closed.add(
         static_cast<std::size_t>(node_gate_close::no_first_message));
     warn_or_debug(fmt::format(
-        "node gate: conn={} peer={} sent no complete BASP message within "
-        "{} ms of connecting; closed (not a batchcast node, or one that "
-        "stalled)",
-        id_, peer_, shared_->limits.first_message_timeout.count()));
+        "{}: conn={} peer={} no complete BASP message from the other node "
+        "within {} ms of connecting; closed (not a batchcast node, or one "
+        "that stalled)",
+        shared_->name, id_, peer_,
+        shared_->limits.first_message_timeout.count()));
     return close("no first message");
   }
   shared_->counters->node_gate_closed.add(
@@ -205,9 +241,9 @@ void node_gate_session::on_deadline(error_code ec) {
   // A frozen or cut-off peer ends this way too; its link is let go by the
   // cluster's own silence check, which says so at info.
   log()->info(
-      "node gate: conn={} peer={} sent nothing for {} ms; closed "
+      "{}: conn={} peer={} the other node sent nothing for {} ms; closed "
       "(heartbeats keep a live node's connection busy)",
-      id_, peer_, shared_->limits.idle_timeout.count());
+      shared_->name, id_, peer_, shared_->limits.idle_timeout.count());
   close("idle");
 }
 
@@ -221,14 +257,16 @@ void node_gate_session::refuse(basp_verdict verdict) {
                     ? node_gate_close::unknown_operation
                     : node_gate_close::malformed;
   shared_->counters->node_gate_closed.add(static_cast<std::size_t>(reason));
+  auto where = shared_->accepted == basp_end::dialing
+                   ? "reaches the node port"
+                   : "answers at this peer's address";
   warn_or_debug(fmt::format(
-      "node gate: conn={} peer={} refused after {} messages: {} (operation "
-      "{}, payload_len {} bytes, cap {}); closed before the middleman read "
-      "it. Something that is not a batchcast node of this version reaches "
-      "the node port",
-      id_, peer_, framing_.complete_messages(), to_string(verdict),
-      static_cast<unsigned>(header.operation), header.payload_len,
-      shared_->limits.max_payload));
+      "{}: conn={} peer={} refused after {} messages: {} (operation {}, "
+      "payload_len {} bytes, cap {}); closed before the middleman read it. "
+      "Something that is not a batchcast node of this version {}",
+      shared_->name, id_, peer_, framing_.complete_messages(),
+      to_string(verdict), static_cast<unsigned>(header.operation),
+      header.payload_len, shared_->limits.max_payload, where));
   close(to_string(verdict));
 }
 
@@ -244,15 +282,16 @@ void node_gate_session::close(const std::string& why) {
     return;
   closed_ = true;
   log()->debug(
-      "node gate: conn={} peer={} closed after {} messages (largest payload "
-      "{} bytes): {}",
-      id_, peer_, framing_.complete_messages(), framing_.largest_payload(),
-      why);
+      "{}: conn={} peer={} closed after {} messages (largest payload {} "
+      "bytes): {}",
+      shared_->name, id_, peer_, framing_.complete_messages(),
+      framing_.largest_payload(), why);
   error_code ignored;
+  resolver_.cancel();
   timer_.cancel();
   pace_timer_.cancel();
-  client_.shutdown(tcp::socket::shutdown_both, ignored);
-  client_.close(ignored);
+  node_.shutdown(tcp::socket::shutdown_both, ignored);
+  node_.close(ignored);
   middleman_.shutdown(tcp::socket::shutdown_both, ignored);
   middleman_.close(ignored);
 }

@@ -1,27 +1,32 @@
-// One connection through the node gate (node_gate.hpp): a node's
-// connection to this node's port, relayed to CAF's middleman on loopback.
+// One connection between this node's middleman and another node, relayed
+// through a gate that checks what the other node sends: a connection a
+// node made to this node's port (node_gate.hpp), relayed to CAF's
+// middleman on loopback, or one this node's middleman made to a peer
+// through the peer's dial gate (dial_gate.hpp), relayed to the peer's
+// address.
 //
-// From the node to the middleman, bytes pass only once basp_framing has
-// checked the header in front of them, and payloads stream through in
-// chunks of at most `chunk_bytes`: a refused header never reaches the
-// middleman, and no payload is held whole here. From the middleman to the
-// node, bytes are relayed as they come. At most one read and one write are
-// pending in each direction, so each direction holds one chunk at most.
+// From the other node to the middleman, bytes pass only once
+// basp_framing has checked the header in front of them, and payloads
+// stream through in chunks of at most `chunk_bytes`: a refused header
+// never reaches the middleman, and no payload is held whole here. From
+// the middleman to the other node, bytes are relayed as they come. At
+// most one read and one write are pending in each direction, so each
+// direction holds one chunk at most.
 //
-// Messages from the node pass at the rate gate_session_limits::messages
-// allows; a faster node is read more slowly.
+// Messages from the other node pass at the rate gate_session_limits::
+// messages allows; a faster node is read more slowly.
 //
 // Closed (both sockets) when either side closes, when a header is
-// refused, when the node sends no complete first message within
-// `first_message_timeout` of the accept, when it sends nothing for
+// refused, when the other node sends no complete first message within
+// `first_message_timeout` of the start, when it sends nothing for
 // `idle_timeout`, or when it reads nothing of what the middleman sends it
 // for `idle_timeout`. The last one matters because CAF's middleman queues
 // what it sends without bound: a node that sends requests and never reads
 // the answers would otherwise pile them up in this process. A batchcast
 // node reads all the time (heartbeats come every interval).
 //
-// Owned by its pending handlers; everything runs on the client socket's
-// strand.
+// Owned by its pending handlers; everything runs on the accepted
+// socket's strand.
 #pragma once
 
 #include <array>
@@ -45,8 +50,7 @@
 namespace batchcast::net {
 
 struct gate_session_limits {
-  std::uint16_t middleman_port = 0;  // on 127.0.0.1
-  std::uint32_t max_payload = 0;     // bytes; see node_gate.hpp
+  std::uint32_t max_payload = 0;  // bytes; see node_gate.hpp
   std::chrono::milliseconds first_message_timeout{5000};
   std::chrono::milliseconds idle_timeout{6000};
   // Messages a node may send, sustained and in a burst. Beyond it the
@@ -59,15 +63,26 @@ struct gate_session_limits {
   token_bucket::rate messages{1024, 1024};
 };
 
-// What the gate's sessions share: their limits, the metrics they count
-// into, the cap their slots count against (kept alive by every session,
-// since a slot points into it) and the budget of warning lines.
+// What a gate's sessions share: which end the accepted socket is, where
+// the other end is reached, their limits, the metrics they count into,
+// the cap their slots count against (kept alive by every session, since a
+// slot points into it) and the budget of warning lines.
 struct gate_shared {
+  // Who connects to the gate: another node (node gate; the session then
+  // connects to the middleman) or this node's middleman (dial gate; the
+  // session then connects to the peer).
+  basp_end accepted = basp_end::dialing;
+  // Where the session connects: the middleman on 127.0.0.1, or the peer.
+  std::string target_host;
+  std::uint16_t target_port = 0;
+  // For the log: "node gate", "dial gate to peer 10.0.0.2:4000".
+  std::string name;
   gate_session_limits limits;
   std::shared_ptr<metrics> counters;
   std::shared_ptr<connection_limits> cap;
-  // Anything that reaches the node port can cause a refusal at will, so
-  // their warnings are throttled; the held-back ones go to debug.
+  // Anything that reaches the node port, or answers at a peer's address,
+  // can cause a refusal at will, so their warnings are throttled; the
+  // held-back ones go to debug.
   log_throttle refusals_logged;
 };
 
@@ -76,8 +91,9 @@ class node_gate_session
  public:
   static constexpr std::size_t chunk_bytes = 16 * 1024;
 
-  // `client` must be bound to a strand (the listener does that).
-  node_gate_session(tcp::socket client, std::uint64_t id, std::string peer,
+  // `accepted` must be bound to a strand (the listener does that); it is
+  // the other node or this node's middleman, as `shared->accepted` says.
+  node_gate_session(tcp::socket accepted, std::uint64_t id, std::string peer,
                     connection_limits::slot slot,
                     std::shared_ptr<gate_shared> shared);
 
@@ -86,16 +102,18 @@ class node_gate_session
  private:
   using clock = std::chrono::steady_clock;
 
+  tcp::socket& connecting_socket();
+  void on_resolve(error_code ec, tcp::resolver::results_type endpoints);
   void on_connect(error_code ec);
-  void do_read_client();
-  void on_read_client(error_code ec, std::size_t size);
+  void do_read_node();
+  void on_read_node(error_code ec, std::size_t size);
   // Writes to_middleman_, which completed `messages` messages, once the
   // rate allows them.
   void forward_when_allowed(std::uint64_t messages);
   void on_write_middleman(error_code ec);
   void do_read_middleman();
   void on_read_middleman(error_code ec, std::size_t size);
-  void on_write_client(error_code ec);
+  void on_write_node(error_code ec);
   void arm_deadline();
   void on_deadline(error_code ec);
   clock::time_point deadline() const;
@@ -106,20 +124,21 @@ class node_gate_session
 
   std::shared_ptr<gate_shared> shared_;  // before slot_: the slot points in
   connection_limits::slot slot_;
-  tcp::socket client_;
-  tcp::socket middleman_;
+  tcp::socket node_;       // the other node, whose bytes are checked
+  tcp::socket middleman_;  // this node's middleman
+  tcp::resolver resolver_;
   asio::steady_timer timer_;
   asio::steady_timer pace_timer_;  // holds reads back over the rate
   std::uint64_t id_;
-  std::string peer_;
+  std::string peer_;  // the accepted socket's address, for the log
   basp_framing framing_;
   std::uint64_t messages_charged_ = 0;  // to the rate, so far
   token_bucket message_rate_;
-  clock::time_point accepted_;
-  clock::time_point last_heard_;  // the client's last bytes
-  // When the pending write to the client began; nothing while none is.
+  clock::time_point started_;
+  clock::time_point last_heard_;  // the other node's last bytes
+  // When the pending write to the other node began; nothing while none is.
   std::optional<clock::time_point> writing_since_;
-  std::array<std::uint8_t, chunk_bytes> from_client_;
+  std::array<std::uint8_t, chunk_bytes> from_node_;
   std::vector<std::uint8_t> to_middleman_;
   std::array<std::uint8_t, chunk_bytes> from_middleman_;
   bool closed_ = false;

@@ -134,6 +134,7 @@ struct server::impl {
   std::shared_ptr<listener> public_listener;
   std::shared_ptr<listener> internal_listener;
   std::unique_ptr<node_gate> gate_for_nodes;  // null on a single node
+  std::vector<std::unique_ptr<dial_gate>> gates_to_peers;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
       work;
   std::vector<std::thread> threads;
@@ -243,6 +244,9 @@ void server::start() {
       std::move(count_refusal));
   // Last: a failing bind here leaves nothing else to undo than what the
   // destructor closes anyway.
+  for (const auto& gate : settings.dial_gates)
+    state.gates_to_peers.push_back(
+        std::make_unique<dial_gate>(state.io, gate, state.context->counters));
   if (settings.node_gate)
     state.gate_for_nodes = std::make_unique<node_gate>(
         state.io, *settings.node_gate, state.context->counters);
@@ -250,6 +254,8 @@ void server::start() {
   state.internal_listener->start();
   if (state.gate_for_nodes)
     state.gate_for_nodes->start();
+  for (auto& gate : state.gates_to_peers)
+    gate->start();
   state.work.emplace(state.io.get_executor());
   auto thread_count = settings.io_threads > 0 ? settings.io_threads : 1;
   for (int i = 0; i < thread_count; ++i)
@@ -277,6 +283,13 @@ std::uint16_t server::internal_port() const {
 
 std::uint16_t server::node_port() const {
   return impl_->gate_for_nodes ? impl_->gate_for_nodes->port() : 0;
+}
+
+std::vector<std::uint16_t> server::dial_gate_ports() const {
+  std::vector<std::uint16_t> ports;
+  for (const auto& gate : impl_->gates_to_peers)
+    ports.push_back(gate->port());
+  return ports;
 }
 
 std::size_t server::open_sessions() const {
@@ -309,6 +322,8 @@ void server::stop(std::chrono::milliseconds grace) {
   state.internal_listener->stop();
   if (state.gate_for_nodes)
     state.gate_for_nodes->stop();
+  for (auto& gate : state.gates_to_peers)
+    gate->stop();
 
   state.work.reset();
   state.io.stop();

@@ -14,6 +14,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/services.hpp"
+#include "net/dial_gate.hpp"
 #include "net/node_gate.hpp"
 #include "net/tls_context.hpp"
 
@@ -67,6 +68,9 @@ struct server_settings {
   // On a clustered node: the node gate in front of CAF's middleman,
   // started with the listeners and stopped with the internal one.
   std::optional<node_gate_settings> node_gate;
+  // On a clustered node: one dial gate per configured peer, in the order
+  // of the peers, for the middleman to dial instead of the peer.
+  std::vector<dial_gate_settings> dial_gates;
 };
 
 class server {
@@ -85,6 +89,9 @@ class server {
   std::uint16_t internal_port() const;
   // The node gate's port; 0 without one.
   std::uint16_t node_port() const;
+  // The dial gates' ports on 127.0.0.1, in the order of
+  // server_settings::dial_gates.
+  std::vector<std::uint16_t> dial_gate_ports() const;
 
   // Stops accepting on the public listener, closes every open WebSocket
   // with 1001 (going away), waits up to `grace` for them to finish, then

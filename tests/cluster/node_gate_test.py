@@ -2,7 +2,9 @@
 to a real peer B: a BASP header claiming a 4 GB payload is refused without
 the node allocating it, connections over the gate's cap are closed at
 accept, a connection that says nothing is closed at the first-message
-deadline, and through all of it A and B stay linked and deliver statuses.
+deadline, what answers at a peer's address is checked by the dial gate
+the same way, and through all of it A and B stay linked and deliver
+statuses.
 
 Usage: node_gate_test.py PATH_TO_BATCHCAST
 """
@@ -206,6 +208,43 @@ def test_random_messages_after_a_handshake_leave_the_node_up(pair, cast):
     still_delivers(pair, cast, "completed")
 
 
+def test_a_peer_address_answering_malformed_handshakes_is_refused(pair,
+                                                                   cast):
+    """What answers at a peer's address is checked before CAF reads it, as
+    what reaches the node port is: with B stopped and a listener of the
+    test's own on B's port, A dials it and gets the header that crashed a
+    dialing node (a server_handshake without payload) and others out of
+    a server's order. A stays up; B, started again, links as before."""
+    a, b = pair
+    b.stop()
+    wait_until(lambda: cluster_view(a)["peers"][0]["state"] != "up", 20,
+               "A to see B gone")
+    server_handshake = basp_header(SERVER_HANDSHAKE, 4, operation_data=1) \
+        + b"\0" * 4
+    hostile = [
+        basp_header(SERVER_HANDSHAKE, 0, operation_data=1),
+        basp_header(CLIENT_HANDSHAKE, 4) + b"\0" * 4,
+        basp_header(DIRECT_MESSAGE, 8, dest_actor=1) + b"\0" * 8,
+        server_handshake + basp_header(CLIENT_HANDSHAKE, 4) + b"\0" * 4,
+        server_handshake + basp_header(SERVER_HANDSHAKE, 0),
+    ]
+    before = gate_closed(a, "malformed")
+    with socket.create_server(("127.0.0.1", b.node_port)) as impostor:
+        # A dials again after its backoff, at most 5 s apart.
+        impostor.settimeout(15)
+        for index, message in enumerate(hostile):
+            sock, _ = impostor.accept()
+            with sock:
+                sock.sendall(message)
+                assert closed_within(sock, 5), f"answer {index} left open"
+            assert a.process.poll() is None, \
+                f"A exited with {a.process.returncode} after answer {index}"
+    assert gate_closed(a, "malformed") - before == len(hostile)
+    assert cluster_view(a)["peers"][0]["state"] != "up"
+    b.start()
+    still_delivers(pair, cast, "completed")
+
+
 def test_a_connection_that_says_nothing_is_closed_at_the_deadline(pair,
                                                                    cast):
     a, b = pair
@@ -283,6 +322,7 @@ def main():
                  test_a_header_with_an_unknown_operation_is_refused,
                  test_headers_caf_would_crash_on_are_refused,
                  test_random_messages_after_a_handshake_leave_the_node_up,
+                 test_a_peer_address_answering_malformed_handshakes_is_refused,
                  test_a_connection_that_says_nothing_is_closed_at_the_deadline,
                  test_connections_over_the_cap_are_closed_and_the_link_survives],
                 nodes, cast)

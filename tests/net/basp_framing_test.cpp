@@ -34,8 +34,11 @@ bytes message(caf::io::basp::message_type operation, std::uint32_t size) {
   return all;
 }
 
+constexpr auto dialing = basp_end::dialing;
+constexpr auto accepting = basp_end::accepting;
+
 struct framing_fixture {
-  basp_framing framing{cap};
+  basp_framing framing{cap, basp_end::dialing};
   bytes out;
 
   basp_verdict feed(const bytes& in) {
@@ -75,22 +78,44 @@ BOOST_AUTO_TEST_CASE(takes_a_client_handshake_first) {
   basp_header_fields client_handshake{basp_client_handshake, 10};
   basp_header_fields heartbeat{basp_heartbeat, 0};
   basp_header_fields direct_message{0x02, 10};
-  BOOST_TEST((check_basp_order(client_handshake, 0) == basp_verdict::ok));
-  BOOST_TEST((check_basp_order(heartbeat, 1) == basp_verdict::ok));
-  BOOST_TEST((check_basp_order(direct_message, 5) == basp_verdict::ok));
-  BOOST_TEST((check_basp_order(heartbeat, 0) == basp_verdict::out_of_order));
   BOOST_TEST(
-      (check_basp_order(direct_message, 0) == basp_verdict::out_of_order));
+      (check_basp_order(client_handshake, 0, dialing) == basp_verdict::ok));
+  BOOST_TEST((check_basp_order(heartbeat, 1, dialing) == basp_verdict::ok));
+  BOOST_TEST(
+      (check_basp_order(direct_message, 5, dialing) == basp_verdict::ok));
+  BOOST_TEST(
+      (check_basp_order(heartbeat, 0, dialing) == basp_verdict::out_of_order));
+  BOOST_TEST((check_basp_order(direct_message, 0, dialing) ==
+              basp_verdict::out_of_order));
   // As CAF's own nodes send it: once on connect, again later.
-  BOOST_TEST((check_basp_order(client_handshake, 1) == basp_verdict::ok));
+  BOOST_TEST(
+      (check_basp_order(client_handshake, 1, dialing) == basp_verdict::ok));
 }
 
 BOOST_AUTO_TEST_CASE(never_takes_a_server_handshake_from_a_dialing_node) {
   basp_header_fields server_handshake{basp_server_handshake, 10};
+  BOOST_TEST((check_basp_order(server_handshake, 0, dialing) ==
+              basp_verdict::out_of_order));
+  BOOST_TEST((check_basp_order(server_handshake, 3, dialing) ==
+              basp_verdict::out_of_order));
+}
+
+// The node this node dialed: its server_handshake comes first (a missing
+// payload there crashed the dialing node), a client_handshake never.
+BOOST_AUTO_TEST_CASE(takes_a_server_handshake_first_from_an_accepting_node) {
+  basp_header_fields server_handshake{basp_server_handshake, 10};
+  basp_header_fields client_handshake{basp_client_handshake, 10};
+  basp_header_fields direct_message{0x02, 10};
   BOOST_TEST(
-      (check_basp_order(server_handshake, 0) == basp_verdict::out_of_order));
+      (check_basp_order(server_handshake, 0, accepting) == basp_verdict::ok));
   BOOST_TEST(
-      (check_basp_order(server_handshake, 3) == basp_verdict::out_of_order));
+      (check_basp_order(direct_message, 1, accepting) == basp_verdict::ok));
+  BOOST_TEST((check_basp_order(direct_message, 0, accepting) ==
+              basp_verdict::out_of_order));
+  BOOST_TEST((check_basp_order(client_handshake, 0, accepting) ==
+              basp_verdict::out_of_order));
+  BOOST_TEST((check_basp_order(client_handshake, 2, accepting) ==
+              basp_verdict::out_of_order));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_a_payload_above_the_cap) {
@@ -167,6 +192,22 @@ BOOST_AUTO_TEST_CASE(refuses_a_server_handshake_after_the_client_one) {
   in.insert(in.end(), server.begin(), server.end());
   BOOST_TEST((feed(in) == basp_verdict::out_of_order));
   BOOST_TEST(out == first);
+}
+
+BOOST_AUTO_TEST_CASE(passes_an_accepting_nodes_handshake_and_messages) {
+  basp_framing accepting_framing{cap, basp_end::accepting};
+  auto in = message(caf::io::basp::message_type::server_handshake, 7);
+  auto next = message(caf::io::basp::message_type::direct_message, 3);
+  in.insert(in.end(), next.begin(), next.end());
+  BOOST_TEST(
+      (accepting_framing.feed(in.data(), in.size(), out) == basp_verdict::ok));
+  BOOST_TEST(out == in);
+  BOOST_TEST(accepting_framing.complete_messages() == 2u);
+  auto client = message(caf::io::basp::message_type::client_handshake, 5);
+  out.clear();
+  BOOST_TEST((accepting_framing.feed(client.data(), client.size(), out) ==
+              basp_verdict::out_of_order));
+  BOOST_TEST(out.empty());
 }
 
 BOOST_AUTO_TEST_CASE(refuses_an_unknown_operation_in_the_stream) {

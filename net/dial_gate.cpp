@@ -1,0 +1,73 @@
+#include "net/dial_gate.hpp"
+
+#include <stdexcept>
+
+#include "common/log.hpp"
+#include "net/listener.hpp"
+
+namespace batchcast::net {
+
+namespace {
+
+connection_limits::wording dial_gate_wording(const std::string& name) {
+  connection_limits::wording names;
+  names.listener = name;
+  names.process_cap = "the " + name + "'s connection cap";
+  names.per_address_cap.clear();  // it has none
+  names.refusing = "closing this node's own connections to the peer";
+  names.refused = "this node's own connections to the peer closed";
+  return names;
+}
+
+}  // namespace
+
+dial_gate::dial_gate(asio::io_context& context, dial_gate_settings settings,
+                     std::shared_ptr<metrics> counters)
+    : shared_{std::make_shared<gate_shared>()} {
+  shared_->accepted = basp_end::accepting;
+  shared_->target_host = settings.peer_host;
+  shared_->target_port = settings.peer_port;
+  shared_->name = "dial gate to peer " + settings.peer_host + ":" +
+                  std::to_string(settings.peer_port);
+  shared_->limits = settings.session;
+  shared_->counters = counters;
+  shared_->cap = std::make_shared<connection_limits>(
+      connection_limits::caps{settings.max_connections, 0, 0},
+      std::function<void(const std::string&)>{},
+      std::function<connection_limits::clock::time_point()>{},
+      dial_gate_wording(shared_->name));
+
+  auto shared = shared_;
+  // Only this node's middleman is meant to connect; anything else on this
+  // machine that does is relayed to the peer like it, which gives it no
+  // more than it has by dialing the peer itself.
+  listener_ = std::make_shared<listener>(
+      context, "127.0.0.1", 0, shared_->name,
+      [shared](tcp::socket socket, std::uint64_t id, std::string peer,
+               connection_limits::slot slot) {
+        std::make_shared<node_gate_session>(
+            std::move(socket), id, std::move(peer), std::move(slot), shared)
+            ->start();
+      });
+  listener_->cap_connections(*shared_->cap, std::string{}, [counters] {
+    counters->node_gate_closed.add(
+        static_cast<std::size_t>(node_gate_close::connection_cap));
+  });
+}
+
+dial_gate::~dial_gate() = default;
+
+void dial_gate::start() {
+  listener_->start();
+  logger("net")->debug("{} listening=127.0.0.1:{}", shared_->name, port());
+}
+
+void dial_gate::stop() {
+  listener_->stop();
+}
+
+std::uint16_t dial_gate::port() const {
+  return listener_->port();
+}
+
+}  // namespace batchcast::net
