@@ -532,15 +532,16 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
         if (option->count() > 0 && !option->get_lnames().empty())
           on_command_line.insert(option->get_lnames().front());
       std::map<std::string, std::string> config;
+      std::map<std::string, std::string> config_where;
       auto config_path =
           options->config_file.empty()
               ? environment_value("BATCHCAST_CONFIG").value_or("")
               : options->config_file;
       if (!config_path.empty()) {
         config_text = read_config_text(config_path);
-        config = parse_config_text(*config_text, config_path);
+        config = parse_config_text(*config_text, config_path, &config_where);
       }
-      apply_environment_and_config(*command, config);
+      apply_environment_and_config(*command, config, config_where);
       refuse_empty_paths(*command,
                          {"--db", "--directory", "--tls-cert", "--tls-key",
                           "--internal-tls-cert", "--internal-tls-key",

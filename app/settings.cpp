@@ -95,8 +95,9 @@ std::string read_config_text(const std::string& path) {
   return text;
 }
 
-std::map<std::string, std::string> parse_config_text(const std::string& text,
-                                                     const std::string& path) {
+std::map<std::string, std::string> parse_config_text(
+    const std::string& text, const std::string& path,
+    std::map<std::string, std::string>* where_read) {
   std::istringstream in{text};
   std::map<std::string, std::string> values;
   std::map<std::string, int> line_of;
@@ -123,6 +124,8 @@ std::map<std::string, std::string> parse_config_text(const std::string& text,
                                std::to_string(first->second) +
                                "; give one line (lists are comma-separated)");
     values[key] = value;
+    if (where_read != nullptr)
+      (*where_read)[key] = where;
   }
   return values;
 }
@@ -155,17 +158,24 @@ std::string environment_name(const std::string& long_flag) {
 }
 
 void apply_environment_and_config(
-    CLI::App& command, const std::map<std::string, std::string>& config) {
+    CLI::App& command, const std::map<std::string, std::string>& config,
+    const std::map<std::string, std::string>& where) {
   std::map<std::string, CLI::Option*> by_name;
   for (auto* option : command.get_options()) {
     auto name = long_name_of(*option);
     if (!name.empty())
       by_name[name] = option;
   }
-  for (const auto& [key, value] : config)
-    if (by_name.count(key) == 0)
-      throw std::runtime_error("unknown setting `" + key +
-                               "` in the config file");
+  for (const auto& [key, value] : config) {
+    if (by_name.count(key) != 0)
+      continue;
+    auto line = where.find(key);
+    throw std::runtime_error(
+        (line == where.end() ? std::string{} : line->second + ": ") +
+        "unknown setting `" + key +
+        "` in the config file; settings are the long flags of `serve "
+        "--help` without their dashes");
+  }
   for (auto& [name, option] : by_name) {
     if (option->count() > 0)
       continue;  // the command line wins

@@ -27,8 +27,10 @@ std::map<std::string, std::string> read_config_file(const std::string& path);
 // (throws when it cannot be read), then its settings (throws naming
 // `path` and the line).
 std::string read_config_text(const std::string& path);
-std::map<std::string, std::string> parse_config_text(const std::string& text,
-                                                     const std::string& path);
+// When `where` is given, it gets "path:line" for every setting read.
+std::map<std::string, std::string> parse_config_text(
+    const std::string& text, const std::string& path,
+    std::map<std::string, std::string>* where = nullptr);
 
 // The value the first line setting `name` gives it in a config file's
 // `text`, skipping lines parse_config_text refuses: how a start that
@@ -41,9 +43,11 @@ std::string environment_name(const std::string& long_flag);
 
 // Gives every option of `command` that the command line left unset its
 // value from the environment, else from `config` (which may be empty).
-// Throws std::runtime_error for a config key that names no option.
+// Throws std::runtime_error for a config key that names no option,
+// starting with the key's "path:line" when `where` has it.
 void apply_environment_and_config(
-    CLI::App& command, const std::map<std::string, std::string>& config);
+    CLI::App& command, const std::map<std::string, std::string>& config,
+    const std::map<std::string, std::string>& where = {});
 
 // Appends "Every flag also reads BATCHCAST_<FLAG> ..." to the help text,
 // with `example_flag` (a long flag of `command`, without dashes) as the

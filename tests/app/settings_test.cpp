@@ -69,6 +69,24 @@ BOOST_AUTO_TEST_CASE(unknown_config_key_is_an_error) {
                     std::runtime_error);
 }
 
+BOOST_AUTO_TEST_CASE(unknown_config_key_names_its_line) {
+  std::map<std::string, std::string> where;
+  auto config =
+      parse_config_text("listen = x\n\nlisen = typo\n", "c.conf", &where);
+  CLI::App app;
+  std::string listen;
+  app.add_option("--listen", listen);
+  try {
+    apply_environment_and_config(app, config, where);
+    BOOST_FAIL("expected an error");
+  } catch (const std::runtime_error& e) {
+    std::string text = e.what();
+    BOOST_TEST(
+        text.find("c.conf:3: unknown setting `lisen`") != std::string::npos,
+        text);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(config_file_reads_names_values_and_comments) {
   batchcast::testing::temp_dir dir;
   std::ofstream{dir.file("c.conf")}
