@@ -106,7 +106,10 @@ connection_limits::slot connection_limits::try_acquire(
       if (refusing_ < caps_.max_refusing) {
         ++refusing_;
         result.owner_ = this;
-      } else {
+      } else if (caps_.max_refusing > 0) {
+        // (Without any refusals answered, as at the node gate, every one
+        // is closed at accept and reported by the caller through
+        // refused(): counting it here too would report it twice.)
         // Nobody will answer this one, so it may be the only sign of a
         // burst: refused connections that never send a request never
         // reach refused().

@@ -236,6 +236,29 @@ BOOST_AUTO_TEST_CASE(silent_bursts_open_with_the_limit_and_span_forward) {
              "2 s; 2 open now");
 }
 
+// The node gate's limits: no refusal is ever answered, each one is closed
+// at accept and reported once, through refused().
+BOOST_AUTO_TEST_CASE(refusals_never_answered_are_summarized_once) {
+  connection_limits gate{
+      {1, 0, 0},
+      [this](const std::string& line) { lines.push_back(line); },
+      [this] { return now; }};
+  auto counted = gate.try_acquire(address("127.0.0.1"));
+  BOOST_REQUIRE(static_cast<bool>(counted));
+  for (int i = 0; i < 30; ++i) {
+    auto slot = gate.try_acquire(address("127.0.0.1"));
+    BOOST_REQUIRE(!slot);
+    gate.refused(slot.refused_by(), "127.0.0.1:40000");
+    now += 100ms;
+  }
+  now += 20s;
+  counted.release();
+  BOOST_REQUIRE(lines.size() == 2u);
+  BOOST_TEST_INFO(lines[1]);
+  BOOST_TEST(lines[1].find("29 more") != std::string::npos);
+  BOOST_TEST(lines[1].find("unanswered") == std::string::npos);
+}
+
 // The internal listener's limits: no per-address cap, refusals answered
 // one after another at accept, and log lines in its own words.
 BOOST_AUTO_TEST_CASE(a_listener_answering_at_accept_logs_in_its_own_words) {
