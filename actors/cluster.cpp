@@ -659,9 +659,11 @@ void forward(self_ptr self, const storage::batch_record& record) {
 // The dial gates listen: dial every peer through its own. Once only.
 void use_dial_gates(self_ptr self) {
   auto& st = self->state;
-  if (!st.gate_ports.valid() || st.gate_ports.wait_for(std::chrono::seconds{
-                                    0}) != std::future_status::ready)
+  if (!st.gate_ports.valid())
     return;
+  auto set = st.gate_ports.wait_for(std::chrono::seconds{0});
+  if (set != std::future_status::ready)
+    return;  // sent early, by something on the node port
   std::vector<std::uint16_t> ports;
   try {
     ports = st.gate_ports.get();
