@@ -135,7 +135,8 @@ enum class node_gate_close : std::size_t {
   payload_too_large,  // a BASP header claimed more than the gate's cap
   unknown_operation,  // a BASP header with an operation CAF does not know
   malformed,          // a payload where the operation has none or none
-                      // where it needs one, or operations out of order
+                      // where it needs one, operations out of order, or
+                      // a stream message
   connection_cap,     // over the gate's cap on open connections, at accept
   no_first_message,   // no complete message within the first deadline
   idle,               // nothing from the node for the idle limit

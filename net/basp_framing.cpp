@@ -13,6 +13,17 @@ std::uint32_t read_u32_big_endian(const std::uint8_t* bytes) {
          static_cast<std::uint32_t>(bytes[3]);
 }
 
+std::uint64_t read_u64_big_endian(const std::uint8_t* bytes) {
+  return static_cast<std::uint64_t>(read_u32_big_endian(bytes)) << 32 |
+         read_u32_big_endian(bytes + 4);
+}
+
+// caf/message_id.hpp: bits 60 and 61 of an id are its category, and
+// categories 2 and 3 are up- and downstream messages.
+constexpr std::uint64_t category_offset = 60;
+constexpr std::uint64_t category_mask = 3;
+constexpr std::uint64_t first_stream_category = 2;
+
 }  // namespace
 
 const char* to_string(basp_verdict verdict) {
@@ -25,6 +36,8 @@ const char* to_string(basp_verdict verdict) {
       return "payload too large";
     case basp_verdict::payload_mismatch:
       return "payload length wrong for its operation";
+    case basp_verdict::stream_message:
+      return "stream message (batchcast uses none)";
     case basp_verdict::out_of_order:
       return "operation out of order";
   }
@@ -35,6 +48,7 @@ basp_header_fields read_basp_header(const std::uint8_t* bytes) {
   basp_header_fields fields;
   fields.operation = bytes[0];
   fields.payload_len = read_u32_big_endian(bytes + 4);
+  fields.operation_data = read_u64_big_endian(bytes + 8);
   return fields;
 }
 
@@ -47,6 +61,11 @@ basp_verdict check_basp_header(const basp_header_fields& header,
   bool carries_payload = header.operation != basp_heartbeat;
   if ((header.payload_len > 0) != carries_payload)
     return basp_verdict::payload_mismatch;
+  bool is_message = header.operation == basp_direct_message ||
+                    header.operation == basp_routed_message;
+  auto category = header.operation_data >> category_offset & category_mask;
+  if (is_message && category >= first_stream_category)
+    return basp_verdict::stream_message;
   return basp_verdict::ok;
 }
 

@@ -24,6 +24,11 @@
 // hold every message to the rules CAF's own nodes follow:
 //
 // - every operation but heartbeat carries a payload, and heartbeat none;
+// - a direct or routed message is never a stream message: CAF 0.17 takes
+//   the content of a message whose id (operation_data) has the up- or
+//   downstream category for its stream types without checking, and one
+//   such message with another content ended a node with a segmentation
+//   fault; batchcast does not use CAF's streams;
 // - on a connection the node dialed, its first message is a
 //   client_handshake (it answers the server_handshake the middleman
 //   sends on accept; CAF 0.17 sends the client_handshake more than once),
@@ -49,6 +54,8 @@ inline constexpr std::size_t basp_header_size = 32;
 // gate tells apart.
 inline constexpr std::uint8_t basp_server_handshake = 0x00;
 inline constexpr std::uint8_t basp_client_handshake = 0x01;
+inline constexpr std::uint8_t basp_direct_message = 0x02;
+inline constexpr std::uint8_t basp_routed_message = 0x03;
 inline constexpr std::uint8_t basp_heartbeat = 0x06;
 // The largest BASP operation code CAF 0.17 knows (heartbeat).
 inline constexpr std::uint8_t basp_last_operation = basp_heartbeat;
@@ -65,6 +72,7 @@ enum class basp_verdict {
   payload_too_large,  // payload_len above the gate's cap
   payload_mismatch,   // a payload where the operation has none, or none
                       // where it needs one
+  stream_message,     // a message of CAF's stream categories
   out_of_order,       // not the handshake its end sends first, or the
                       // other end's handshake
 };
@@ -74,6 +82,8 @@ const char* to_string(basp_verdict verdict);
 struct basp_header_fields {
   std::uint8_t operation = 0;
   std::uint32_t payload_len = 0;
+  // A message's id for direct and routed messages (caf/message_id.hpp).
+  std::uint64_t operation_data = 0;
 };
 
 // Reads the fields the gate checks from the first basp_header_size bytes
@@ -81,8 +91,8 @@ struct basp_header_fields {
 basp_header_fields read_basp_header(const std::uint8_t* bytes);
 
 // Whether a header with these fields may pass to the middleman, seen on
-// its own: its operation, and its payload length against the cap and
-// against what the operation carries.
+// its own: its operation, its payload length against the cap and against
+// what the operation carries, and a message's category.
 basp_verdict check_basp_header(const basp_header_fields& header,
                                std::uint32_t max_payload);
 

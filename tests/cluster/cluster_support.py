@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -248,6 +249,36 @@ async def drain(ws, timeout=30):
     except websockets.ConnectionClosed:
         pass
     return messages, ws.close_code
+
+
+def closed_within(sock, seconds):
+    """True when the other end closes `sock` within `seconds` (anything it
+    sends before is read and dropped); False if it is still open then."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        sock.settimeout(left)
+        try:
+            if not sock.recv(65536):
+                return True
+        except socket.timeout:
+            return False
+        except ConnectionError:
+            return True
+
+
+def gate_closed(node, reason):
+    """batchcast_cluster_gate_closed_total{reason} on `node`'s /metrics."""
+    url = f"http://127.0.0.1:{node.internal_port}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    prefix = f'batchcast_cluster_gate_closed_total{{reason="{reason}"}} '
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return float(line[len(prefix):])
+    raise AssertionError(f"no gate counter for {reason}:\n{text}")
 
 
 def rss_mib(process):

@@ -47,9 +47,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import websockets
 
-from cluster_support import (SECRET_KEY, TOKEN, Node, cluster_view,
-                             free_port, open_watcher, rss_mib, run_tests,
-                             wait_stored, wait_until)
+from cluster_support import (SECRET_KEY, TOKEN, Node, closed_within,
+                             cluster_view, free_port, gate_closed,
+                             open_watcher, rss_mib, run_tests, wait_stored,
+                             wait_until)
 
 # The flood: whichever comes first, in total over FLOOD_CONNECTIONS (each
 # speaking as B). A node without a bound reads about 70,000 copies a
@@ -91,6 +92,17 @@ def atom_value(text):
 
 
 APPLY_PAGE = struct.pack(">Q", atom_value("apply_page"))
+
+# A node's heartbeat with its message id's category turned to
+# "downstream" and a length inside its payload corrupted: after a real
+# handshake, this one message ended a node with a segmentation fault in
+# CAF 0.17, which takes a stream message's content as its stream types
+# unchecked. (Found by a tester replaying mutated traffic.)
+CRASHING_STREAM_MESSAGE = bytes.fromhex(
+    "0200000000000015" "ff00800000000000" "000000000000000c"
+    "000000000000000c" "004000ff403c3e2b40ff746f6d03ed586df99e00b9")
+# The category bits of a message id's first byte (caf/message_id.hpp).
+DOWNSTREAM_CATEGORY = 0x30
 
 
 class Message:
@@ -485,6 +497,36 @@ def test_the_peer_restarted_links_again_both_ways(pair, cast):
     still_delivers(pair, cast, "completed")
 
 
+def handshaken(port, handshakes):
+    """A connection to `port` past the handshakes: the server's read,
+    the captured client's sent."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    header = Message(read_exactly(sock, HEADER.size))
+    assert header.operation == SERVER_HANDSHAKE, header.operation
+    read_exactly(sock, header.payload_len)
+    sock.sendall(b"".join(m.raw for m in handshakes))
+    return sock
+
+
+def test_stream_messages_are_refused_before_caf_reads_them(pair, cast):
+    a, b = pair
+    capture = cast["capture"]
+    page_as_stream = bytearray(capture["page"].raw)
+    page_as_stream[8] |= DOWNSTREAM_CATEGORY
+    hostile = [CRASHING_STREAM_MESSAGE, bytes(page_as_stream)]
+    before = gate_closed(a, "malformed")
+    for index, message in enumerate(hostile):
+        with handshaken(a.node_port, capture["handshakes"]) as sock:
+            sock.sendall(message)
+            assert closed_within(sock, 5), f"message {index} left open"
+        # A crash takes a moment after the close.
+        time.sleep(0.5)
+        assert a.process.poll() is None, \
+            f"A exited with {a.process.returncode} after message {index}"
+    assert gate_closed(a, "malformed") - before == len(hostile)
+    still_delivers(pair, cast, "failed")
+
+
 def test_sigterm_ends_the_flooded_node_within_its_grace(pair, cast):
     a, b = pair
     started = time.monotonic()
@@ -545,7 +587,7 @@ def seed(a, b):
     a.admin("user", "add", "staffer", "--staff")
     a.admin("member", "add", "staffer", org, "--admin")
     cast = {"staff": a.admin("session", "issue", "staffer"),
-            "batches": [a.admin("batch", "add", org) for _ in range(10)]}
+            "batches": [a.admin("batch", "add", org) for _ in range(12)]}
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(a.db + suffix):
             with open(a.db + suffix, "rb") as source, \
@@ -578,6 +620,7 @@ def main():
             code = run_tests(
                 [test_a_flood_of_pages_leaves_the_node_responsive_and_bounded,
                  test_the_peer_restarted_links_again_both_ways,
+                 test_stream_messages_are_refused_before_caf_reads_them,
                  test_sigterm_ends_the_flooded_node_within_its_grace],
                 (a, b), cast)
         finally:

@@ -18,8 +18,9 @@ using bytes = std::vector<std::uint8_t>;
 // A header as CAF itself writes it, so the gate reads CAF's byte order
 // rather than an order this test assumes.
 bytes caf_header(caf::io::basp::message_type operation,
-                 std::uint32_t payload_len) {
-  caf::io::basp::header header{operation, 0, payload_len, 7, 11, 13};
+                 std::uint32_t payload_len, std::uint64_t operation_data = 7) {
+  caf::io::basp::header header{operation,      0,  payload_len,
+                               operation_data, 11, 13};
   std::vector<char> buffer;
   caf::binary_serializer sink{nullptr, buffer};
   auto err = sink(header);
@@ -116,6 +117,34 @@ BOOST_AUTO_TEST_CASE(takes_a_server_handshake_first_from_an_accepting_node) {
               basp_verdict::out_of_order));
   BOOST_TEST((check_basp_order(client_handshake, 2, accepting) ==
               basp_verdict::out_of_order));
+}
+
+// CAF 0.17 reads a stream message's content as its stream types
+// unchecked: one with other content crashed a node.
+BOOST_AUTO_TEST_CASE(refuses_messages_of_the_stream_categories) {
+  constexpr std::uint64_t normal_request = 0x1000000000000007;
+  constexpr std::uint64_t urgent_response = 0x8000000000000007;
+  constexpr std::uint64_t upstream = 0x2000000000000000;
+  constexpr std::uint64_t downstream = 0x3000000000000000;
+  constexpr std::uint64_t seen_crashing = 0xff00800000000000;
+  for (std::uint8_t message : {basp_direct_message, basp_routed_message}) {
+    for (auto id : {normal_request, urgent_response, std::uint64_t{0}})
+      BOOST_TEST(
+          (check_basp_header({message, 8, id}, cap) == basp_verdict::ok));
+    for (auto id : {upstream, downstream, seen_crashing})
+      BOOST_TEST((check_basp_header({message, 8, id}, cap) ==
+                  basp_verdict::stream_message));
+  }
+  // Other operations use operation_data for other things.
+  BOOST_TEST((check_basp_header({basp_server_handshake, 8, downstream}, cap) ==
+              basp_verdict::ok));
+}
+
+BOOST_AUTO_TEST_CASE(reads_the_message_id_of_a_header) {
+  auto header = caf_header(caf::io::basp::message_type::direct_message, 4,
+                           0xff00800000000000);
+  BOOST_TEST(read_basp_header(header.data()).operation_data ==
+             0xff00800000000000u);
 }
 
 BOOST_AUTO_TEST_CASE(refuses_a_payload_above_the_cap) {
