@@ -4,6 +4,7 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -352,7 +353,7 @@ void peer_up(self_ptr self, std::size_t index, caf::actor remote,
   auto& p = self->state.peers[index];
   set_phase(self, p, phase::up);
   p.reason.clear();
-  p.namesake_logged = false;
+  p.refusal_logged = false;
   p.backoff = min_backoff;
   p.name = std::move(name);
   p.remote = remote;
@@ -402,8 +403,8 @@ void refuse_namesake(self_ptr self, std::size_t index,
   // Its hello reaches this node too, if it lists this node as a peer:
   // one error line for both.
   self->state.namesakes_logged.insert(caf::to_string(remote.node()));
-  if (!p.namesake_logged) {
-    p.namesake_logged = true;
+  if (!p.refusal_logged) {
+    p.refusal_logged = true;
     log()->error(
         "not linking this node {} ({}) to its peer at {} (id={}): both call "
         "themselves {}; give every node its own --node-name and restart one "
@@ -439,8 +440,8 @@ void refuse_bad_name(self_ptr self, std::size_t index, const caf::actor& remote,
   // Its hello reaches this node too, if it lists this node as a peer:
   // one error line for both.
   self->state.namesakes_logged.insert(caf::to_string(remote.node()));
-  if (!p.namesake_logged) {
-    p.namesake_logged = true;
+  if (!p.refusal_logged) {
+    p.refusal_logged = true;
     log()->error(
         "not linking to peer at {} (id={}): {} (retried meanwhile, "
         "at least every {} s)",
@@ -453,11 +454,50 @@ void refuse_bad_name(self_ptr self, std::size_t index, const caf::actor& remote,
   schedule_connect(self, index);
 }
 
+// A configured peer's address led to a node this node cannot link to
+// there: itself (a --peer naming this node, or whatever answers there
+// claiming to be it), or a node already linked through another configured
+// address (two --peer naming one node, or an impostor copying that node's
+// id from the log). Tried again with backoff, for as long as the node
+// runs: what answers at the address may change. Logged once until it
+// links.
+void refuse_address(self_ptr self, std::size_t index, std::string reason) {
+  auto& p = self->state.peers[index];
+  p.reason = std::move(reason);
+  set_phase(self, p, phase::down);
+  if (!p.refusal_logged) {
+    p.refusal_logged = true;
+    log()->warn(
+        "not linking to peer={}: {} (retried meanwhile, at least "
+        "every {} s)",
+        label(p), p.reason,
+        std::chrono::duration_cast<std::chrono::seconds>(max_backoff).count());
+  } else {
+    log()->debug("still not linking to peer={}: {} retry_in={}ms", label(p),
+                 p.reason, p.backoff.count());
+  }
+  schedule_connect(self, index);
+}
+
+// Why `remote`, reached through configured peer `index`, cannot be
+// linked there; nothing when it can.
+std::optional<std::string> unlinkable(self_ptr self, std::size_t index,
+                                      const caf::actor& remote) {
+  const auto& peers = self->state.peers;
+  if (remote.address() == self->address())
+    return "its address leads back to this node";
+  for (std::size_t other = 0; other < peers.size(); ++other) {
+    const auto& q = peers[other];
+    if (other != index && q.remote && q.remote.address() == remote.address())
+      return "the node there is linked already as peer " + label(q) +
+             "; is one node listed twice, or is something posing as it?";
+  }
+  return std::nullopt;
+}
+
 void say_hello(self_ptr self, std::size_t index, caf::actor remote) {
-  if (remote.address() == self->address()) {
-    set_phase(self, self->state.peers[index], phase::down);
-    log()->warn("peer={} is this node itself; not connecting to it",
-                label(self->state.peers[index]));
+  if (auto why = unlinkable(self, index, remote)) {
+    refuse_address(self, index, *why);
     return;
   }
   self->request(remote, handshake_timeout, hello_atom::value,
@@ -479,6 +519,11 @@ void say_hello(self_ptr self, std::size_t index, caf::actor remote) {
             }
             if (name == self->state.node_name) {
               refuse_namesake(self, index, remote);
+              return;
+            }
+            // Another address may have led to it meanwhile.
+            if (auto why = unlinkable(self, index, remote)) {
+              refuse_address(self, index, *why);
               return;
             }
             peer_up(self, index, remote, std::move(name));

@@ -148,9 +148,10 @@ struct cluster_state {
     caf::actor remote;  // its cluster actor; null unless up
     std::int64_t state_since_ms = 0;
     std::string reason;  // why it is not up (see peer_report)
-    // It answered with this node's own name and the log said so; cleared
-    // once it links (under another name).
-    bool namesake_logged = false;
+    // It was refused (it answered with this node's own name or an unusable
+    // one, or as a node linked already) and the log said so; cleared once
+    // it links.
+    bool refusal_logged = false;
     std::int64_t last_heard_ms = 0;
     std::chrono::milliseconds backoff{250};
     // updated_at_ms of the newest record taken from it; catch-up resumes

@@ -17,10 +17,10 @@ import struct
 import sys
 import tempfile
 import time
-import urllib.request
 
-from cluster_support import (SECRET_KEY, Node, cluster_view, free_port,
-                             rss_mib, run_tests, wait_stored, wait_until)
+from cluster_support import (SECRET_KEY, Node, closed_within, cluster_view,
+                             free_port, gate_closed, rss_mib, run_tests,
+                             wait_stored, wait_until)
 
 # One peer each: the gate's cap is 4 x 1 + 16 (app/service.cpp).
 GATE_CAP = 20
@@ -49,24 +49,6 @@ def basp_header(operation, payload_len, operation_data=0, source_actor=0,
 
 def connect(port):
     return socket.create_connection(("127.0.0.1", port), timeout=5)
-
-
-def closed_within(sock, seconds):
-    """True when the other end closes `sock` within `seconds` (anything it
-    sends before is read and dropped); False if it is still open then."""
-    deadline = time.monotonic() + seconds
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        sock.settimeout(left)
-        try:
-            if not sock.recv(65536):
-                return True
-        except socket.timeout:
-            return False
-        except ConnectionError:
-            return True
 
 
 def closed_among(socks, seconds):
@@ -98,18 +80,6 @@ def linked(node):
     peers = cluster_view(node)["peers"]
     return all(p["state"] == "up" and p["subscribed"] and not p["catching_up"]
                for p in peers)
-
-
-def gate_closed(node, reason):
-    """batchcast_cluster_gate_closed_total{reason} on `node`'s /metrics."""
-    url = f"http://127.0.0.1:{node.internal_port}/metrics"
-    with urllib.request.urlopen(url, timeout=5) as response:
-        text = response.read().decode()
-    prefix = f'batchcast_cluster_gate_closed_total{{reason="{reason}"}} '
-    for line in text.splitlines():
-        if line.startswith(prefix):
-            return float(line[len(prefix):])
-    raise AssertionError(f"no gate counter for {reason}:\n{text}")
 
 
 def still_delivers(pair, cast, status):
@@ -245,6 +215,43 @@ def test_a_peer_address_answering_malformed_handshakes_is_refused(pair,
     still_delivers(pair, cast, "completed")
 
 
+def read_message(sock):
+    """One BASP message from `sock`, header and payload, as sent."""
+    data = b""
+    while len(data) < 32 or len(data) < 32 + struct.unpack_from(
+            ">I", data, 4)[0]:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed within a message")
+        data += chunk
+    return data[:32 + struct.unpack_from(">I", data, 4)[0]]
+
+
+def test_an_address_answering_as_this_node_is_tried_again(pair, cast):
+    """Whatever answers at B's address with A's own server handshake (any
+    client of A's node port gets it) makes that address lead back to A.
+    A says so in GET /cluster and keeps trying the address with backoff,
+    rather than giving up on it for good."""
+    a, b = pair
+    with connect(a.node_port) as sock:
+        own_handshake = read_message(sock)
+    b.stop()
+    wait_until(lambda: cluster_view(a)["peers"][0]["state"] != "up", 20,
+               "A to see B gone")
+    with socket.create_server(("127.0.0.1", b.node_port)) as impostor:
+        impostor.settimeout(15)
+        for attempt in range(2):
+            sock, _ = impostor.accept()
+            with sock:
+                sock.sendall(own_handshake)
+                closed_within(sock, 8)
+        reason = cluster_view(a)["peers"][0]["reason"]
+    assert a.process.poll() is None
+    assert "leads back to this node" in reason, reason
+    b.start()
+    still_delivers(pair, cast, "failed")
+
+
 def test_a_connection_that_says_nothing_is_closed_at_the_deadline(pair,
                                                                    cast):
     a, b = pair
@@ -305,7 +312,7 @@ def main():
         org = a.admin("org", "add", "Gate Org")
         a.admin("user", "add", "staffer", "--staff")
         a.admin("member", "add", "staffer", org, "--admin")
-        cast = {"batches": [a.admin("batch", "add", org) for _ in range(12)]}
+        cast = {"batches": [a.admin("batch", "add", org) for _ in range(16)]}
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(a.db + suffix):
                 with open(a.db + suffix, "rb") as source, \
@@ -323,6 +330,7 @@ def main():
                  test_headers_caf_would_crash_on_are_refused,
                  test_random_messages_after_a_handshake_leave_the_node_up,
                  test_a_peer_address_answering_malformed_handshakes_is_refused,
+                 test_an_address_answering_as_this_node_is_tried_again,
                  test_a_connection_that_says_nothing_is_closed_at_the_deadline,
                  test_connections_over_the_cap_are_closed_and_the_link_survives],
                 nodes, cast)
