@@ -31,28 +31,11 @@ dial_gate::dial_gate(asio::io_context& context, dial_gate_settings settings,
                   std::to_string(settings.peer_port);
   shared_->limits = settings.session;
   shared_->counters = counters;
-  shared_->cap = std::make_shared<connection_limits>(
-      connection_limits::caps{settings.max_connections, 0, 0},
-      std::function<void(const std::string&)>{},
-      std::function<connection_limits::clock::time_point()>{},
-      dial_gate_wording(shared_->name));
-
-  auto shared = shared_;
   // Only this node's middleman is meant to connect; anything else on this
   // machine that does is relayed to the peer like it, which gives it no
   // more than it has by dialing the peer itself.
-  listener_ = std::make_shared<listener>(
-      context, "127.0.0.1", 0, shared_->name,
-      [shared](tcp::socket socket, std::uint64_t id, std::string peer,
-               connection_limits::slot slot) {
-        std::make_shared<node_gate_session>(
-            std::move(socket), id, std::move(peer), std::move(slot), shared)
-            ->start();
-      });
-  listener_->cap_connections(*shared_->cap, std::string{}, [counters] {
-    counters->node_gate_closed.add(
-        static_cast<std::size_t>(node_gate_close::connection_cap));
-  });
+  listener_ = listen_for_gate(context, "127.0.0.1", 0, settings.max_connections,
+                              dial_gate_wording(shared_->name), shared_);
 }
 
 dial_gate::~dial_gate() = default;

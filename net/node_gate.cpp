@@ -30,31 +30,13 @@ node_gate::node_gate(asio::io_context& context, node_gate_settings settings,
   shared_->name = "node gate";
   shared_->limits = settings.session;
   shared_->counters = counters;
-  // No per-address cap: every peer may sit behind one address (a NAT, or
-  // loopback in tests). Refusals are closed at accept, never answered:
-  // the middleman's handshake is all a node would understand.
-  shared_->cap = std::make_shared<connection_limits>(
-      connection_limits::caps{settings.max_connections, 0, 0},
-      std::function<void(const std::string&)>{},
-      std::function<connection_limits::clock::time_point()>{}, gate_wording());
-
-  auto shared = shared_;
   try {
-    listener_ = std::make_shared<listener>(
-        context, settings.host, settings.port, "node gate",
-        [shared](tcp::socket socket, std::uint64_t id, std::string peer,
-                 connection_limits::slot slot) {
-          std::make_shared<node_gate_session>(
-              std::move(socket), id, std::move(peer), std::move(slot), shared)
-              ->start();
-        });
+    listener_ =
+        listen_for_gate(context, settings.host, settings.port,
+                        settings.max_connections, gate_wording(), shared_);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(std::string{"cluster node port: "} + e.what());
   }
-  listener_->cap_connections(*shared_->cap, std::string{}, [counters] {
-    counters->node_gate_closed.add(
-        static_cast<std::size_t>(node_gate_close::connection_cap));
-  });
 }
 
 node_gate::~node_gate() = default;

@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 
 #include "common/log.hpp"
+#include "net/listener.hpp"
 
 namespace batchcast::net {
 
@@ -17,6 +18,34 @@ const std::shared_ptr<spdlog::logger>& log() {
 }
 
 }  // namespace
+
+std::shared_ptr<listener> listen_for_gate(
+    asio::io_context& context, const std::string& host, std::uint16_t port,
+    std::size_t max_connections, connection_limits::wording words,
+    const std::shared_ptr<gate_shared>& shared) {
+  // No per-address cap: every peer may sit behind one address (a NAT, or
+  // loopback in tests). Refusals are closed at accept, never answered:
+  // the middleman's handshake is all a node would understand.
+  shared->cap = std::make_shared<connection_limits>(
+      connection_limits::caps{max_connections, 0, 0},
+      std::function<void(const std::string&)>{},
+      std::function<connection_limits::clock::time_point()>{},
+      std::move(words));
+  auto gate = std::make_shared<listener>(
+      context, host, port, shared->name,
+      [shared](tcp::socket socket, std::uint64_t id, std::string peer,
+               connection_limits::slot slot) {
+        std::make_shared<node_gate_session>(
+            std::move(socket), id, std::move(peer), std::move(slot), shared)
+            ->start();
+      });
+  gate->cap_connections(
+      *shared->cap, std::string{}, [counters = shared->counters] {
+        counters->node_gate_closed.add(
+            static_cast<std::size_t>(node_gate_close::connection_cap));
+      });
+  return gate;
+}
 
 node_gate_session::node_gate_session(tcp::socket accepted, std::uint64_t id,
                                      std::string peer,

@@ -86,6 +86,18 @@ struct gate_shared {
   log_throttle refusals_logged;
 };
 
+class listener;
+
+// What both gates do to listen: bind host:port (port 0: any free one),
+// cap open connections at `max_connections` with log lines in `words`,
+// close refused ones at accept (counted as connection_cap), and relay
+// every admitted one through a node_gate_session. Sets `shared->cap`.
+// Throws std::runtime_error naming host:port when binding fails.
+std::shared_ptr<listener> listen_for_gate(
+    asio::io_context& context, const std::string& host, std::uint16_t port,
+    std::size_t max_connections, connection_limits::wording words,
+    const std::shared_ptr<gate_shared>& shared);
+
 class node_gate_session
     : public std::enable_shared_from_this<node_gate_session> {
  public:
