@@ -281,6 +281,30 @@ def gate_closed(node, reason):
     raise AssertionError(f"no gate counter for {reason}:\n{text}")
 
 
+def linked(node):
+    """Every configured peer of `node` up, subscribed and caught up; False
+    for a node that does not answer."""
+    try:
+        peers = cluster_view(node)["peers"]
+    except OSError:
+        return False
+    return all(p["state"] == "up" and p["subscribed"] and not p["catching_up"]
+               for p in peers)
+
+
+def still_delivers(pair, cast, status):
+    """A status published on A reaches B, and one published on B reaches
+    A: the link of a pair works both ways. Takes two batches from
+    cast["batches"]."""
+    a, b = pair
+    wait_until(lambda: linked(a) and linked(b), 20, "A and B to be linked")
+    batch_ab, batch_ba = cast["batches"].pop(), cast["batches"].pop()
+    assert a.publish(batch_ab, status)[0] == 200
+    assert b.publish(batch_ba, status)[0] == 200
+    wait_stored(b, batch_ab, status)
+    wait_stored(a, batch_ba, status)
+
+
 def rss_mib(process):
     """Resident memory of a running process, from /proc, in MiB."""
     with open(f"/proc/{process.pid}/status") as f:

@@ -19,8 +19,8 @@ import tempfile
 import time
 
 from cluster_support import (SECRET_KEY, Node, closed_within, cluster_view,
-                             free_port, gate_closed, rss_mib, run_tests,
-                             wait_stored, wait_until)
+                             free_port, gate_closed, linked, rss_mib,
+                             run_tests, still_delivers, wait_until)
 
 # One peer each: the gate's cap is 4 x 1 + 16 (app/service.cpp).
 GATE_CAP = 20
@@ -74,24 +74,6 @@ def closed_among(socks, seconds):
     for sock in socks:
         sock.setblocking(True)
     return closed
-
-
-def linked(node):
-    peers = cluster_view(node)["peers"]
-    return all(p["state"] == "up" and p["subscribed"] and not p["catching_up"]
-               for p in peers)
-
-
-def still_delivers(pair, cast, status):
-    """A status published on A reaches B, and one published on B reaches
-    A: the link works both ways."""
-    a, b = pair
-    wait_until(lambda: linked(a) and linked(b), 20, "A and B to be linked")
-    batch_ab, batch_ba = cast["batches"].pop(), cast["batches"].pop()
-    assert a.publish(batch_ab, status)[0] == 200
-    assert b.publish(batch_ba, status)[0] == 200
-    wait_stored(b, batch_ab, status)
-    wait_stored(a, batch_ba, status)
 
 
 def test_a_header_claiming_4_gb_is_refused_without_allocating(pair, cast):

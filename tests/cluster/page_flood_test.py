@@ -48,9 +48,9 @@ from concurrent.futures import ThreadPoolExecutor
 import websockets
 
 from cluster_support import (SECRET_KEY, TOKEN, Node, closed_within,
-                             cluster_view, free_port, gate_closed,
-                             open_watcher, rss_mib, run_tests, wait_stored,
-                             wait_until)
+                             cluster_view, free_port, gate_closed, linked,
+                             open_watcher, rss_mib, run_tests, still_delivers,
+                             wait_stored, wait_until)
 
 # The flood: whichever comes first, in total over FLOOD_CONNECTIONS (each
 # speaking as B). A node without a bound reads about 70,000 copies a
@@ -295,27 +295,6 @@ def watcher_gets(node, batch, session, status, timeout=PROMPT_SECONDS):
             except asyncio.TimeoutError:
                 pass
     return asyncio.run(scenario())
-
-
-def linked(node):
-    try:
-        peers = cluster_view(node)["peers"]
-    except OSError:
-        return False  # a node that does not answer is not linked
-    return all(p["state"] == "up" and p["subscribed"] and not p["catching_up"]
-               for p in peers)
-
-
-def still_delivers(pair, cast, status):
-    """A status published on A reaches B, and one published on B reaches
-    A: the link works both ways."""
-    a, b = pair
-    wait_until(lambda: linked(a) and linked(b), 20, "A and B to be linked")
-    batch_ab, batch_ba = cast["batches"].pop(), cast["batches"].pop()
-    assert timed_publish(a, batch_ab, status)[0] == 200
-    assert timed_publish(b, batch_ba, status)[0] == 200
-    wait_stored(b, batch_ab, status)
-    wait_stored(a, batch_ba, status)
 
 
 def stop_within(node, seconds):
