@@ -24,9 +24,9 @@ std::string reason_of(caf::actor_system& system, const caf::error& err) {
   return system.render(err);
 }
 
-// The node gate in front of the middleman at `middleman_port`.
+// The node gate in front of the middleman `joined` listens on.
 net::node_gate_settings node_gate_for(const actors::cluster_settings& cluster,
-                                      std::uint16_t middleman_port) {
+                                      const actors::started_cluster& joined) {
   net::node_gate_settings gate;
   gate.host = cluster.node_host;
   gate.port = cluster.node_port;
@@ -35,7 +35,8 @@ net::node_gate_settings node_gate_for(const actors::cluster_settings& cluster,
   // silent: a few per peer. The 16 leave room for nodes that list this
   // one without being listed here.
   gate.max_connections = 4 * cluster.peers.size() + 16;
-  gate.middleman_port = middleman_port;
+  gate.middleman_port = joined.middleman_port;
+  gate.session.cluster_actor = joined.actor.id();
   gate.session.max_payload = net::default_max_basp_payload;
   // A node's first message (its client handshake) follows the middleman's
   // at once; 5 s is the cluster's own handshake timeout.
@@ -102,8 +103,7 @@ void service::start() {
     }
     cluster_ = joined->actor;
     actors_.cluster = cluster_;
-    settings_.network.node_gate =
-        node_gate_for(settings_.cluster, joined->middleman_port);
+    settings_.network.node_gate = node_gate_for(settings_.cluster, *joined);
     settings_.network.dial_gates =
         dial_gates_for(settings_.cluster, settings_.network.node_gate->session);
   }

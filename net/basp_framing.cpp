@@ -36,6 +36,10 @@ const char* to_string(basp_verdict verdict) {
       return "payload too large";
     case basp_verdict::payload_mismatch:
       return "payload length wrong for its operation";
+    case basp_verdict::routed_message:
+      return "routed message (batchcast nodes connect directly)";
+    case basp_verdict::wrong_receiver:
+      return "direct message to an actor other than the cluster's";
     case basp_verdict::stream_message:
       return "stream message (batchcast uses none)";
     case basp_verdict::out_of_order:
@@ -49,6 +53,7 @@ basp_header_fields read_basp_header(const std::uint8_t* bytes) {
   fields.operation = bytes[0];
   fields.payload_len = read_u32_big_endian(bytes + 4);
   fields.operation_data = read_u64_big_endian(bytes + 8);
+  fields.dest_actor = read_u64_big_endian(bytes + 24);
   return fields;
 }
 
@@ -61,11 +66,21 @@ basp_verdict check_basp_header(const basp_header_fields& header,
   bool carries_payload = header.operation != basp_heartbeat;
   if ((header.payload_len > 0) != carries_payload)
     return basp_verdict::payload_mismatch;
+  if (header.operation == basp_routed_message)
+    return basp_verdict::routed_message;
   bool is_message = header.operation == basp_direct_message ||
                     header.operation == basp_routed_message;
   auto category = header.operation_data >> category_offset & category_mask;
   if (is_message && category >= first_stream_category)
     return basp_verdict::stream_message;
+  return basp_verdict::ok;
+}
+
+basp_verdict check_basp_receiver(const basp_header_fields& header,
+                                 std::uint64_t only_receiver) {
+  if (header.operation == basp_direct_message && only_receiver != 0 &&
+      header.dest_actor != only_receiver)
+    return basp_verdict::wrong_receiver;
   return basp_verdict::ok;
 }
 
@@ -110,6 +125,8 @@ void basp_framing::take_header(std::vector<std::uint8_t>& out) {
   header_filled_ = 0;
   last_header_ = read_basp_header(header_.data());
   verdict_ = check_basp_header(last_header_, max_payload_);
+  if (verdict_ == basp_verdict::ok)
+    verdict_ = check_basp_receiver(last_header_, only_receiver_);
   if (verdict_ == basp_verdict::ok)
     verdict_ = check_basp_order(last_header_, complete_messages_, end_);
   if (verdict_ != basp_verdict::ok)

@@ -24,7 +24,14 @@
 // hold every message to the rules CAF's own nodes follow:
 //
 // - every operation but heartbeat carries a payload, and heartbeat none;
-// - a direct or routed message is never a stream message: CAF 0.17 takes
+// - no routed message: batchcast nodes talk over direct connections
+//   only, and a routed message names its source node itself (one naming
+//   the receiving node as its own source cut that node's cluster actor
+//   off for good);
+// - a direct message goes to the one actor nodes talk to, the cluster
+//   actor, when the gate knows its id: CAF delivers a direct message to
+//   whichever local actor its header names;
+// - a direct message is never a stream message: CAF 0.17 takes
 //   the content of a message whose id (operation_data) has the up- or
 //   downstream category for its stream types without checking, and one
 //   such message with another content ended a node with a segmentation
@@ -73,6 +80,8 @@ enum class basp_verdict {
   payload_mismatch,   // a payload where the operation has none, or none
                       // where it needs one
   stream_message,     // a message of CAF's stream categories
+  routed_message,     // a routed message
+  wrong_receiver,     // a direct message to another actor than allowed
   out_of_order,       // not the handshake its end sends first, or the
                       // other end's handshake
 };
@@ -84,6 +93,7 @@ struct basp_header_fields {
   std::uint32_t payload_len = 0;
   // A message's id for direct and routed messages (caf/message_id.hpp).
   std::uint64_t operation_data = 0;
+  std::uint64_t dest_actor = 0;
 };
 
 // Reads the fields the gate checks from the first basp_header_size bytes
@@ -96,6 +106,11 @@ basp_header_fields read_basp_header(const std::uint8_t* bytes);
 basp_verdict check_basp_header(const basp_header_fields& header,
                                std::uint32_t max_payload);
 
+// Whether a header check_basp_header passed is addressed to
+// `only_receiver`, when it is a direct message and that is not 0.
+basp_verdict check_basp_receiver(const basp_header_fields& header,
+                                 std::uint64_t only_receiver);
+
 // Whether a header check_basp_header passed may come at this point of a
 // connection, from a node at its `end` of it: `messages_before` complete
 // messages came from that node before it.
@@ -104,8 +119,11 @@ basp_verdict check_basp_order(const basp_header_fields& header,
 
 class basp_framing {
  public:
-  basp_framing(std::uint32_t max_payload, basp_end end)
-      : max_payload_{max_payload}, end_{end} {}
+  // `only_receiver`: the one local actor direct messages may go to; 0
+  // for any.
+  basp_framing(std::uint32_t max_payload, basp_end end,
+               std::uint64_t only_receiver = 0)
+      : max_payload_{max_payload}, end_{end}, only_receiver_{only_receiver} {}
 
   // Takes `size` bytes the client sent, in order, and appends to `out`
   // the ones that may go on to the middleman: checked headers and the
@@ -129,6 +147,7 @@ class basp_framing {
 
   const std::uint32_t max_payload_;
   const basp_end end_;
+  const std::uint64_t only_receiver_;
   std::array<std::uint8_t, basp_header_size> header_{};
   std::size_t header_filled_ = 0;
   std::uint32_t payload_left_ = 0;

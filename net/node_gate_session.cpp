@@ -60,7 +60,8 @@ node_gate_session::node_gate_session(tcp::socket accepted, std::uint64_t id,
       pace_timer_{accepted.get_executor()},
       id_{id},
       peer_{std::move(peer)},
-      framing_{shared_->limits.max_payload, shared_->accepted} {
+      framing_{shared_->limits.max_payload, shared_->accepted,
+               shared_->limits.cluster_actor} {
   // The socket accepted is the other node on the node gate, this node's
   // middleman on a dial gate; the session connects the other one.
   if (shared_->accepted == basp_end::dialing)

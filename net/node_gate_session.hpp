@@ -53,6 +53,9 @@ struct gate_session_limits {
   std::uint32_t max_payload = 0;  // bytes; see node_gate.hpp
   std::chrono::milliseconds first_message_timeout{5000};
   std::chrono::milliseconds idle_timeout{6000};
+  // The id of this node's cluster actor, the one actor other nodes may
+  // send direct messages to; 0: any (basp_framing.hpp).
+  std::uint64_t cluster_actor = 0;
   // Messages a node may send, sustained and in a burst. Beyond it the
   // gate reads no more from that node until the rate allows, which holds
   // the node back through TCP's flow control: nothing is refused. A

@@ -74,7 +74,7 @@ EXIT_MARGIN = 5
 
 # BASP (CAF 0.17): the 32-byte header, and the operations used here.
 HEADER = struct.Struct(">BBBBIQQQ")
-SERVER_HANDSHAKE, CLIENT_HANDSHAKE, DIRECT_MESSAGE = 0, 1, 2
+SERVER_HANDSHAKE, CLIENT_HANDSHAKE, DIRECT_MESSAGE, ROUTED_MESSAGE = 0, 1, 2, 3
 # caf/message_id.hpp: a response's operation_data has this bit set.
 RESPONSE_FLAG = 1 << 63
 
@@ -487,12 +487,34 @@ def handshaken(port, handshakes):
     return sock
 
 
-def test_stream_messages_are_refused_before_caf_reads_them(pair, cast):
+def altered_page(capture, **changes):
+    """The captured page with header fields changed: `operation`,
+    `category` (or-ed into the id's first byte), `dest_actor`."""
+    raw = bytearray(capture["page"].raw)
+    if "operation" in changes:
+        raw[0] = changes["operation"]
+    if "category" in changes:
+        raw[8] |= changes["category"]
+    if "dest_actor" in changes:
+        struct.pack_into(">Q", raw, 24, changes["dest_actor"])
+    return bytes(raw)
+
+
+def test_messages_caf_mishandles_are_refused_before_it_reads_them(pair,
+                                                                   cast):
+    """After a real handshake: the tester's crashing stream message, the
+    page as a stream message, the page sent to another local actor than
+    the cluster's (CAF delivers to whatever id a header names), and the
+    page as a routed message (one naming the receiving node as its source
+    cut that node's cluster actor off). Each is refused by the gate, and
+    A stays up and linked."""
     a, b = pair
     capture = cast["capture"]
-    page_as_stream = bytearray(capture["page"].raw)
-    page_as_stream[8] |= DOWNSTREAM_CATEGORY
-    hostile = [CRASHING_STREAM_MESSAGE, bytes(page_as_stream)]
+    page = capture["page"]
+    hostile = [CRASHING_STREAM_MESSAGE,
+               altered_page(capture, category=DOWNSTREAM_CATEGORY),
+               altered_page(capture, dest_actor=page.dest_actor + 1),
+               altered_page(capture, operation=ROUTED_MESSAGE)]
     before = gate_closed(a, "malformed")
     for index, message in enumerate(hostile):
         with handshaken(a.node_port, capture["handshakes"]) as sock:
@@ -599,7 +621,7 @@ def main():
             code = run_tests(
                 [test_a_flood_of_pages_leaves_the_node_responsive_and_bounded,
                  test_the_peer_restarted_links_again_both_ways,
-                 test_stream_messages_are_refused_before_caf_reads_them,
+                 test_messages_caf_mishandles_are_refused_before_it_reads_them,
                  test_sigterm_ends_the_flooded_node_within_its_grace],
                 (a, b), cast)
         finally:

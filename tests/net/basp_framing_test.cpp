@@ -61,7 +61,9 @@ BOOST_AUTO_TEST_CASE(reads_the_fields_caf_serializes) {
 
 BOOST_AUTO_TEST_CASE(takes_every_operation_caf_knows_within_the_cap) {
   for (std::uint8_t operation = 0; operation < basp_heartbeat; ++operation)
-    BOOST_TEST((check_basp_header({operation, cap}, cap) == basp_verdict::ok));
+    if (operation != basp_routed_message)
+      BOOST_TEST(
+          (check_basp_header({operation, cap}, cap) == basp_verdict::ok));
   BOOST_TEST((check_basp_header({basp_heartbeat, 0}, cap) == basp_verdict::ok));
 }
 
@@ -127,17 +129,33 @@ BOOST_AUTO_TEST_CASE(refuses_messages_of_the_stream_categories) {
   constexpr std::uint64_t upstream = 0x2000000000000000;
   constexpr std::uint64_t downstream = 0x3000000000000000;
   constexpr std::uint64_t seen_crashing = 0xff00800000000000;
-  for (std::uint8_t message : {basp_direct_message, basp_routed_message}) {
-    for (auto id : {normal_request, urgent_response, std::uint64_t{0}})
-      BOOST_TEST(
-          (check_basp_header({message, 8, id}, cap) == basp_verdict::ok));
-    for (auto id : {upstream, downstream, seen_crashing})
-      BOOST_TEST((check_basp_header({message, 8, id}, cap) ==
-                  basp_verdict::stream_message));
-  }
+  for (auto id : {normal_request, urgent_response, std::uint64_t{0}})
+    BOOST_TEST((check_basp_header({basp_direct_message, 8, id}, cap) ==
+                basp_verdict::ok));
+  for (auto id : {upstream, downstream, seen_crashing})
+    BOOST_TEST((check_basp_header({basp_direct_message, 8, id}, cap) ==
+                basp_verdict::stream_message));
   // Other operations use operation_data for other things.
   BOOST_TEST((check_basp_header({basp_server_handshake, 8, downstream}, cap) ==
               basp_verdict::ok));
+}
+
+// A routed message names its source node itself: one naming the
+// receiving node cut its cluster actor off.
+BOOST_AUTO_TEST_CASE(refuses_every_routed_message) {
+  BOOST_TEST((check_basp_header({basp_routed_message, 8, 0}, cap) ==
+              basp_verdict::routed_message));
+}
+
+BOOST_AUTO_TEST_CASE(takes_direct_messages_only_for_the_allowed_actor) {
+  basp_header_fields to_cluster{basp_direct_message, 8, 0, 12};
+  basp_header_fields to_other{basp_direct_message, 8, 0, 24};
+  basp_header_fields heartbeat{basp_heartbeat, 0, 0, 24};
+  BOOST_TEST((check_basp_receiver(to_cluster, 12) == basp_verdict::ok));
+  BOOST_TEST(
+      (check_basp_receiver(to_other, 12) == basp_verdict::wrong_receiver));
+  BOOST_TEST((check_basp_receiver(heartbeat, 12) == basp_verdict::ok));
+  BOOST_TEST((check_basp_receiver(to_other, 0) == basp_verdict::ok));
 }
 
 BOOST_AUTO_TEST_CASE(reads_the_message_id_of_a_header) {
