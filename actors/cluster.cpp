@@ -876,8 +876,15 @@ std::string node_of(const caf::actor_addr& sender) {
 // operator, the rest are counted in the held-back note.
 log_throttle busy_refusals_logged;
 
+// `page_records`: the records of the page refused; 0 for a read of this
+// node's changes. Called for every refusal of a flood, so the text is
+// made only for a line that is written.
 void refused_as_busy(self_ptr self, const std::string& node,
-                     const std::string& what) {
+                     std::uint64_t page_records) {
+  auto what = [page_records] {
+    return page_records > 0 ? fmt::format("a page of {} statuses", page_records)
+                            : std::string{"a read of this node's changes"};
+  };
   const auto& intake = self->state.intake;
   if (auto held_back = busy_refusals_logged.admit())
     log()->warn(
@@ -885,10 +892,10 @@ void refused_as_busy(self_ptr self, const std::string& node,
         "flight here are at their bound ({} records being applied, {} reads "
         "being served); a batchcast peer retries later, so this is a node "
         "sending more than one of ours would, or a burst{}",
-        what, node, intake.records_in_flight(), intake.reads_in_flight(),
+        what(), node, intake.records_in_flight(), intake.reads_in_flight(),
         log_throttle::held_back_note(*held_back));
-  else
-    log()->debug("answered {} from node id={} with node_busy", what, node);
+  else if (log()->should_log(spdlog::level::debug))
+    log()->debug("answered {} from node id={} with node_busy", what(), node);
 }
 
 // A page of a peer's statuses: applied here, never forwarded. Once the
@@ -900,8 +907,7 @@ caf::result<std::uint64_t> on_apply_page(self_ptr self, records& page) {
   auto node = node_of(sender);
   auto count = static_cast<std::uint64_t>(page.size());
   if (!self->state.intake.admit_records(node, page.size())) {
-    refused_as_busy(self, node,
-                    "a page of " + std::to_string(count) + " statuses");
+    refused_as_busy(self, node, count);  // never 0: empty pages are taken
     return make_error(errc::node_busy);
   }
   auto promise = self->make_response_promise<std::uint64_t>();
@@ -933,7 +939,7 @@ caf::result<records> serve_changes(self_ptr self, std::int64_t since_ms,
   }
   auto node = node_of(requester.address());
   if (!self->state.intake.admit_read(node)) {
-    refused_as_busy(self, node, "a read of this node's changes");
+    refused_as_busy(self, node, 0);
     return make_error(errc::node_busy);
   }
   auto promise = self->make_response_promise<records>();
