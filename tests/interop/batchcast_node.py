@@ -5,6 +5,7 @@ test needs (publish over HTTP, watch over WebSocket)."""
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -19,18 +20,49 @@ TOKEN = "interop-publish-token"
 _ports_handed_out = set()
 
 
+def _ports_outside_ephemeral_range():
+    """Loopback ports below the kernel's ephemeral range, where no
+    outgoing connection takes its local port: a port picked from inside
+    it is free when picked, but a client socket of a test running beside
+    this one may be given it before the server binds it."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    first = 10000
+    return range(first, low) if low - first >= 1000 else None
+
+
+def _free_now(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port():
     """A loopback port free now, and never one handed out before in this
-    process: the kernel may offer a port again once its socket is closed,
-    and two nodes given the same port would fail to start."""
-    for _ in range(100):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+    process (two nodes given the same port would fail to start). Drawn at
+    random outside the ephemeral range where the kernel allows it, as
+    tests run side by side; from the kernel's choice otherwise."""
+    candidates = _ports_outside_ephemeral_range()
+    draw = random.SystemRandom()
+    for _ in range(200):
+        if candidates is not None:
+            port = draw.choice(candidates)
+            if not _free_now(port):
+                continue
+        else:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
         if port not in _ports_handed_out:
             _ports_handed_out.add(port)
             return port
-    raise RuntimeError("no loopback port that was not handed out before")
+    raise RuntimeError("no free loopback port that was not handed out before")
 
 
 def listening(port):
@@ -112,8 +144,11 @@ class Node:
         return code
 
     def read_log(self):
-        with open(self.log_path) as f:
-            return f.read()
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except FileNotFoundError:
+            return "(no log: this node was never started)\n"
 
     def publish(self, batch, status, tls_context=None):
         """POSTs `status` to the internal listener; over https, trusting
