@@ -1094,11 +1094,11 @@ caf::expected<started_cluster> start_cluster(caf::actor_system& system,
   std::string peers;
   for (auto& p : settings.peers)
     peers += (peers.empty() ? "" : ",") + p.host + ":" + std::to_string(p.port);
-  log()->info(
-      "cluster node={} id={} listening={}:{} (node gate; middleman on "
-      "127.0.0.1:{}) peers={}",
-      running.node_name, caf::to_string(system.node()), settings.node_host,
-      settings.node_port, *port, peers.empty() ? "none" : peers);
+  // The node port itself is not bound yet: the node gate says so, or
+  // why not, once it has tried.
+  log()->info("cluster node={} id={} middleman=127.0.0.1:{} peers={}",
+              running.node_name, caf::to_string(system.node()), *port,
+              peers.empty() ? "none" : peers);
   return started_cluster{node, *port};
 }
 
