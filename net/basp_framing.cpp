@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <caf/atom.hpp>
+
 namespace batchcast::net {
 
 namespace {
@@ -23,6 +25,12 @@ std::uint64_t read_u64_big_endian(const std::uint8_t* bytes) {
 constexpr std::uint64_t category_offset = 60;
 constexpr std::uint64_t category_mask = 3;
 constexpr std::uint64_t first_stream_category = 2;
+
+// caf/io/basp/header.hpp: with this flag, dest_actor holds the name (an
+// atom) of a registered actor rather than an actor id.
+constexpr std::uint8_t named_receiver_flag = 0x01;
+constexpr auto spawn_server_name =
+    static_cast<std::uint64_t>(caf::atom("SpawnServ"));
 
 }  // namespace
 
@@ -51,6 +59,7 @@ const char* to_string(basp_verdict verdict) {
 basp_header_fields read_basp_header(const std::uint8_t* bytes) {
   basp_header_fields fields;
   fields.operation = bytes[0];
+  fields.flags = bytes[3];
   fields.payload_len = read_u32_big_endian(bytes + 4);
   fields.operation_data = read_u64_big_endian(bytes + 8);
   fields.dest_actor = read_u64_big_endian(bytes + 24);
@@ -74,6 +83,12 @@ basp_verdict check_basp_header(const basp_header_fields& header,
   if (is_message && category >= first_stream_category)
     return basp_verdict::stream_message;
   return basp_verdict::ok;
+}
+
+bool is_spawn_server_query(const basp_header_fields& header) {
+  return header.operation == basp_direct_message &&
+         (header.flags & named_receiver_flag) != 0 &&
+         header.dest_actor == spawn_server_name;
 }
 
 basp_verdict check_basp_receiver(const basp_header_fields& header,
@@ -102,7 +117,8 @@ basp_verdict basp_framing::feed(const std::uint8_t* data, std::size_t size,
   while (verdict_ == basp_verdict::ok && used < size) {
     if (in_payload_) {
       auto take = std::min<std::size_t>(payload_left_, size - used);
-      out.insert(out.end(), data + used, data + used + take);
+      if (!taking_off_)
+        out.insert(out.end(), data + used, data + used + take);
       used += take;
       payload_left_ -= static_cast<std::uint32_t>(take);
       if (payload_left_ == 0) {
@@ -125,13 +141,18 @@ void basp_framing::take_header(std::vector<std::uint8_t>& out) {
   header_filled_ = 0;
   last_header_ = read_basp_header(header_.data());
   verdict_ = check_basp_header(last_header_, max_payload_);
-  if (verdict_ == basp_verdict::ok)
+  taking_off_ =
+      verdict_ == basp_verdict::ok && is_spawn_server_query(last_header_);
+  if (verdict_ == basp_verdict::ok && !taking_off_)
     verdict_ = check_basp_receiver(last_header_, only_receiver_);
   if (verdict_ == basp_verdict::ok)
     verdict_ = check_basp_order(last_header_, complete_messages_, end_);
   if (verdict_ != basp_verdict::ok)
     return;
-  out.insert(out.end(), header_.begin(), header_.end());
+  if (taking_off_)
+    ++queries_taken_off_;
+  else
+    out.insert(out.end(), header_.begin(), header_.end());
   largest_payload_ = std::max(largest_payload_, last_header_.payload_len);
   payload_left_ = last_header_.payload_len;
   in_payload_ = payload_left_ > 0;

@@ -31,6 +31,13 @@
 // - a direct message goes to the one actor nodes talk to, the cluster
 //   actor, when the gate knows its id: CAF delivers a direct message to
 //   whichever local actor its header names;
+// - but for one direct message CAF's own middleman sends once to each
+//   node it links to for the first time: a query for this node's spawn
+//   server (to the named receiver SpawnServ), whose answer would go to an
+//   actor the other node's gate cannot know and would refuse. The gate
+//   takes that query off the connection without closing it; the asking
+//   actor gives up after a few minutes, and batchcast spawns nothing
+//   remotely;
 // - a direct message is never a stream message: CAF 0.17 takes
 //   the content of a message whose id (operation_data) has the up- or
 //   downstream category for its stream types without checking, and one
@@ -94,6 +101,7 @@ struct basp_header_fields {
   // A message's id for direct and routed messages (caf/message_id.hpp).
   std::uint64_t operation_data = 0;
   std::uint64_t dest_actor = 0;
+  std::uint8_t flags = 0;
 };
 
 // Reads the fields the gate checks from the first basp_header_size bytes
@@ -110,6 +118,10 @@ basp_verdict check_basp_header(const basp_header_fields& header,
 // `only_receiver`, when it is a direct message and that is not 0.
 basp_verdict check_basp_receiver(const basp_header_fields& header,
                                  std::uint64_t only_receiver);
+
+// Whether a header is CAF's query for this node's spawn server, which
+// the gate takes off the connection (see above).
+bool is_spawn_server_query(const basp_header_fields& header);
 
 // Whether a header check_basp_header passed may come at this point of a
 // connection, from a node at its `end` of it: `messages_before` complete
@@ -135,8 +147,11 @@ class basp_framing {
   basp_verdict feed(const std::uint8_t* data, std::size_t size,
                     std::vector<std::uint8_t>& out);
 
-  // Messages whose header and whole payload have been fed.
+  // Messages whose header and whole payload have been fed, those taken
+  // off the connection included.
   std::uint64_t complete_messages() const { return complete_messages_; }
+  // Spawn server queries taken off the connection (not appended to `out`).
+  std::uint64_t queries_taken_off() const { return queries_taken_off_; }
   // The header that was refused, or the last one taken.
   const basp_header_fields& last_header() const { return last_header_; }
   // The largest payload_len taken so far.
@@ -152,9 +167,11 @@ class basp_framing {
   std::size_t header_filled_ = 0;
   std::uint32_t payload_left_ = 0;
   bool in_payload_ = false;
+  bool taking_off_ = false;  // the payload is a query's, not passed on
   basp_verdict verdict_ = basp_verdict::ok;
   basp_header_fields last_header_;
   std::uint64_t complete_messages_ = 0;
+  std::uint64_t queries_taken_off_ = 0;
   std::uint32_t largest_payload_ = 0;
 };
 

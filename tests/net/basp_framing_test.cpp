@@ -29,6 +29,21 @@ bytes caf_header(caf::io::basp::message_type operation,
   return bytes(buffer.begin(), buffer.end());
 }
 
+// A direct message to a registered actor by name, as CAF's middleman
+// writes its spawn server query.
+bytes named_message(caf::atom_value receiver, std::uint8_t flags,
+                    std::uint32_t size) {
+  caf::io::basp::header header{
+      caf::io::basp::message_type::direct_message, flags, size, 7, 11,
+      static_cast<std::uint64_t>(receiver)};
+  std::vector<char> buffer;
+  caf::binary_serializer sink{nullptr, buffer};
+  BOOST_REQUIRE(!sink(header));
+  bytes all(buffer.begin(), buffer.end());
+  all.insert(all.end(), size, std::uint8_t{0xcd});
+  return all;
+}
+
 bytes message(caf::io::basp::message_type operation, std::uint32_t size) {
   auto all = caf_header(operation, size);
   all.insert(all.end(), size, std::uint8_t{0xab});
@@ -253,6 +268,50 @@ BOOST_AUTO_TEST_CASE(passes_an_accepting_nodes_handshake_and_messages) {
   auto client = message(caf::io::basp::message_type::client_handshake, 5);
   out.clear();
   BOOST_TEST((accepting_framing.feed(client.data(), client.size(), out) ==
+              basp_verdict::out_of_order));
+  BOOST_TEST(out.empty());
+}
+
+// CAF's middleman asks each node it links to for the first time for its
+// spawn server; the answer would go to an actor the asking node's gate
+// refuses, so the query is taken off, the connection kept.
+BOOST_AUTO_TEST_CASE(takes_a_spawn_server_query_off_and_goes_on) {
+  const auto named = caf::io::basp::header::named_receiver_flag;
+  basp_framing gated{cap, basp_end::accepting, 13};
+  auto handshake = message(caf::io::basp::message_type::server_handshake, 7);
+  auto query = named_message(caf::atom("SpawnServ"), named, 45);
+  auto to_cluster = message(caf::io::basp::message_type::direct_message, 3);
+  auto in = handshake;
+  in.insert(in.end(), query.begin(), query.end());
+  in.insert(in.end(), to_cluster.begin(), to_cluster.end());
+  for (std::size_t at = 0; at < in.size(); at += 10) {
+    auto end = std::min(in.size(), at + 10);
+    BOOST_TEST((gated.feed(in.data() + at, end - at, out) == basp_verdict::ok));
+  }
+  auto passed = handshake;
+  passed.insert(passed.end(), to_cluster.begin(), to_cluster.end());
+  BOOST_TEST(out == passed);
+  BOOST_TEST(gated.complete_messages() == 3u);
+  BOOST_TEST(gated.queries_taken_off() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(refuses_other_named_receivers_and_a_query_first) {
+  const auto named = caf::io::basp::header::named_receiver_flag;
+  auto handshake = message(caf::io::basp::message_type::server_handshake, 7);
+  for (auto sent : {named_message(caf::atom("ConfigServ"), named, 8),
+                    named_message(caf::atom("SpawnServ"), 0, 8)}) {
+    basp_framing gated{cap, basp_end::accepting, 13};
+    auto in = handshake;
+    in.insert(in.end(), sent.begin(), sent.end());
+    out.clear();
+    BOOST_TEST((gated.feed(in.data(), in.size(), out) ==
+                basp_verdict::wrong_receiver));
+    BOOST_TEST(out == handshake);
+  }
+  basp_framing gated{cap, basp_end::accepting, 13};
+  auto query = named_message(caf::atom("SpawnServ"), named, 8);
+  out.clear();
+  BOOST_TEST((gated.feed(query.data(), query.size(), out) ==
               basp_verdict::out_of_order));
   BOOST_TEST(out.empty());
 }
