@@ -51,21 +51,23 @@ void reply_gate::hold(std::shared_ptr<api_exchange> session) {
 }
 
 void reply_gate::deliver(api_exchange* session, publish_api::response answer) {
-  std::shared_ptr<api_exchange> held;
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    auto found = waiting_.find(session);
-    if (closed_ || found == waiting_.end())
-      return;
-    held = std::move(found->second);
-    waiting_.erase(found);
-    // Posting under the lock: close() cannot run, so the io_context is
-    // still there.
-    auto executor = held->executor();
-    asio::post(executor, [held, answer = std::move(answer)]() mutable {
-      held->write(std::move(answer));
-    });
-  }
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto found = waiting_.find(session);
+  if (closed_ || found == waiting_.end())
+    return;
+  auto held = std::move(found->second);
+  waiting_.erase(found);
+  // Posting under the lock: close() cannot run, so the io_context is
+  // still there. The session moves into the handler: a copy left on this
+  // thread could be the last one, if the server were destroyed (and the
+  // posted handler with it) before the thread left, and the session would
+  // then be freed here, after the io_context and connection limits it
+  // uses.
+  auto executor = held->executor();
+  asio::post(executor,
+             [held = std::move(held), answer = std::move(answer)]() mutable {
+               held->write(std::move(answer));
+             });
 }
 
 void reply_gate::close() {

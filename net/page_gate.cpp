@@ -13,15 +13,17 @@ bool page_gate::hold(const void* key, post_back post) {
 }
 
 void page_gate::deliver(const void* key, page_response answer) {
-  post_back post;
   std::lock_guard<std::mutex> guard{mutex_};
   auto found = waiting_.find(key);
   if (closed_ || found == waiting_.end())
     return;
-  post = std::move(found->second);
-  waiting_.erase(found);
   // Under the lock: close() cannot run meanwhile, so the io_context the
-  // session's strand belongs to is still there.
+  // session's strand belongs to is still there. `post` holds the session
+  // too, and goes before the lock does: were it to outlive the lock, the
+  // server could be destroyed meanwhile and leave it the last holder,
+  // freeing the session on this thread after its io_context.
+  auto post = std::move(found->second);
+  waiting_.erase(found);
   post(std::move(answer));
 }
 
