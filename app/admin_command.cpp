@@ -61,6 +61,13 @@ const std::string& non_blank(const std::string& value, const char* what) {
   return value;
 }
 
+// Characters of valid UTF-8 text (the bytes that do not continue one).
+std::size_t utf8_characters(const std::string& text) {
+  return static_cast<std::size_t>(std::count_if(
+      text.begin(), text.end(),
+      [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
+}
+
 // What Django's username validator and field take: at most 150
 // characters, each a letter, a digit or one of @.+-_. Django counts
 // letters and digits by Unicode; this counts characters by UTF-8 and
@@ -72,10 +79,8 @@ const std::string& django_username(const std::string& value) {
   if (one_line(value) != value)
     throw std::invalid_argument(
         "USERNAME holds control characters or bytes that are not UTF-8");
-  auto characters = std::count_if(value.begin(), value.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
-  });
-  if (static_cast<std::size_t>(characters) > max_characters)
+  auto characters = utf8_characters(value);
+  if (characters > max_characters)
     throw std::invalid_argument("USERNAME is " + std::to_string(characters) +
                                 " characters long; Django takes at most " +
                                 std::to_string(max_characters));
@@ -87,6 +92,25 @@ const std::string& django_username(const std::string& value) {
           "USERNAME may hold only letters, digits and @.+-_, as in Django "
           "(found '" +
           std::string(1, static_cast<char>(c)) + "')");
+  return value;
+}
+
+// What RadiusBatch.name takes in OpenWISP RADIUS: required, at most 128
+// characters. Empty means not given: the batch is then named by its id.
+const std::string& batch_name(const std::string& value) {
+  constexpr std::size_t max_characters = 128;
+  if (value.empty())
+    return value;
+  non_blank(value, "--name");
+  if (one_line(value) != value)
+    throw std::invalid_argument(
+        "--name holds control characters or bytes that are not UTF-8");
+  auto characters = utf8_characters(value);
+  if (characters > max_characters)
+    throw std::invalid_argument("--name is " + std::to_string(characters) +
+                                " characters long; OpenWISP RADIUS takes at "
+                                "most " +
+                                std::to_string(max_characters));
   return value;
 }
 
@@ -300,13 +324,15 @@ void add_admin_command(CLI::App& parent, int& exit_code) {
         auto id = o.batch_id.empty() ? std::string{}
                                      : canonical_or_throw(o.batch_id, "--id");
         return directory.add_batch(
-            canonical_or_throw(o.organization_id, "ORG_ID"), id, o.name);
+            canonical_or_throw(o.organization_id, "ORG_ID"), id,
+            batch_name(o.name));
       },
       exit_code);
   batch_add->add_option("ORG_ID", options->organization_id, "Organization uuid")
       ->required();
   batch_add->add_option("--id", options->batch_id, "Batch uuid (default: new)");
-  batch_add->add_option("--name", options->name, "Batch name");
+  batch_add->add_option("--name", options->name,
+                        "Batch name, at most 128 characters (default: its id)");
 
   auto* session = admin->add_subcommand("session", "Django sessions");
   session->require_subcommand(1);

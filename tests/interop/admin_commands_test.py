@@ -202,6 +202,25 @@ def test_a_username_django_would_refuse_is_refused(ws):
     assert ws.count("openwisp_users_user") == 5
 
 
+def test_a_batch_name_openwisp_would_refuse_is_refused(ws):
+    org = ws.seed()
+    for name, words in (("   ", "must not be blank"),
+                        ("a\x1b[31mb", "control characters"),
+                        ("x" * 129, "129 characters long")):
+        error = ws.fails("batch", "add", org, "--name", name)
+        assert words in error, (name, error)
+        assert "\x1b" not in error, error
+    assert ws.count("radbatch") == 0
+    # At most 128 characters, counted as characters, not bytes; none
+    # given names the batch by its id.
+    ws.ok("batch", "add", org, "--name", "x" * 128)
+    ws.ok("batch", "add", org, "--name", "é" * 128)
+    batch = ws.ok("batch", "add", org)
+    assert ws.rows("SELECT name FROM radbatch WHERE name = ?",
+                   batch) == [(batch,)]
+    assert ws.count("radbatch") == 3
+
+
 def test_a_taken_batch_name_or_id_is_refused_in_words(ws):
     org = ws.seed()
     batch = ws.ok("batch", "add", org, "--name", "March import")
@@ -243,6 +262,7 @@ def main():
              test_org_add_starts_a_new_database_and_says_so,
              test_a_taken_username_is_refused_in_words,
              test_a_username_django_would_refuse_is_refused,
+             test_a_batch_name_openwisp_would_refuse_is_refused,
              test_a_taken_batch_name_or_id_is_refused_in_words,
              test_a_second_membership_is_refused_in_words,
              test_organizations_may_share_a_name]
