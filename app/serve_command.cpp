@@ -9,6 +9,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -198,6 +199,34 @@ void refuse_empty_paths(CLI::App& command,
   }
 }
 
+// Whether two listeners on these hosts would claim the same address for
+// one port: the same host, or a wildcard host on either side.
+bool hosts_overlap(const std::string& one, const std::string& other) {
+  auto wildcard = [](const std::string& host) {
+    return host == "0.0.0.0" || host == "::" || host == "[::]";
+  };
+  return one == other || wildcard(one) || wildcard(other);
+}
+
+// The node port beside the two HTTP listeners: said at start in words,
+// rather than as "Address already in use" from the node gate's bind.
+void refuse_shared_node_port(const service_settings& settings) {
+  const auto& cluster = settings.cluster;
+  const auto& network = settings.network;
+  if (cluster.node_port == 0)
+    return;
+  for (const auto& [host, port, flag] :
+       {std::tuple{network.public_host, network.public_port, "--listen"},
+        {network.internal_host, network.internal_port, "--internal-listen"}})
+    if (port == cluster.node_port && hosts_overlap(host, cluster.node_host))
+      throw std::runtime_error(
+          "--node-port " + std::to_string(cluster.node_port) +
+          " is also the port of " + flag + " " + host + ":" +
+          std::to_string(port) +
+          ": the node port needs a port of its own (other nodes connect "
+          "to it; keep it private)");
+}
+
 service_settings build_settings(const serve_options& options,
                                 const std::set<std::string>& on_command_line) {
   service_settings settings;
@@ -292,6 +321,7 @@ service_settings build_settings(const serve_options& options,
   settings.actor_threads = options.actor_threads;
   settings.actor_scheduler = options.actor_scheduler;
   settings.cluster = cluster_settings_from(options.cluster);
+  refuse_shared_node_port(settings);
   return settings;
 }
 

@@ -441,6 +441,23 @@ def test_one_address_for_both_listeners_is_refused(setup):
     assert "Address already in use" not in said, said
 
 
+def test_a_node_port_shared_with_a_listener_is_refused(setup):
+    for flag in ("--listen", "--internal-listen"):
+        command = setup.command()
+        address = command[command.index(flag) + 1]
+        port = address.rsplit(":", 1)[1]
+        said = refused_command(setup, command + ["--node-port", port])
+        assert f"--node-port {port} is also the port of {flag} {address}" \
+            in said, said
+        assert "Address already in use" not in said, said
+    # A wildcard node host takes the port on the listeners' host too.
+    command = setup.command()
+    port = command[command.index("--listen") + 1].rsplit(":", 1)[1]
+    said = refused_command(setup, command + ["--node-port", port,
+                                             "--node-host", "0.0.0.0"])
+    assert "is also the port of --listen" in said, said
+
+
 def test_a_peer_given_twice_is_refused_naming_it(setup):
     said = refused_start(setup, "--node-port", str(free_port()),
                          "--peer", "127.0.0.1:4101", "--peer",
@@ -494,6 +511,7 @@ def main():
                           test_a_numeric_setting_that_is_no_number_says_so,
                           test_an_empty_path_is_refused_naming_it,
                           test_one_address_for_both_listeners_is_refused,
+                          test_a_node_port_shared_with_a_listener_is_refused,
                           test_a_peer_given_twice_is_refused_naming_it,
                           test_a_config_file_naming_another_is_refused,
                           test_an_unusable_node_name_is_refused],
