@@ -243,7 +243,7 @@ void apply_records(self_ptr self, records batch,
   if (dropped != batch.end()) {
     if (auto held_back = dropped_records_logged.admit())
       log()->warn(
-          "ignored {} record(s) from a peer, the first with {}; is it "
+          "ignored {} record(s) from a peer, the first {}; is it "
           "running the same batchcast version, with its clock right? "
           "(anything that reaches the node port can send records){}",
           std::distance(dropped, batch.end()), problem,

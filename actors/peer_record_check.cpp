@@ -6,7 +6,7 @@ std::optional<const char*> peer_record_problem(
     const storage::batch_record& record, std::int64_t now_unix_ms) {
   // Our store would stamp it as if this node had published it.
   if (record.updated_at_ms <= storage::stamp_at_commit)
-    return "no timestamp";
+    return "without a timestamp";
   auto latest =
       now_unix_ms + std::chrono::duration_cast<std::chrono::milliseconds>(
                         peer_stamp_max_ahead)
@@ -21,7 +21,7 @@ std::optional<const char*> peer_record_problem(
     case storage::batch_status::failed:
       return std::nullopt;
   }
-  return "an unknown status";
+  return "with an unknown status";
 }
 
 }  // namespace batchcast::actors
