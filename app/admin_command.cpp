@@ -61,11 +61,23 @@ const std::string& non_blank(const std::string& value, const char* what) {
   return value;
 }
 
-// Characters of valid UTF-8 text (the bytes that do not continue one).
-std::size_t utf8_characters(const std::string& text) {
-  return static_cast<std::size_t>(std::count_if(
-      text.begin(), text.end(),
+// Refuses `value` unless it is one line of UTF-8 text of at most
+// `max_characters` characters (counted as UTF-8 sequences), naming the
+// option and whose rule it is.
+void refuse_unless_short_line(const std::string& value, const char* what,
+                              std::size_t max_characters, const char* whose) {
+  if (one_line(value) != value)
+    throw std::invalid_argument(
+        std::string{what} +
+        " holds control characters or bytes that are not UTF-8");
+  auto characters = static_cast<std::size_t>(std::count_if(
+      value.begin(), value.end(),
       [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
+  if (characters > max_characters)
+    throw std::invalid_argument(
+        std::string{what} + " is " + std::to_string(characters) +
+        " characters long; " + whose + " takes at most " +
+        std::to_string(max_characters));
 }
 
 // What Django's username validator and field take: at most 150
@@ -75,15 +87,7 @@ std::size_t utf8_characters(const std::string& text) {
 // a letter (a name with, say, a no-break space gets past here and fails
 // in Django's forms instead).
 const std::string& django_username(const std::string& value) {
-  constexpr std::size_t max_characters = 150;
-  if (one_line(value) != value)
-    throw std::invalid_argument(
-        "USERNAME holds control characters or bytes that are not UTF-8");
-  auto characters = utf8_characters(value);
-  if (characters > max_characters)
-    throw std::invalid_argument("USERNAME is " + std::to_string(characters) +
-                                " characters long; Django takes at most " +
-                                std::to_string(max_characters));
+  refuse_unless_short_line(value, "USERNAME", 150, "Django");
   for (unsigned char c : value)
     if (c < 0x80 && !std::isalnum(c) &&
         std::string_view{"@.+-_"}.find(static_cast<char>(c)) ==
@@ -98,19 +102,10 @@ const std::string& django_username(const std::string& value) {
 // What RadiusBatch.name takes in OpenWISP RADIUS: required, at most 128
 // characters. Empty means not given: the batch is then named by its id.
 const std::string& batch_name(const std::string& value) {
-  constexpr std::size_t max_characters = 128;
   if (value.empty())
     return value;
   non_blank(value, "--name");
-  if (one_line(value) != value)
-    throw std::invalid_argument(
-        "--name holds control characters or bytes that are not UTF-8");
-  auto characters = utf8_characters(value);
-  if (characters > max_characters)
-    throw std::invalid_argument("--name is " + std::to_string(characters) +
-                                " characters long; OpenWISP RADIUS takes at "
-                                "most " +
-                                std::to_string(max_characters));
+  refuse_unless_short_line(value, "--name", 128, "OpenWISP RADIUS");
   return value;
 }
 
