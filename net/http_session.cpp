@@ -255,6 +255,7 @@ void http_session<Stream>::show_status_page(std::string batch_id) {
   page.batch_id = std::move(batch_id);
   page.session_key = session_cookie();
   page.peer = peer_;
+  page.host = std::string{hosts.first->value()};
   page.http_version = request.version() == 10 ? 10 : 11;
   if (!hold_for_answer())
     return;  // the server is stopping; the socket goes with it

@@ -251,11 +251,16 @@ std::optional<std::string> make_csp_nonce() {
   return std::string{reinterpret_cast<const char*>(encoded.data()), 24};
 }
 
-std::string status_page_policy(std::string_view nonce) {
+std::string status_page_policy(std::string_view nonce, std::string_view host) {
   std::string source = "'nonce-" + std::string{nonce} + "'";
+  // 'self' covers ws: and wss: on the page's own host only from CSP level
+  // 3 on; the host is named for browsers before it.
+  std::string sockets =
+      "ws://" + std::string{host} + " wss://" + std::string{host};
   return "default-src 'self'; script-src " + source + "; style-src " + source +
-         "; connect-src 'self' ws: wss:; img-src 'self'; base-uri 'none'; "
-         "form-action 'none'; frame-ancestors 'none'";
+         "; connect-src 'self' " + sockets +
+         "; img-src 'self'; base-uri 'none'; form-action 'none'; "
+         "frame-ancestors 'none'";
 }
 
 }  // namespace batchcast::net

@@ -35,8 +35,10 @@ std::string render_status_page(std::string_view batch_id,
 std::optional<std::string> make_csp_nonce();
 
 // The Content-Security-Policy header value that goes with `nonce`: only
-// this page's own inline code runs, nothing loads from elsewhere, only
-// WebSocket and same-origin connections, and no framing.
-std::string status_page_policy(std::string_view nonce);
+// this page's own inline code runs, nothing loads from elsewhere, it
+// connects only to its own origin and to WebSockets on `host` (the
+// request's Host, which is_allowed_host has checked, so it holds no
+// characters that could end the header's directive), and no framing.
+std::string status_page_policy(std::string_view nonce, std::string_view host);
 
 }  // namespace batchcast::net

@@ -115,7 +115,8 @@ page_response page_document(const status_page_request& request,
   }
   auto response = make_response(http::status::ok, request.http_version);
   response->set(http::field::content_type, "text/html; charset=utf-8");
-  response->set("Content-Security-Policy", status_page_policy(*nonce));
+  response->set("Content-Security-Policy",
+                status_page_policy(*nonce, request.host));
   response->body() = render_status_page(request.batch_id, status, *nonce);
   response->prepare_payload();
   return response;

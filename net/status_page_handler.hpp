@@ -39,6 +39,7 @@ struct status_page_request {
   std::string batch_id;             // canonical uuid
   std::string session_key;          // empty when there is no cookie
   std::string peer;                 // "address:port", for logs
+  std::string host;                 // the Host header, an allowed host
   unsigned http_version = 11;
 };
 

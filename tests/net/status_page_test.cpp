@@ -80,8 +80,12 @@ BOOST_AUTO_TEST_CASE(nonces_are_fresh_base64) {
 }
 
 BOOST_AUTO_TEST_CASE(policy_allows_only_the_nonce_and_forbids_framing) {
-  auto policy = status_page_policy("abc");
+  auto policy = status_page_policy("abc", "admin.example.com:8443");
   BOOST_TEST(contains(policy, "script-src 'nonce-abc'"));
+  BOOST_TEST(contains(policy,
+                      "connect-src 'self' ws://admin.example.com:8443 "
+                      "wss://admin.example.com:8443;"));
+  BOOST_TEST(!contains(policy, "ws: "));
   BOOST_TEST(contains(policy, "default-src 'self'"));
   BOOST_TEST(contains(policy, "frame-ancestors 'none'"));
   BOOST_TEST(!contains(policy, "unsafe-inline"));
