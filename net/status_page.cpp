@@ -254,7 +254,9 @@ std::optional<std::string> make_csp_nonce() {
 std::string status_page_policy(std::string_view nonce, std::string_view host) {
   std::string source = "'nonce-" + std::string{nonce} + "'";
   // 'self' covers ws: and wss: on the page's own host only from CSP level
-  // 3 on; the host is named for browsers before it.
+  // 3 on; the host is named for browsers before it. A bracketed IPv6
+  // host is no valid source there: such a browser ignores it, and a page
+  // asked for by IPv6 address then connects only where 'self' reaches.
   std::string sockets =
       "ws://" + std::string{host} + " wss://" + std::string{host};
   return "default-src 'self'; script-src " + source + "; style-src " + source +
