@@ -1,6 +1,7 @@
 #include "app/cluster_options.hpp"
 
 #include <stdexcept>
+#include <string>
 
 #include "app/settings.hpp"
 
@@ -20,6 +21,25 @@ void add_cluster_options(CLI::App& command, cluster_options& options) {
   command.add_option("--peer", options.peers,
                      "Another node's HOST:NODE_PORT; repeat for each peer "
                      "(BATCHCAST_PEER: comma-separated)");
+  command.add_option("--cluster-secret-file", options.secret_file,
+                     "File holding the secret every node of the cluster "
+                     "shares, needed with --node-port (or set "
+                     "BATCHCAST_CLUSTER_SECRET)");
+}
+
+std::string resolve_cluster_secret(const cluster_options& options,
+                                   bool file_on_command_line) {
+  if (options.node_port == 0)
+    return {};
+  if (options.secret_file.empty() &&
+      !environment_value("BATCHCAST_CLUSTER_SECRET"))
+    throw std::runtime_error(
+        "--node-port needs a cluster secret: give every node the same one "
+        "with --cluster-secret-file FILE or BATCHCAST_CLUSTER_SECRET (make "
+        "one with `openssl rand -hex 32`); without it anything that reaches "
+        "the node port could join the cluster");
+  return resolve_secret(file_on_command_line, options.secret_file,
+                        "BATCHCAST_CLUSTER_SECRET", "cluster-secret");
 }
 
 actors::cluster_settings cluster_settings_from(const cluster_options& options) {

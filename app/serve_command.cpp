@@ -303,6 +303,7 @@ service_settings build_settings(const serve_options& options,
         {options.secret_key_fallbacks_file, "--secret-key-fallbacks-file"},
         {options.publish_token_file, "--publish-token-file"},
         {options.metrics_token_file, "--metrics-token-file"},
+        {options.cluster.secret_file, "--cluster-secret-file"},
         {options.tls_key, "--tls-key"},
         {options.internal_tls_key, "--internal-tls-key"}})
     warn_if_anyone_can_read(path, what);
@@ -322,6 +323,9 @@ service_settings build_settings(const serve_options& options,
   settings.actor_scheduler = options.actor_scheduler;
   settings.cluster = cluster_settings_from(options.cluster);
   refuse_shared_node_port(settings);
+  settings.cluster_secret = resolve_cluster_secret(
+      options.cluster, on_command_line.count("cluster-secret-file") > 0);
+  warn_if_short(settings.cluster_secret, "the cluster secret");
   return settings;
 }
 

@@ -26,8 +26,10 @@ std::string reason_of(caf::actor_system& system, const caf::error& err) {
 
 // The node gate in front of the middleman `joined` listens on.
 net::node_gate_settings node_gate_for(const actors::cluster_settings& cluster,
-                                      const actors::started_cluster& joined) {
+                                      const actors::started_cluster& joined,
+                                      const std::string& secret) {
   net::node_gate_settings gate;
+  gate.cluster_secret = secret;
   gate.host = cluster.node_host;
   gate.port = cluster.node_port;
   // Each configured peer holds one connection to this node, and while it
@@ -51,10 +53,11 @@ net::node_gate_settings node_gate_for(const actors::cluster_settings& cluster,
 // A dial gate per configured peer, held to the node gate's limits.
 std::vector<net::dial_gate_settings> dial_gates_for(
     const actors::cluster_settings& cluster,
-    const net::gate_session_limits& limits) {
+    const net::gate_session_limits& limits, const std::string& secret) {
   std::vector<net::dial_gate_settings> gates;
   for (const auto& peer : cluster.peers) {
     net::dial_gate_settings gate;
+    gate.cluster_secret = secret;
     gate.peer_host = peer.host;
     gate.peer_port = peer.port;
     gate.session = limits;
@@ -103,9 +106,11 @@ void service::start() {
     }
     cluster_ = joined->actor;
     actors_.cluster = cluster_;
-    settings_.network.node_gate = node_gate_for(settings_.cluster, *joined);
+    settings_.network.node_gate =
+        node_gate_for(settings_.cluster, *joined, settings_.cluster_secret);
     settings_.network.dial_gates =
-        dial_gates_for(settings_.cluster, settings_.network.node_gate->session);
+        dial_gates_for(settings_.cluster, settings_.network.node_gate->session,
+                       settings_.cluster_secret);
   }
 
   server_ = std::make_unique<net::server>(*system_, actors_, settings_.network);

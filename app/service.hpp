@@ -33,6 +33,9 @@ struct service_settings {
   // A node port of 0 (the default) runs a single node without CAF's
   // middleman.
   actors::cluster_settings cluster;
+  // What the gates of a clustered node prove to other nodes' gates; not
+  // empty when the node port is set.
+  std::string cluster_secret;
 };
 
 class service {

@@ -142,6 +142,8 @@ enum class node_gate_close : std::size_t {
   idle,               // nothing from the node for the idle limit
   not_reading,        // the node read none of its answers for the idle
                       // limit
+  unauthenticated,    // failed the greeting: no batchcast node, or one
+                      // with another cluster secret
 };
 
 // One cluster peer as the cluster sees it, for the batchcast_cluster_*
@@ -186,9 +188,9 @@ struct metrics {
   }
 
   // Connections to the node port the node gate closed, by reason.
-  labeled_counter<7> node_gate_closed{
+  labeled_counter<8> node_gate_closed{
       {"payload_too_large", "unknown_operation", "malformed", "connection_cap",
-       "no_first_message", "idle", "not_reading"}};
+       "no_first_message", "idle", "not_reading", "unauthenticated"}};
 
   // Cluster peers. The cluster actor pushes a copy of its peers' states
   // whenever one changes and once per heartbeat; a scrape reads the last

@@ -30,6 +30,7 @@ dial_gate::dial_gate(asio::io_context& context, dial_gate_settings settings,
   shared_->name = "dial gate to peer " + settings.peer_host + ":" +
                   std::to_string(settings.peer_port);
   shared_->limits = settings.session;
+  shared_->cluster_secret = settings.cluster_secret;
   shared_->counters = counters;
   // Only this node's middleman is meant to connect; anything else on this
   // machine that does is relayed to the peer like it, which gives it no

@@ -1,9 +1,10 @@
 // A dial gate: what this node's middleman dials instead of a configured
 // peer's node port. It listens on 127.0.0.1 only, on a port of the
 // kernel's choosing, and relays each connection to the peer's address
-// (node_gate_session.hpp), checking what comes back as the node gate
-// checks what a dialing node sends, mirrored: every header before the
-// middleman reads it, a server handshake first, never a client
+// (node_gate_session.hpp) once the peer's node gate proved it holds the
+// cluster secret (cluster_handshake.hpp), checking what comes back as the
+// node gate checks what a dialing node sends, mirrored: every header
+// before the middleman reads it, a server handshake first, never a client
 // handshake, payloads within the cap, a message rate, and deadlines for
 // the first message, for silence and for a peer that stops reading.
 //
@@ -36,6 +37,8 @@ struct dial_gate_settings {
   // linger while the next one starts.
   std::size_t max_connections = 4;
   gate_session_limits session;
+  // What the other node's gate must prove it holds too; not empty.
+  std::string cluster_secret;
 };
 
 class dial_gate {

@@ -29,6 +29,7 @@ node_gate::node_gate(asio::io_context& context, node_gate_settings settings,
   shared_->target_port = settings.middleman_port;
   shared_->name = "node gate";
   shared_->limits = settings.session;
+  shared_->cluster_secret = settings.cluster_secret;
   shared_->counters = counters;
   try {
     listener_ =

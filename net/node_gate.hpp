@@ -4,6 +4,8 @@
 // connection a node makes to this node's port is accepted here and relayed
 // to the middleman (node_gate_session.hpp), with what CAF 0.17 lacks:
 //
+// - the greeting (cluster_handshake.hpp): a node proves it holds the
+//   cluster secret before any of its bytes reach the middleman;
 // - each BASP header a node sends is checked before the middleman reads
 //   it: an unknown operation, or a payload above max_payload (which CAF
 //   would allocate whole before reading it), closes the connection;
@@ -13,7 +15,6 @@
 // - an accept loop that backs off when the process is out of descriptors
 //   (listener.hpp) instead of spinning as CAF's does.
 //
-// Not checked: who the node is. Anything that speaks BASP can still join.
 // The connections this node dials pass gates of their own (dial_gate.hpp).
 //
 // Owned by the server; runs on the server's io_context.
@@ -51,6 +52,8 @@ struct node_gate_settings {
   // Open connections at once; more are closed at accept.
   std::size_t max_connections = 64;
   gate_session_limits session;
+  // What the other node's gate must prove it holds too; not empty.
+  std::string cluster_secret;
 };
 
 class node_gate {

@@ -1,8 +1,10 @@
 #include "net/node_gate_session.hpp"
 
 #include <algorithm>
+#include <exception>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
 #include "common/log.hpp"
@@ -79,6 +81,123 @@ void node_gate_session::start() {
   started_ = clock::now();
   last_heard_ = started_;
   arm_deadline();
+  try {
+    greeting_.emplace(shared_->cluster_secret,
+                      shared_->accepted == basp_end::dialing
+                          ? cluster_handshake::end::dialed
+                          : cluster_handshake::end::dialing);
+  } catch (const std::exception& e) {
+    log()->error("{}: conn={} peer={} cannot greet: {}; closing", shared_->name,
+                 id_, peer_, e.what());
+    return close(e.what());
+  }
+  // The node gate greets the node that dialed it before it connects to
+  // the middleman; a dial gate connects to the peer first.
+  if (shared_->accepted == basp_end::dialing)
+    read_hello();
+  else
+    connect();
+}
+
+// ---- the greeting -----------------------------------------------------
+
+void node_gate_session::read_hello() {
+  asio::async_read(node_, asio::buffer(hello_),
+                   [self = shared_from_this()](error_code ec, std::size_t) {
+                     self->on_hello(ec);
+                   });
+}
+
+void node_gate_session::on_hello(error_code ec) {
+  if (closed_)
+    return;
+  if (ec)
+    return close("node closed before its hello: " + ec.message());
+  auto verdict = greeting_->answer_hello(hello_, answer_);
+  if (verdict != cluster_handshake_verdict::ok)
+    return refuse_greeting(verdict);
+  asio::async_write(
+      node_, asio::buffer(answer_),
+      [self = shared_from_this()](error_code write_ec, std::size_t) {
+        if (self->closed_)
+          return;
+        if (write_ec)
+          return self->close("answer write failed: " + write_ec.message());
+        asio::async_read(self->node_, asio::buffer(self->proof_),
+                         [self](error_code read_ec, std::size_t) {
+                           self->on_proof(read_ec);
+                         });
+      });
+}
+
+void node_gate_session::on_proof(error_code ec) {
+  if (closed_)
+    return;
+  if (ec)
+    return close("node closed before its proof: " + ec.message());
+  auto verdict = greeting_->check_proof(proof_);
+  if (verdict != cluster_handshake_verdict::ok)
+    return refuse_greeting(verdict);
+  greeted_ = true;
+  connect();
+}
+
+void node_gate_session::send_hello() {
+  hello_ = greeting_->make_hello();
+  asio::async_write(
+      node_, asio::buffer(hello_),
+      [self = shared_from_this()](error_code ec, std::size_t) {
+        if (self->closed_)
+          return;
+        if (ec)
+          return self->close("hello write failed: " + ec.message());
+        asio::async_read(self->node_, asio::buffer(self->answer_),
+                         [self](error_code read_ec, std::size_t) {
+                           self->on_answer(read_ec);
+                         });
+      });
+}
+
+void node_gate_session::on_answer(error_code ec) {
+  if (closed_)
+    return;
+  if (ec)
+    return close("peer closed before its answer: " + ec.message());
+  auto verdict = greeting_->check_answer(answer_, proof_);
+  if (verdict != cluster_handshake_verdict::ok)
+    return refuse_greeting(verdict);
+  asio::async_write(
+      node_, asio::buffer(proof_),
+      [self = shared_from_this()](error_code write_ec, std::size_t) {
+        if (self->closed_)
+          return;
+        if (write_ec)
+          return self->close("proof write failed: " + write_ec.message());
+        self->greeted_ = true;
+        self->relay();
+      });
+}
+
+void node_gate_session::refuse_greeting(cluster_handshake_verdict verdict) {
+  shared_->counters->node_gate_closed.add(
+      static_cast<std::size_t>(node_gate_close::unauthenticated));
+  auto what = verdict == cluster_handshake_verdict::not_a_node
+                  ? "did not greet as a batchcast node of this version"
+                  : "did not prove it holds this node's cluster secret";
+  auto hint = shared_->accepted == basp_end::dialing
+                  ? "closed before it reached the middleman"
+                  : "closed before the middleman read any of it; this "
+                    "node will try again with backoff";
+  warn_or_debug(fmt::format(
+      "{}: conn={} peer={} {}; {}. A node whose --cluster-secret-file "
+      "differs from this one's, or something else at that address",
+      shared_->name, id_, peer_, what, hint));
+  close(to_string(verdict));
+}
+
+// ---- connecting and relaying ------------------------------------------
+
+void node_gate_session::connect() {
   // A peer's address may be a name; the middleman's is 127.0.0.1.
   resolver_.async_resolve(
       shared_->target_host, std::to_string(shared_->target_port),
@@ -119,6 +238,12 @@ void node_gate_session::on_connect(error_code ec) {
     }
     return close("cannot connect: " + ec.message());
   }
+  if (!greeted_)
+    return send_hello();  // a dial gate, connected to its peer
+  relay();
+}
+
+void node_gate_session::relay() {
   log()->debug("{}: conn={} peer={} relaying", shared_->name, id_, peer_);
   do_read_node();
   do_read_middleman();
@@ -259,10 +384,11 @@ void node_gate_session::on_deadline(error_code ec) {
     shared_->counters->node_gate_closed.add(
         static_cast<std::size_t>(node_gate_close::no_first_message));
     warn_or_debug(fmt::format(
-        "{}: conn={} peer={} no complete BASP message from the other node "
-        "within {} ms of connecting; closed (not a batchcast node, or one "
-        "that stalled)",
+        "{}: conn={} peer={} {} within {} ms of connecting; closed (not a "
+        "batchcast node, or one that stalled)",
         shared_->name, id_, peer_,
+        greeted_ ? "no complete BASP message from the other node"
+                 : "the other node did not complete the cluster greeting",
         shared_->limits.first_message_timeout.count()));
     return close("no first message");
   }

@@ -5,6 +5,11 @@
 // through the peer's dial gate (dial_gate.hpp), relayed to the peer's
 // address.
 //
+// Before any byte passes, the two gates prove to each other that their
+// nodes hold the same cluster secret (cluster_handshake.hpp); the node
+// gate connects to its middleman only after that, and a dial gate reads
+// nothing of its middleman's until then.
+//
 // From the other node to the middleman, bytes pass only once
 // basp_framing has checked the header in front of them, and payloads
 // stream through in chunks of at most `chunk_bytes`: a refused header
@@ -16,8 +21,9 @@
 // Messages from the other node pass at the rate gate_session_limits::
 // messages allows; a faster node is read more slowly.
 //
-// Closed (both sockets) when either side closes, when a header is
-// refused, when the other node sends no complete first message within
+// Closed (both sockets) when either side closes, when the other node
+// fails the greeting or a header is refused, when the other node does not
+// complete the greeting and its first message within
 // `first_message_timeout` of the start, when it sends nothing for
 // `idle_timeout`, or when it reads nothing of what the middleman sends it
 // for `idle_timeout`. The last one matters because CAF's middleman queues
@@ -44,6 +50,7 @@
 #include "common/metrics.hpp"
 #include "net/asio.hpp"
 #include "net/basp_framing.hpp"
+#include "net/cluster_handshake.hpp"
 #include "net/connection_limits.hpp"
 #include "net/token_bucket.hpp"
 
@@ -80,6 +87,8 @@ struct gate_shared {
   std::uint16_t target_port = 0;
   // For the log: "node gate", "dial gate to peer 10.0.0.2:4000".
   std::string name;
+  // What the nodes of the cluster share; never empty.
+  std::string cluster_secret;
   gate_session_limits limits;
   std::shared_ptr<metrics> counters;
   std::shared_ptr<connection_limits> cap;
@@ -118,8 +127,17 @@ class node_gate_session
   using clock = std::chrono::steady_clock;
 
   tcp::socket& connecting_socket();
+  // The greeting, from the end this gate plays (cluster_handshake.hpp).
+  void read_hello();
+  void on_hello(error_code ec);
+  void on_proof(error_code ec);
+  void send_hello();
+  void on_answer(error_code ec);
+  void refuse_greeting(cluster_handshake_verdict verdict);
+  void connect();
   void on_resolve(error_code ec, tcp::resolver::results_type endpoints);
   void on_connect(error_code ec);
+  void relay();
   void do_read_node();
   void on_read_node(error_code ec, std::size_t size);
   // Writes to_middleman_, which completed `messages` messages, once the
@@ -146,6 +164,11 @@ class node_gate_session
   asio::steady_timer pace_timer_;  // holds reads back over the rate
   std::uint64_t id_;
   std::string peer_;  // the accepted socket's address, for the log
+  std::optional<cluster_handshake> greeting_;
+  cluster_handshake::hello hello_{};
+  cluster_handshake::answer answer_{};
+  cluster_handshake::proof proof_{};
+  bool greeted_ = false;  // both proofs held
   basp_framing framing_;
   std::uint64_t messages_charged_ = 0;  // to the rate, so far
   token_bucket message_rate_;

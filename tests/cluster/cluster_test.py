@@ -150,10 +150,11 @@ def test_no_gate_refused_a_node_of_the_cluster(cluster, cast):
     node port: batchcast nodes of this version never cause one, through
     first links, a kill -9 and restart, and a partition (CAF's middleman
     queries each newly linked node for its spawn server once, which the
-    gates take off without closing the link)."""
+    gates take off without closing the link), and every node proves the
+    cluster secret to the others' gates."""
     for name in NAMES:
         for reason in ("payload_too_large", "unknown_operation",
-                       "malformed"):
+                       "malformed", "unauthenticated"):
             assert gate_closed(cluster[name], reason) == 0, (name, reason)
 
 

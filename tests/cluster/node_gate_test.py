@@ -1,6 +1,8 @@
 """The node gate in front of CAF's middleman, against a real node A linked
-to a real peer B: a BASP header claiming a 4 GB payload is refused without
-the node allocating it, connections over the gate's cap are closed at
+to a real peer B: nothing reaches the middleman before it proves it holds
+the cluster secret, and a real node with another secret never links; a
+node that holds it is still held to BASP's rules: a header claiming a 4 GB
+payload is refused without the node allocating it, connections over the gate's cap are closed at
 accept, a connection that says nothing is closed at the first-message
 deadline, what answers at a peer's address is checked by the dial gate
 the same way, and through all of it A and B stay linked and deliver
@@ -18,6 +20,9 @@ import sys
 import tempfile
 import time
 
+from cluster_greeting import (DIALED_LABEL, MAGIC, NONCE, GreetingRefused,
+                              answer_as_dialed, greet_as_dialing, proof,
+                              read_exactly)
 from cluster_support import (SECRET_KEY, Node, closed_within, cluster_view,
                              free_port, gate_closed, linked, rss_mib,
                              run_tests, still_delivers, wait_until)
@@ -47,8 +52,28 @@ def basp_header(operation, payload_len, operation_data=0, source_actor=0,
                        operation_data, source_actor, dest_actor)
 
 
-def connect(port):
-    return socket.create_connection(("127.0.0.1", port), timeout=5)
+def connect(port, greet=True):
+    """A connection to a node port; greeted as a node holding the cluster
+    secret unless `greet` is false."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    if greet:
+        greet_as_dialing(sock)
+    return sock
+
+
+def received_before_close(sock, seconds=5):
+    """What `sock` receives until the other end closes it; fails when it
+    stays open `seconds`."""
+    received = b""
+    sock.settimeout(seconds)
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        raise AssertionError(f"left open for {seconds} s")
+    return received
 
 
 def closed_among(socks, seconds):
@@ -74,6 +99,113 @@ def closed_among(socks, seconds):
     for sock in socks:
         sock.setblocking(True)
     return closed
+
+
+def test_nothing_without_the_secret_reaches_the_middleman(pair, cast):
+    """A client that speaks BASP at once (as a CAF node without the
+    greeting would), one whose hello lacks the magic, and one that greets
+    with another secret are each closed by the gate, counted as
+    unauthenticated, and never get a byte of the middleman's server
+    handshake. A's proof in its answer does not hold under another
+    secret either."""
+    a, b = pair
+    before = gate_closed(a, "unauthenticated")
+    client_handshake = basp_header(CLIENT_HANDSHAKE, 16) + b"\0" * 16
+    for index, first in enumerate([client_handshake,
+                                   b"batchcast-node/0" + b"\0" * NONCE]):
+        with connect(a.node_port, greet=False) as sock:
+            sock.sendall(first)
+            received = received_before_close(sock)
+            assert received == b"", \
+                f"client {index} got {len(received)} bytes: {received[:40]!r}"
+    with connect(a.node_port, greet=False) as sock:
+        try:
+            greet_as_dialing(sock, secret="not the cluster's secret")
+            raise AssertionError("A's proof held under another secret")
+        except GreetingRefused:
+            pass
+    with connect(a.node_port, greet=False) as sock:
+        # Sends a proof made with another secret whatever A proved.
+        greet_as_dialing(sock, secret="not the cluster's secret",
+                         check_answer=False)
+        assert received_before_close(sock) == b"", \
+            "A relayed the middleman's bytes after a wrong proof"
+    assert gate_closed(a, "unauthenticated") - before == 3
+    log = a.read_log()
+    assert "did not prove it holds this node's cluster secret" in log, log
+    assert "not the cluster" not in log
+    still_delivers(pair, cast, "completed")
+
+
+def test_a_proof_sent_back_to_its_gate_does_not_pass(pair, cast):
+    """A's answer carries A's proof; something without the secret that
+    sends it back as its own proof is refused."""
+    a, b = pair
+    before = gate_closed(a, "unauthenticated")
+    with connect(a.node_port, greet=False) as sock:
+        own = os.urandom(NONCE)
+        sock.sendall(MAGIC + own)
+        answer = read_exactly(sock, len(MAGIC) + NONCE + 32)
+        sock.sendall(answer[-32:])
+        assert closed_within(sock, 5), "reflected proof left open"
+    assert gate_closed(a, "unauthenticated") - before == 1
+    still_delivers(pair, cast, "failed")
+
+
+def test_a_peer_address_without_the_secret_is_refused(pair, cast):
+    """With B stopped and a listener of the test's own on B's port that
+    answers A's hello with a proof under another secret, A's dial gate
+    closes the connection before A's middleman reads anything, says so,
+    and keeps trying; B started again links as before."""
+    a, b = pair
+    b.stop()
+    wait_until(lambda: cluster_view(a)["peers"][0]["state"] != "up", 20,
+               "A to see B gone")
+    before = gate_closed(a, "unauthenticated")
+    with socket.create_server(("127.0.0.1", b.node_port)) as impostor:
+        impostor.settimeout(15)
+        for attempt in range(2):
+            sock, _ = impostor.accept()
+            with sock:
+                hello = read_exactly(sock, len(MAGIC) + NONCE)
+                own = os.urandom(NONCE)
+                sock.sendall(MAGIC + own + proof(
+                    "not the cluster's secret", DIALED_LABEL,
+                    hello[len(MAGIC):], own))
+                assert received_before_close(sock) == b"", \
+                    "A sent its proof or BASP to an unproven peer"
+    assert gate_closed(a, "unauthenticated") - before == 2
+    assert cluster_view(a)["peers"][0]["state"] != "up"
+    b.start()
+    still_delivers(pair, cast, "completed")
+
+
+def test_a_node_with_another_secret_never_links(pair, cast):
+    """A real node C with another cluster secret, listing A as its peer:
+    C refuses A's proof, so C's middleman never hears from A; A keeps its
+    link to B and C's log says what to fix."""
+    a, b = pair
+    root = os.path.dirname(a.workdir)
+    workdir = os.path.join(root, "C")
+    os.makedirs(workdir)
+    c_port = free_port()
+    c = Node(a.binary, workdir, SECRET_KEY, node_name="C",
+             serve_args=["--node-port", str(c_port), "--peer",
+                         f"127.0.0.1:{a.node_port}"],
+             env={"BATCHCAST_CLUSTER_SECRET":
+                  "another-cluster-secret-0123456789abcdef"})
+    try:
+        c.start()
+        wait_until(lambda: gate_closed(c, "unauthenticated") >= 2, 20,
+                   "C to refuse A's proof twice")
+        assert cluster_view(c)["peers"][0]["state"] != "up"
+        assert c.process.poll() is None and a.process.poll() is None
+        log = c.read_log()
+        assert "did not prove it holds this node's cluster secret" in log, log
+        assert "--cluster-secret-file" in log, log
+    finally:
+        c.stop()
+    still_delivers(pair, cast, "failed")
 
 
 def test_a_header_claiming_4_gb_is_refused_without_allocating(pair, cast):
@@ -187,6 +319,7 @@ def test_a_peer_address_answering_malformed_handshakes_is_refused(pair,
         for index, message in enumerate(hostile):
             sock, _ = impostor.accept()
             with sock:
+                assert answer_as_dialed(sock), "A's proof did not hold"
                 sock.sendall(message)
                 assert closed_within(sock, 5), f"answer {index} left open"
             assert a.process.poll() is None, \
@@ -225,6 +358,7 @@ def test_an_address_answering_as_this_node_is_tried_again(pair, cast):
         for attempt in range(2):
             sock, _ = impostor.accept()
             with sock:
+                assert answer_as_dialed(sock), "A's proof did not hold"
                 sock.sendall(own_handshake)
                 closed_within(sock, 8)
         reason = cluster_view(a)["peers"][0]["reason"]
@@ -237,7 +371,7 @@ def test_an_address_answering_as_this_node_is_tried_again(pair, cast):
 def test_a_connection_that_says_nothing_is_closed_at_the_deadline(pair,
                                                                    cast):
     a, b = pair
-    with connect(a.node_port) as sock:
+    with connect(a.node_port, greet=False) as sock:
         opened = time.monotonic()
         assert closed_within(sock, FIRST_MESSAGE_TIMEOUT + 3), \
             "silent connection left open"
@@ -251,7 +385,8 @@ def test_connections_over_the_cap_are_closed_and_the_link_survives(pair,
                                                                    cast):
     a, b = pair
     extra = 15
-    socks = [connect(a.node_port) for _ in range(GATE_CAP + extra)]
+    socks = [connect(a.node_port, greet=False)
+             for _ in range(GATE_CAP + extra)]
     try:
         # B's own connection holds one slot: at least `extra` go at once.
         closed_at_once = closed_among(socks, 1.0)
@@ -294,7 +429,7 @@ def main():
         org = a.admin("org", "add", "Gate Org")
         a.admin("user", "add", "staffer", "--staff")
         a.admin("member", "add", "staffer", org, "--admin")
-        cast = {"batches": [a.admin("batch", "add", org) for _ in range(16)]}
+        cast = {"batches": [a.admin("batch", "add", org) for _ in range(24)]}
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(a.db + suffix):
                 with open(a.db + suffix, "rb") as source, \
@@ -307,7 +442,11 @@ def main():
             wait_until(lambda: linked(a) and linked(b), 30,
                        "A and B to link")
             code = run_tests(
-                [test_a_header_claiming_4_gb_is_refused_without_allocating,
+                [test_nothing_without_the_secret_reaches_the_middleman,
+                 test_a_proof_sent_back_to_its_gate_does_not_pass,
+                 test_a_peer_address_without_the_secret_is_refused,
+                 test_a_node_with_another_secret_never_links,
+                 test_a_header_claiming_4_gb_is_refused_without_allocating,
                  test_a_header_with_an_unknown_operation_is_refused,
                  test_headers_caf_would_crash_on_are_refused,
                  test_random_messages_after_a_handshake_leave_the_node_up,

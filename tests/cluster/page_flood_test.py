@@ -2,10 +2,10 @@
 node A: A stays responsive, its memory stays bounded, and afterwards it
 links with its real peer B again and stops cleanly on SIGTERM.
 
-Anything that reaches the node port can speak as a node. A batchcast peer
-keeps at most a few "apply_page" requests unanswered; this test replays
-one such request, made by a real node, as fast as the socket takes it and
-never reads an answer. What an operator would check is asserted, during
+Anything that holds the cluster secret can speak as a node. A batchcast
+peer keeps at most a few "apply_page" requests unanswered; this test
+replays one such request, made by a real node, as fast as the socket
+takes it and never reads an answer. What an operator would check is asserted, during
 the flood and after it: A's publish API answers a fresh publish with 200
 within PROMPT_SECONDS, GET /readyz answers 200 as promptly, A's resident
 memory grows by less than RSS_GROWTH_LIMIT_MIB, a watcher on A gets the
@@ -15,8 +15,9 @@ shutdown grace.
 
 The bytes replayed are real: B dials A through a recording TCP relay
 (RecordingRelay below), a status published on B crosses as a page, and
-the relay's record of B's side of that connection is cut into BASP
-messages. B's client_handshake and the apply_page request that carries
+the relay's record of B's side of that connection, after the greeting
+of B's gate (the flood greets A's gate with the cluster secret, as B
+does), is cut into BASP messages. B's client_handshake and the apply_page request that carries
 the batch are kept; B is then stopped, so that the replayed handshake
 does not meet B's live one, and the replay speaks to A as B did.
 
@@ -47,6 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import websockets
 
+from cluster_greeting import DIALING_GREETING_SIZE, greet_as_dialing
 from cluster_support import (SECRET_KEY, TOKEN, Node, closed_within,
                              cluster_view, free_port, gate_closed, linked,
                              open_watcher, rss_mib, run_tests, still_delivers,
@@ -338,6 +340,7 @@ class Flood:
                 sock = socket.create_connection(("127.0.0.1", port),
                                                 timeout=5)
                 self.socks.append(sock)
+                greet_as_dialing(sock)
                 header = Message(read_exactly(sock, HEADER.size))
                 assert header.operation == SERVER_HANDSHAKE, header.operation
                 read_exactly(sock, header.payload_len)
@@ -480,6 +483,7 @@ def handshaken(port, handshakes):
     """A connection to `port` past the handshakes: the server's read,
     the captured client's sent."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    greet_as_dialing(sock)
     header = Message(read_exactly(sock, HEADER.size))
     assert header.operation == SERVER_HANDSHAKE, header.operation
     read_exactly(sock, header.payload_len)
@@ -551,7 +555,8 @@ def capture_page(a, b, relay, cast):
 
     def recorded():
         for stream in relay.recorded():
-            page = find_page(stream, batch)
+            # B's gate greeted A's first; the BASP messages follow.
+            page = find_page(stream[DIALING_GREETING_SIZE:], batch)
             if page:
                 found.append(page)
                 return True

@@ -15,6 +15,10 @@ import urllib.request
 import websockets
 
 TOKEN = "interop-publish-token"
+# What every clustered node of the tests proves to its peers' gates; a
+# single node ignores it. A test that needs a node with another secret
+# gives it in `env`.
+CLUSTER_SECRET = "interop-cluster-secret-0123456789abcdef"
 
 
 _ports_handed_out = set()
@@ -98,7 +102,8 @@ class Node:
         self.node_name = node_name
         # Runs in the child before exec, e.g. to lower its resource limits.
         self.preexec_fn = preexec_fn
-        self.env = dict(os.environ, BATCHCAST_PUBLISH_TOKEN=TOKEN, **(env or {}))
+        self.env = {**os.environ, "BATCHCAST_PUBLISH_TOKEN": TOKEN,
+                    "BATCHCAST_CLUSTER_SECRET": CLUSTER_SECRET, **(env or {})}
         self.process = None
         self.log = None
         self.log_path = os.path.join(workdir, "server.log")

@@ -128,6 +128,7 @@ class Setup:
             folder, "chained", now - day, now + day)
         self.env = dict(os.environ, BATCHCAST_PUBLISH_TOKEN=TOKEN)
         self.env.pop("BATCHCAST_SECRET_KEY", None)
+        self.env.pop("BATCHCAST_CLUSTER_SECRET", None)
 
     def command(self, *flags, secret_key_file=None):
         self.public_port = free_port()
@@ -465,6 +466,31 @@ def test_a_peer_given_twice_is_refused_naming_it(setup):
     assert "--peer 127.0.0.1:4101 is given twice" in said, said
 
 
+def test_a_node_port_without_a_cluster_secret_is_refused(setup):
+    """A clustered node needs the secret its peers' gates check; without
+    one it says how to make one, and a secret it cannot use is named by
+    where it came from, never quoted."""
+    said = refused_start(setup, "--node-port", str(free_port()))
+    assert "--node-port needs a cluster secret" in said, said
+    assert "--cluster-secret-file" in said and "openssl rand" in said, said
+
+    said = refused_start(setup, "--node-port", str(free_port()),
+                         env=dict(setup.env, BATCHCAST_CLUSTER_SECRET="  "))
+    assert "BATCHCAST_CLUSTER_SECRET is blank" in said, said
+
+    missing = os.path.join(setup.folder, "no_such_cluster_secret")
+    said = refused_start(setup, "--node-port", str(free_port()),
+                         "--cluster-secret-file", missing)
+    assert missing in said, said
+
+    two_lines = os.path.join(setup.folder, "two_line_cluster_secret")
+    write_private(two_lines, "first-half-of-a-secret\nsecond-half\n")
+    said = refused_start(setup, "--node-port", str(free_port()),
+                         "--cluster-secret-file", two_lines)
+    assert two_lines in said, said
+    assert "first-half" not in said and "second-half" not in said, said
+
+
 def test_a_config_file_naming_another_is_refused(setup):
     other = os.path.join(setup.folder, "other.conf")
     with open(other, "w") as f:
@@ -513,6 +539,7 @@ def main():
                           test_one_address_for_both_listeners_is_refused,
                           test_a_node_port_shared_with_a_listener_is_refused,
                           test_a_peer_given_twice_is_refused_naming_it,
+                          test_a_node_port_without_a_cluster_secret_is_refused,
                           test_a_config_file_naming_another_is_refused,
                           test_an_unusable_node_name_is_refused],
                          Setup(binary, folder))
