@@ -287,7 +287,7 @@ void http_session<Stream>::answer_readiness() {
 }
 
 // The answer comes on a CAF thread; the stream is touched only on its
-// strand, reached through the server's gate (see page_gate.hpp), which
+// strand, reached through the server's gate (see answer_gate.hpp), which
 // also keeps this session alive until then. Meanwhile no I/O is pending,
 // and the upgrade deadline still bounds the write.
 template <class Stream>

@@ -10,11 +10,12 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/services.hpp"
+#include "net/answer_gate.hpp"
 #include "net/connection_limits.hpp"
 #include "net/origin.hpp"
-#include "net/page_gate.hpp"
 #include "net/server.hpp"
 #include "net/session_tracker.hpp"
+#include "net/status_page_handler.hpp"
 
 namespace batchcast::net {
 
@@ -37,7 +38,8 @@ struct server_context {
   const origin_validator origins;
   connection_limits limits;  // public connections only
   session_tracker sessions;
-  page_gate pages;  // status page and /readyz requests waiting for actors
+  // Status page and /readyz requests waiting for actors.
+  answer_gate<page_response> pages;
   // Kept apart from `services`, which is cleared at stop, so a session
   // finishing late still has somewhere to count.
   const std::shared_ptr<metrics> counters;

@@ -6,7 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "net/page_gate.hpp"
+#include "net/answer_gate.hpp"
 #include "net/status_page_handler.hpp"
 
 using namespace batchcast::net;
@@ -124,10 +124,10 @@ BOOST_AUTO_TEST_CASE(ipv6_and_wildcard) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-BOOST_AUTO_TEST_SUITE(page_gate_answers)
+BOOST_AUTO_TEST_SUITE(status_page_answer_gate)
 
 BOOST_AUTO_TEST_CASE(answer_reaches_the_waiting_session_once) {
-  page_gate gate;
+  answer_gate<page_response> gate;
   int posted = 0;
   int key = 0;
   BOOST_TEST(gate.hold(&key, [&](page_response) { ++posted; }));
@@ -137,7 +137,7 @@ BOOST_AUTO_TEST_CASE(answer_reaches_the_waiting_session_once) {
 }
 
 BOOST_AUTO_TEST_CASE(closed_gate_drops_waiting_sessions_and_late_answers) {
-  page_gate gate;
+  answer_gate<page_response> gate;
   int posted = 0;
   int key = 0;
   auto session = std::make_shared<int>(0);

@@ -31,11 +31,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include "common/metrics.hpp"
+#include "net/answer_gate.hpp"
 #include "net/api_session.hpp"
 #include "net/connection_limits.hpp"
 #include "net/listener.hpp"
-#include "net/page_gate.hpp"
 #include "net/publish_api.hpp"
+#include "net/status_page_handler.hpp"
 
 using namespace batchcast;
 using namespace batchcast::net;
@@ -354,7 +355,7 @@ BOOST_AUTO_TEST_SUITE_END()
 // and none once the gate is closed.
 BOOST_AUTO_TEST_CASE(page_answers_race_the_gate_closing) {
   constexpr int sessions = 400;
-  page_gate gate;
+  answer_gate<page_response> gate;
   std::vector<int> keys(sessions);
   std::mutex count_mutex;
   std::condition_variable count_changed;
