@@ -5,8 +5,9 @@
 // dropping every waiting session, after its I/O threads stopped and before
 // the io_context goes, so a late answer never touches a dead io_context.
 //
-// `Answer` is what the actor side answers with, such as a status page or
-// /readyz response.
+// `Answer` is what the actor side answers with: a publish API response for
+// the internal listener, a status page or /readyz response for the public
+// one. Each listener has a gate of its own.
 //
 // Thread-safe: sessions wait from their strands, answers come from CAF
 // threads, the server closes from its own thread.

@@ -44,45 +44,10 @@ bool has_unsupported_transfer_coding(const http::request_header<>& header) {
 
 }  // namespace
 
-void reply_gate::hold(std::shared_ptr<api_exchange> session) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  if (!closed_)
-    waiting_.emplace(session.get(), std::move(session));
-}
-
-void reply_gate::deliver(api_exchange* session, publish_api::response answer) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  auto found = waiting_.find(session);
-  if (closed_ || found == waiting_.end())
-    return;
-  auto held = std::move(found->second);
-  waiting_.erase(found);
-  // Posting under the lock: close() cannot run, so the io_context is
-  // still there. The session moves into the handler: a copy left on this
-  // thread could be the last one, if the server were destroyed (and the
-  // posted handler with it) before the thread left, and the session would
-  // then be freed here, after the io_context and connection limits it
-  // uses.
-  auto executor = held->executor();
-  asio::post(executor,
-             [held = std::move(held), answer = std::move(answer)]() mutable {
-               held->write(std::move(answer));
-             });
-}
-
-void reply_gate::close() {
-  std::unordered_map<api_exchange*, std::shared_ptr<api_exchange>> dropped;
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    closed_ = true;
-    dropped.swap(waiting_);
-  }
-}
-
 template <class Stream>
 api_session<Stream>::api_session(tcp::socket socket, asio::ssl::context* tls,
                                  std::shared_ptr<const publish_api> api,
-                                 std::shared_ptr<reply_gate> gate,
+                                 std::shared_ptr<api_gate> gate,
                                  api_limits limits,
                                  std::shared_ptr<metrics> counters,
                                  std::uint64_t connection_id, std::string peer,
@@ -186,9 +151,7 @@ void api_session<Stream>::on_body(error_code ec, std::size_t) {
   if (ec)
     return answer_error(ec);
 
-  // The gate keeps this session alive until the answer comes back, from
-  // this thread or a CAF one.
-  gate_->hold(shared_from_this());
+  hold_for_answer();
   auto request = parser_->release();
   parser_.reset();
   bool head = request.method() == http::verb::head;
@@ -198,6 +161,26 @@ void api_session<Stream>::on_body(error_code ec, std::size_t) {
                    drop_body_for_head(answer);
                  gate->deliver(self, std::move(answer));
                });
+}
+
+// The answer comes back from this thread or a CAF one; the stream is
+// touched only on its strand, reached through the gate, which also keeps
+// this session alive until then. The gate closes only after the I/O
+// threads stopped, so it never refuses here.
+template <class Stream>
+void api_session<Stream>::hold_for_answer() {
+  gate_->hold(
+      this, [self = shared_from_this()](publish_api::response answer) mutable {
+        // The session moves into the handler, so nothing of it is left on
+        // the answering thread: it is freed on an I/O thread, or with the
+        // handlers the io_context drops, never by deliver() on a CAF thread
+        // (see answer_gate::deliver for why that could be too late).
+        auto executor = self->executor_;
+        asio::post(executor, [self = std::move(self),
+                              answer = std::move(answer)]() mutable {
+          self->write(std::move(answer));
+        });
+      });
 }
 
 template <class Stream>

@@ -120,7 +120,7 @@ struct server::impl {
         api{std::make_shared<publish_api>(
             actor_backend(system, running, context), settings.publish_token,
             settings.max_publish_body_bytes, settings.metrics_token)},
-        gate{std::make_shared<reply_gate>()} {}
+        gate{std::make_shared<api_gate>()} {}
 
   void run_io();
 
@@ -130,7 +130,7 @@ struct server::impl {
   asio::io_context io;
   std::shared_ptr<server_context> context;
   std::shared_ptr<const publish_api> api;
-  std::shared_ptr<reply_gate> gate;
+  std::shared_ptr<api_gate> gate;
   std::shared_ptr<listener> public_listener;
   std::shared_ptr<listener> internal_listener;
   std::unique_ptr<node_gate> gate_for_nodes;  // null on a single node

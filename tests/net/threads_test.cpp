@@ -190,7 +190,7 @@ struct internal_listener {
   connection_limits limits;  // outlives the sessions' slots, and io
   asio::io_context io;
   std::shared_ptr<metrics> counters = std::make_shared<metrics>();
-  std::shared_ptr<reply_gate> gate = std::make_shared<reply_gate>();
+  std::shared_ptr<api_gate> gate = std::make_shared<api_gate>();
   std::shared_ptr<listener> listening;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
       work;
