@@ -60,11 +60,11 @@ cluster_handshake_verdict cluster_handshake::check_answer(
     return cluster_handshake_verdict::not_a_node;
   auto nonce_at = received.begin() + cluster_handshake_magic.size();
   std::copy(nonce_at, nonce_at + cluster_nonce_size, other_.begin());
+  out = proof_of(end::dialing);
   auto expected = proof_of(end::dialed);
   if (CRYPTO_memcmp(expected.data(), &*(nonce_at + cluster_nonce_size),
                     expected.size()) != 0)
     return cluster_handshake_verdict::wrong_secret;
-  out = proof_of(end::dialing);
   return cluster_handshake_verdict::ok;
 }
 

@@ -13,8 +13,9 @@
 //   dialed  -> dialing  answer:  magic, nonce_dialed, proof      80 bytes
 //   dialing -> dialed   proof                                    32 bytes
 //
-// The dialing node checks the answer before it sends its proof, and the
-// dialed node connects to its middleman only once the proof holds. The
+// The dialing node checks the answer before it sends its proof (and
+// closes after sending it when the answer fails), and the dialed node
+// connects to its middleman only once the proof holds. The
 // magic, "batchcast-node/1", names the protocol and its version.
 //
 // What it does not do: the bytes after the greeting are neither encrypted
@@ -67,8 +68,12 @@ class cluster_handshake {
 
   // ---- the dialing end ----
   hello make_hello() const;
-  // Checks the dialed node's answer to make_hello(); when it holds,
-  // `out` gets the proof to send back.
+  // Checks the dialed node's answer to make_hello(). Whenever the answer
+  // has the magic, `out` gets this end's proof: sent back when the
+  // answer holds, and also when it does not, so that the dialed node
+  // learns the two secrets differ and says so in its own log (the proof
+  // is bound to both nonces, one of them drawn here, and fits no other
+  // connection).
   cluster_handshake_verdict check_answer(const answer& received, proof& out);
 
   // ---- the dialed end ----

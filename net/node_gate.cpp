@@ -30,6 +30,8 @@ node_gate::node_gate(asio::io_context& context, node_gate_settings settings,
   shared_->name = "node gate";
   shared_->limits = settings.session;
   shared_->cluster_secret = settings.cluster_secret;
+  shared_->greetings =
+      std::make_shared<greeting_room<node_gate_session>>(settings.max_greeting);
   shared_->counters = counters;
   try {
     listener_ =
@@ -46,9 +48,11 @@ void node_gate::start() {
   listener_->start();
   logger("net")->info(
       "node gate listening={}:{} middleman=127.0.0.1:{} max_connections={} "
-      "max_payload={} first_message_timeout={}ms idle_timeout={}ms",
+      "max_greeting={} max_payload={} first_message_timeout={}ms "
+      "idle_timeout={}ms",
       host_, port(), shared_->target_port,
-      shared_->cap->limits().max_connections, shared_->limits.max_payload,
+      shared_->cap->limits().max_connections, shared_->greetings->room(),
+      shared_->limits.max_payload,
       shared_->limits.first_message_timeout.count(),
       shared_->limits.idle_timeout.count());
 }

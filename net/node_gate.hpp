@@ -9,7 +9,9 @@
 // - each BASP header a node sends is checked before the middleman reads
 //   it: an unknown operation, or a payload above max_payload (which CAF
 //   would allocate whole before reading it), closes the connection;
-// - a cap on open connections, refused at accept beyond it;
+// - a cap on open connections, refused at accept beyond it, and a
+//   smaller one on connections still greeting, which pushes the oldest
+//   out (greeting_room.hpp);
 // - a deadline for the first complete message and one for silence, so
 //   connections that say nothing do not hold descriptors for ever;
 // - an accept loop that backs off when the process is out of descriptors
@@ -51,6 +53,10 @@ struct node_gate_settings {
   std::uint16_t middleman_port = 0;  // on 127.0.0.1
   // Open connections at once; more are closed at accept.
   std::size_t max_connections = 64;
+  // Connections still greeting at once; a newer one pushes the oldest
+  // out (greeting_room.hpp). Below max_connections, so that connections
+  // that never greet leave the rest of the slots to nodes.
+  std::size_t max_greeting = 8;
   gate_session_limits session;
   // What the other node's gate must prove it holds too; not empty.
   std::string cluster_secret;

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
@@ -61,7 +62,12 @@ node_gate_session::node_gate_session(tcp::socket accepted, std::uint64_t id,
       timer_{accepted.get_executor()},
       pace_timer_{accepted.get_executor()},
       id_{id},
-      peer_{std::move(peer)},
+      // A dial gate's accepted socket is this node's middleman; the log
+      // names the peer instead.
+      peer_{shared_->accepted == basp_end::dialing
+                ? std::move(peer)
+                : shared_->target_host + ":" +
+                      std::to_string(shared_->target_port)},
       framing_{shared_->limits.max_payload, shared_->accepted,
                shared_->limits.cluster_actor} {
   // The socket accepted is the other node on the node gate, this node's
@@ -93,10 +99,16 @@ void node_gate_session::start() {
   }
   // The node gate greets the node that dialed it before it connects to
   // the middleman; a dial gate connects to the peer first.
-  if (shared_->accepted == basp_end::dialing)
+  if (shared_->accepted == basp_end::dialing) {
+    if (auto pushed = shared_->greetings->enter(shared_from_this()))
+      asio::post(pushed->node_.get_executor(),
+                 [pushed, room = shared_->greetings->room()] {
+                   pushed->push_out(room);
+                 });
     read_hello();
-  else
+  } else {
     connect();
+  }
 }
 
 // ---- the greeting -----------------------------------------------------
@@ -139,6 +151,7 @@ void node_gate_session::on_proof(error_code ec) {
   if (verdict != cluster_handshake_verdict::ok)
     return refuse_greeting(verdict);
   greeted_ = true;
+  shared_->greetings->leave(this);
   connect();
 }
 
@@ -164,13 +177,17 @@ void node_gate_session::on_answer(error_code ec) {
   if (ec)
     return close("peer closed before its answer: " + ec.message());
   auto verdict = greeting_->check_answer(answer_, proof_);
-  if (verdict != cluster_handshake_verdict::ok)
+  if (verdict == cluster_handshake_verdict::not_a_node)
     return refuse_greeting(verdict);
+  // Sent even when the peer's proof failed: the peer then logs that the
+  // secrets differ too, where its operator looks.
   asio::async_write(
       node_, asio::buffer(proof_),
-      [self = shared_from_this()](error_code write_ec, std::size_t) {
+      [self = shared_from_this(), verdict](error_code write_ec, std::size_t) {
         if (self->closed_)
           return;
+        if (verdict != cluster_handshake_verdict::ok)
+          return self->refuse_greeting(verdict);
         if (write_ec)
           return self->close("proof write failed: " + write_ec.message());
         self->greeted_ = true;
@@ -181,18 +198,38 @@ void node_gate_session::on_answer(error_code ec) {
 void node_gate_session::refuse_greeting(cluster_handshake_verdict verdict) {
   shared_->counters->node_gate_closed.add(
       static_cast<std::size_t>(node_gate_close::unauthenticated));
-  auto what = verdict == cluster_handshake_verdict::not_a_node
-                  ? "did not greet as a batchcast node of this version"
-                  : "did not prove it holds this node's cluster secret";
-  auto hint = shared_->accepted == basp_end::dialing
-                  ? "closed before it reached the middleman"
-                  : "closed before the middleman read any of it; this "
-                    "node will try again with backoff";
-  warn_or_debug(fmt::format(
-      "{}: conn={} peer={} {}; {}. A node whose --cluster-secret-file "
-      "differs from this one's, or something else at that address",
-      shared_->name, id_, peer_, what, hint));
+  auto closed = shared_->accepted == basp_end::dialing
+                    ? "closed before it reached the middleman"
+                    : "closed before the middleman read any of it; this "
+                      "node will try again with backoff";
+  if (verdict == cluster_handshake_verdict::not_a_node)
+    warn_or_debug(fmt::format(
+        "{}: conn={} peer={} did not greet as a batchcast node of this "
+        "version; {}. Something other than a node at that address, or a "
+        "node of another batchcast version",
+        shared_->name, id_, peer_, closed));
+  else
+    warn_or_debug(fmt::format(
+        "{}: conn={} peer={} did not prove it holds this node's cluster "
+        "secret; {}. A node whose cluster secret (--cluster-secret-file or "
+        "BATCHCAST_CLUSTER_SECRET) differs from this one's, or something "
+        "else at that address",
+        shared_->name, id_, peer_, closed));
   close(to_string(verdict));
+}
+
+void node_gate_session::push_out(std::size_t room) {
+  if (closed_ || greeted_)
+    return;
+  shared_->counters->node_gate_closed.add(
+      static_cast<std::size_t>(node_gate_close::pushed_out));
+  warn_or_debug(fmt::format(
+      "{}: conn={} peer={} closed while still greeting, to make room: more "
+      "than {} connections to the node port were greeting at once and this "
+      "was the oldest (many connections that do not greet: a scan, or a "
+      "flood meant to keep nodes out)",
+      shared_->name, id_, peer_, room));
+  close("pushed out while greeting");
 }
 
 // ---- connecting and relaying ------------------------------------------
@@ -437,6 +474,8 @@ void node_gate_session::close(const std::string& why) {
   if (closed_)
     return;
   closed_ = true;
+  if (shared_->greetings)
+    shared_->greetings->leave(this);
   log()->debug(
       "{}: conn={} peer={} closed after {} messages (largest payload {} "
       "bytes): {}",

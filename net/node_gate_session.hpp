@@ -52,6 +52,7 @@
 #include "net/basp_framing.hpp"
 #include "net/cluster_handshake.hpp"
 #include "net/connection_limits.hpp"
+#include "net/greeting_room.hpp"
 #include "net/token_bucket.hpp"
 
 namespace batchcast::net {
@@ -73,6 +74,8 @@ struct gate_session_limits {
   token_bucket::rate messages{1024, 1024};
 };
 
+class node_gate_session;
+
 // What a gate's sessions share: which end the accepted socket is, where
 // the other end is reached, their limits, the metrics they count into,
 // the cap their slots count against (kept alive by every session, since a
@@ -89,6 +92,9 @@ struct gate_shared {
   std::string name;
   // What the nodes of the cluster share; never empty.
   std::string cluster_secret;
+  // The node gate's connections still greeting (greeting_room.hpp); null
+  // on a dial gate, whose one client is this node's middleman.
+  std::shared_ptr<greeting_room<node_gate_session>> greetings;
   gate_session_limits limits;
   std::shared_ptr<metrics> counters;
   std::shared_ptr<connection_limits> cap;
@@ -134,6 +140,8 @@ class node_gate_session
   void send_hello();
   void on_answer(error_code ec);
   void refuse_greeting(cluster_handshake_verdict verdict);
+  // Closes this connection, still greeting, to make room for a newer one.
+  void push_out(std::size_t room);
   void connect();
   void on_resolve(error_code ec, tcp::resolver::results_type endpoints);
   void on_connect(error_code ec);
@@ -163,7 +171,7 @@ class node_gate_session
   asio::steady_timer timer_;
   asio::steady_timer pace_timer_;  // holds reads back over the rate
   std::uint64_t id_;
-  std::string peer_;  // the accepted socket's address, for the log
+  std::string peer_;  // the other node's address, for the log
   std::optional<cluster_handshake> greeting_;
   cluster_handshake::hello hello_{};
   cluster_handshake::answer answer_{};

@@ -61,6 +61,9 @@ BOOST_AUTO_TEST_CASE(a_dialing_node_with_another_secret_is_refused) {
                 verdict::ok);
   cluster_handshake::proof proof{};
   BOOST_TEST(to_string(dialing.check_answer(answer, proof)) == "wrong_secret");
+  // The proof it sends back anyway, so that the dialed node learns the
+  // secrets differ, fails there.
+  BOOST_TEST(to_string(dialed.check_proof(proof)) == "wrong_secret");
   cluster_handshake pretender{"another secret of enough length 1234",
                               end::dialed};
   cluster_handshake::answer own_answer{};
