@@ -38,8 +38,22 @@ std::string resolve_cluster_secret(const cluster_options& options,
         "with --cluster-secret-file FILE or BATCHCAST_CLUSTER_SECRET (make "
         "one with `openssl rand -hex 32`); without it anything that reaches "
         "the node port could join the cluster");
-  return resolve_secret(file_on_command_line, options.secret_file,
-                        "BATCHCAST_CLUSTER_SECRET", "cluster-secret");
+  auto secret = resolve_secret(file_on_command_line, options.secret_file,
+                               "BATCHCAST_CLUSTER_SECRET", "cluster-secret");
+  // Whitespace at an end is most likely a line ending carried into the
+  // environment by `$(cat file)` or a secret store: kept, it would make
+  // this node's secret differ from its peers' without a word at start.
+  auto is_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  };
+  if (is_space(secret.front()) || is_space(secret.back()))
+    throw std::runtime_error(
+        "the cluster secret in " +
+        secret_source(file_on_command_line, options.secret_file,
+                      "BATCHCAST_CLUSTER_SECRET", "cluster-secret") +
+        " begins or ends with whitespace (a line ending, perhaps): write it "
+        "without, as every node must hold the same bytes");
+  return secret;
 }
 
 actors::cluster_settings cluster_settings_from(const cluster_options& options) {

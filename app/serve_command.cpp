@@ -191,9 +191,10 @@ void refuse_empty_paths(CLI::App& command,
     if (!given.empty() && !given.front().empty())
       continue;
     auto name = option->get_lnames().front();
+    // An empty environment variable counts as unset, as for every flag,
+    // so only the command line and the config file can give an empty one.
     throw std::runtime_error(std::string{flag} +
-                             " is empty (on the command line, in " +
-                             environment_name(name) + " or as `" + name +
+                             " is empty (on the command line, or as `" + name +
                              " =` in the config file): name a file, or leave " +
                              flag + " out altogether");
   }
@@ -576,11 +577,12 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
         config = parse_config_text(*config_text, config_path, &config_where);
       }
       apply_environment_and_config(*command, config, config_where);
-      refuse_empty_paths(*command,
-                         {"--db", "--directory", "--tls-cert", "--tls-key",
-                          "--internal-tls-cert", "--internal-tls-key",
-                          "--secret-key-file", "--secret-key-fallbacks-file",
-                          "--publish-token-file", "--metrics-token-file"});
+      refuse_empty_paths(
+          *command,
+          {"--db", "--directory", "--tls-cert", "--tls-key",
+           "--internal-tls-cert", "--internal-tls-key", "--secret-key-file",
+           "--secret-key-fallbacks-file", "--publish-token-file",
+           "--metrics-token-file", "--cluster-secret-file"});
       options->max_connections_set =
           command->get_option("--max-connections")->count() > 0;
       exit_code = serve(*options, on_command_line);

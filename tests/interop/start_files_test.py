@@ -423,8 +423,8 @@ def refused_command(setup, command):
 
 def test_an_empty_path_is_refused_naming_it(setup):
     said = refused_command(setup, replaced(setup.command(), "--db", ""))
-    assert "--db is empty (on the command line, in BATCHCAST_DB or as " \
-        "`db =` in the config file): name a file" in said, said
+    assert "--db is empty (on the command line, or as `db =` in the " \
+        "config file): name a file" in said, said
     assert "cannot open state database" not in said, said
     config = os.path.join(setup.folder, "empty_key.conf")
     with open(config, "w") as f:
@@ -482,6 +482,32 @@ def test_a_node_port_without_a_cluster_secret_is_refused(setup):
     said = refused_start(setup, "--node-port", str(free_port()),
                          "--cluster-secret-file", missing)
     assert missing in said, said
+
+    # An empty file flag names the flag, even with the secret also in the
+    # environment.
+    said = refused_start(setup, "--node-port", str(free_port()),
+                         "--cluster-secret-file", "",
+                         env=dict(setup.env,
+                                  BATCHCAST_CLUSTER_SECRET="x" * 40))
+    assert "--cluster-secret-file is empty" in said, said
+
+    # A line ending carried into the environment would make this node's
+    # secret differ from its peers' in silence.
+    secret = "a-cluster-secret-of-forty-characters-000"
+    for spaced in (secret + "\n", " " + secret, secret + "\t"):
+        said = refused_start(setup, "--node-port", str(free_port()),
+                             env=dict(setup.env,
+                                      BATCHCAST_CLUSTER_SECRET=spaced))
+        assert ("the cluster secret in BATCHCAST_CLUSTER_SECRET begins or "
+                "ends with whitespace" in said), said
+        assert secret not in said, said
+    spaced_file = os.path.join(setup.folder, "spaced_cluster_secret")
+    write_private(spaced_file, secret + "  \n")
+    said = refused_start(setup, "--node-port", str(free_port()),
+                         "--cluster-secret-file", spaced_file)
+    assert (f"the cluster secret in the file {spaced_file} "
+            "(cluster-secret-file) begins or ends with whitespace") in said, \
+        said
 
     two_lines = os.path.join(setup.folder, "two_line_cluster_secret")
     write_private(two_lines, "first-half-of-a-secret\nsecond-half\n")
