@@ -369,7 +369,10 @@ void peer_up(self_ptr self, std::size_t index, caf::actor remote,
 void connect_failed(self_ptr self, std::size_t index, const caf::error& err) {
   auto& p = self->state.peers[index];
   set_phase(self, p, phase::down);
-  p.reason = describe(err);
+  auto refused = self->state.refused_by_gate
+                     ? self->state.refused_by_gate->get(index)
+                     : std::string{};
+  p.reason = refused.empty() ? describe(err) : refused;
   if (err == caf::sec::unexpected_message)
     log()->warn(
         "peer={} did not understand this node's hello; is it running the "
@@ -1002,6 +1005,7 @@ caf::behavior cluster(self_ptr self, services running,
   st.silence_limit = settings.silence_limit;
   st.relay = settings.relay;
   st.gate_ports = settings.gate_ports;
+  st.refused_by_gate = settings.refused_by_gate;
   auto now_ms = unix_now_ms();
   for (auto& address : settings.peers) {
     cluster_state::peer p;

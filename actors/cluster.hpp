@@ -89,6 +89,7 @@
 #include "actors/peer_intake.hpp"
 #include "actors/peer_relay.hpp"
 #include "actors/services.hpp"
+#include "common/gate_refusals.hpp"
 
 namespace batchcast::actors {
 
@@ -114,6 +115,10 @@ struct cluster_settings {
   // (dial_gate_atom) arrives. The ports do not travel in the message,
   // which anything on the node port could send.
   std::shared_future<std::vector<std::uint16_t>> gate_ports;
+  // What the dial gates last refused of each peer (in the order of
+  // `peers`): a failed connect reports it rather than CAF's error. Null
+  // without dial gates.
+  std::shared_ptr<gate_refusals> refused_by_gate;
 };
 
 struct cluster_state {
@@ -183,6 +188,7 @@ struct cluster_state {
   std::chrono::milliseconds silence_limit{5000};
   relay_limits relay;
   std::shared_future<std::vector<std::uint16_t>> gate_ports;
+  std::shared_ptr<gate_refusals> refused_by_gate;  // may be null
   // What peers' requests may keep busy here at once.
   peer_intake intake;
 

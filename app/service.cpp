@@ -58,6 +58,8 @@ std::vector<net::dial_gate_settings> dial_gates_for(
   for (const auto& peer : cluster.peers) {
     net::dial_gate_settings gate;
     gate.cluster_secret = secret;
+    gate.refusals = cluster.refused_by_gate;
+    gate.peer_index = gates.size();
     gate.peer_host = peer.host;
     gate.peer_port = peer.port;
     gate.session = limits;
@@ -99,6 +101,8 @@ void service::start() {
   std::promise<std::vector<std::uint16_t>> gate_ports;
   if (settings_.cluster.node_port != 0) {
     settings_.cluster.gate_ports = gate_ports.get_future().share();
+    settings_.cluster.refused_by_gate =
+        std::make_shared<gate_refusals>(settings_.cluster.peers.size());
     auto joined = actors::start_cluster(*system_, actors_, settings_.cluster);
     if (!joined) {
       actors::stop_services(*system_, actors_);

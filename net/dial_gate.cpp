@@ -31,6 +31,8 @@ dial_gate::dial_gate(asio::io_context& context, dial_gate_settings settings,
                   std::to_string(settings.peer_port);
   shared_->limits = settings.session;
   shared_->cluster_secret = settings.cluster_secret;
+  shared_->refusals = settings.refusals;
+  shared_->peer_index = settings.peer_index;
   shared_->counters = counters;
   // Only this node's middleman is meant to connect; anything else on this
   // machine that does is relayed to the peer like it, which gives it no

@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 
+#include "common/gate_refusals.hpp"
 #include "common/metrics.hpp"
 #include "net/asio.hpp"
 #include "net/node_gate_session.hpp"
@@ -39,6 +40,10 @@ struct dial_gate_settings {
   gate_session_limits session;
   // What the other node's gate must prove it holds too; not empty.
   std::string cluster_secret;
+  // Where the gate notes why it closed a connection to the peer, under
+  // `peer_index`; may be null.
+  std::shared_ptr<gate_refusals> refusals;
+  std::size_t peer_index = 0;
 };
 
 class dial_gate {

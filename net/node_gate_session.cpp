@@ -174,8 +174,12 @@ void node_gate_session::send_hello() {
 void node_gate_session::on_answer(error_code ec) {
   if (closed_)
     return;
-  if (ec)
+  if (ec) {
+    note_for_peer(
+        "it closed the connection before answering the greeting (its node "
+        "port is full, or what answers there is no batchcast node)");
     return close("peer closed before its answer: " + ec.message());
+  }
   auto verdict = greeting_->check_answer(answer_, proof_);
   if (verdict == cluster_handshake_verdict::not_a_node)
     return refuse_greeting(verdict);
@@ -191,6 +195,7 @@ void node_gate_session::on_answer(error_code ec) {
         if (write_ec)
           return self->close("proof write failed: " + write_ec.message());
         self->greeted_ = true;
+        self->note_for_peer({});
         self->relay();
       });
 }
@@ -202,6 +207,12 @@ void node_gate_session::refuse_greeting(cluster_handshake_verdict verdict) {
                     ? "closed before it reached the middleman"
                     : "closed before the middleman read any of it; this "
                       "node will try again with backoff";
+  note_for_peer(verdict == cluster_handshake_verdict::not_a_node
+                    ? "what answers there did not greet as a batchcast node "
+                      "of this version"
+                    : "its gate did not prove it holds this node's cluster "
+                      "secret: the two nodes' secrets differ, or another "
+                      "program answers there");
   if (verdict == cluster_handshake_verdict::not_a_node)
     warn_or_debug(fmt::format(
         "{}: conn={} peer={} did not greet as a batchcast node of this "
@@ -270,6 +281,7 @@ void node_gate_session::on_connect(error_code ec) {
     } else {
       // The peer is down or unreachable: the cluster's connect fails and
       // says so, and retries with backoff.
+      note_for_peer("cannot connect to it: " + ec.message());
       log()->debug("{}: conn={} cannot reach {}:{}: {}", shared_->name, id_,
                    shared_->target_host, shared_->target_port, ec.message());
     }
@@ -450,6 +462,8 @@ void node_gate_session::refuse(basp_verdict verdict) {
                     ? node_gate_close::unknown_operation
                     : node_gate_close::malformed;
   shared_->counters->node_gate_closed.add(static_cast<std::size_t>(reason));
+  note_for_peer(std::string{"what answers there broke BASP's rules ("} +
+                to_string(verdict) + "); see the log");
   auto where = shared_->accepted == basp_end::dialing
                    ? "reaches the node port"
                    : "answers at this peer's address";
@@ -461,6 +475,11 @@ void node_gate_session::refuse(basp_verdict verdict) {
       to_string(verdict), static_cast<unsigned>(header.operation),
       header.payload_len, shared_->limits.max_payload, where));
   close(to_string(verdict));
+}
+
+void node_gate_session::note_for_peer(std::string why) {
+  if (shared_->refusals)
+    shared_->refusals->set(shared_->peer_index, std::move(why));
 }
 
 void node_gate_session::warn_or_debug(const std::string& line) {

@@ -46,6 +46,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "common/gate_refusals.hpp"
 #include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
 #include "net/asio.hpp"
@@ -95,6 +96,10 @@ struct gate_shared {
   // The node gate's connections still greeting (greeting_room.hpp); null
   // on a dial gate, whose one client is this node's middleman.
   std::shared_ptr<greeting_room<node_gate_session>> greetings;
+  // A dial gate's notes of why it closed connections to its peer, for the
+  // cluster's view of the peer (gate_refusals.hpp); null on the node gate.
+  std::shared_ptr<gate_refusals> refusals;
+  std::size_t peer_index = 0;
   gate_session_limits limits;
   std::shared_ptr<metrics> counters;
   std::shared_ptr<connection_limits> cap;
@@ -160,6 +165,9 @@ class node_gate_session
   clock::time_point deadline() const;
   void refuse(basp_verdict verdict);
   void warn_or_debug(const std::string& line);
+  // On a dial gate, what the cluster's view of the peer should say about
+  // this connection's end (gate_refusals.hpp); empty once it relays.
+  void note_for_peer(std::string why);
   // Closes both sockets and the timers; `why` goes to the debug log.
   void close(const std::string& why);
 

@@ -162,8 +162,9 @@ def test_a_peer_address_without_the_secret_is_refused(pair, cast):
     and keeps trying; B started again links as before."""
     a, b = pair
     b.stop()
-    wait_until(lambda: cluster_view(a)["peers"][0]["state"] != "up", 20,
-               "A to see B gone")
+    wait_until(lambda: "cannot connect to it" in
+               (cluster_view(a)["peers"][0]["reason"] or ""), 20,
+               "A to say it cannot connect to B")
     before = gate_closed(a, "unauthenticated")
     with socket.create_server(("127.0.0.1", b.node_port)) as impostor:
         impostor.settimeout(15)
@@ -180,8 +181,16 @@ def test_a_peer_address_without_the_secret_is_refused(pair, cast):
                 received = received_before_close(sock)
                 assert len(received) == 32, \
                     f"A sent {len(received)} bytes to an unproven peer"
+        # Read while the listener still holds A's next attempt, which
+        # would otherwise find nothing there and say so instead.
+        # Said where an operator looks first, not as CAF's handshake
+        # error.
+        wait_until(lambda: "its gate did not prove it holds this node's "
+                   "cluster secret" in
+                   (cluster_view(a)["peers"][0]["reason"] or ""), 3,
+                   "A's view of B to say why")
+        assert cluster_view(a)["peers"][0]["state"] != "up"
     assert gate_closed(a, "unauthenticated") - before == 2
-    assert cluster_view(a)["peers"][0]["state"] != "up"
     b.start()
     still_delivers(pair, cast, "completed")
 
@@ -206,6 +215,9 @@ def test_a_node_with_another_secret_never_links(pair, cast):
         c.start()
         wait_until(lambda: gate_closed(c, "unauthenticated") >= 2, 20,
                    "C to refuse A's proof twice")
+        wait_until(lambda: "did not prove it holds this node's cluster "
+                   "secret" in (cluster_view(c)["peers"][0]["reason"] or ""),
+                   5, "C's view of A to say why")
         assert cluster_view(c)["peers"][0]["state"] != "up"
         assert c.process.poll() is None and a.process.poll() is None
         log = c.read_log()
@@ -335,8 +347,11 @@ def test_a_peer_address_answering_malformed_handshakes_is_refused(pair,
                 assert closed_within(sock, 5), f"answer {index} left open"
             assert a.process.poll() is None, \
                 f"A exited with {a.process.returncode} after answer {index}"
+        wait_until(lambda: "broke BASP's rules" in
+                   (cluster_view(a)["peers"][0]["reason"] or ""), 3,
+                   "A's view of B to say why")
+        assert cluster_view(a)["peers"][0]["state"] != "up"
     assert gate_closed(a, "malformed") - before == len(hostile)
-    assert cluster_view(a)["peers"][0]["state"] != "up"
     b.start()
     still_delivers(pair, cast, "completed")
 
