@@ -146,6 +146,7 @@ enum class node_gate_close : std::size_t {
                       // with another cluster secret
   pushed_out,         // still greeting when too many newer connections
                       // were (net/greeting_room.hpp)
+  foreign,            // a dial gate's client that is not this process
 };
 
 // One cluster peer as the cluster sees it, for the batchcast_cluster_*
@@ -190,10 +191,10 @@ struct metrics {
   }
 
   // Connections to the node port the node gate closed, by reason.
-  labeled_counter<9> node_gate_closed{
+  labeled_counter<10> node_gate_closed{
       {"payload_too_large", "unknown_operation", "malformed", "connection_cap",
        "no_first_message", "idle", "not_reading", "unauthenticated",
-       "pushed_out"}};
+       "pushed_out", "foreign"}};
 
   // Cluster peers. The cluster actor pushes a copy of its peers' states
   // whenever one changes and once per heartbeat; a scrape reads the last

@@ -34,9 +34,9 @@ dial_gate::dial_gate(asio::io_context& context, dial_gate_settings settings,
   shared_->refusals = settings.refusals;
   shared_->peer_index = settings.peer_index;
   shared_->counters = counters;
-  // Only this node's middleman is meant to connect; anything else on this
-  // machine that does is relayed to the peer like it, which gives it no
-  // more than it has by dialing the peer itself.
+  // Only this node's middleman may connect: each session checks that
+  // the connection comes from this process (own_connection.hpp), since
+  // the gate greets the peer with the cluster secret on its behalf.
   listener_ = listen_for_gate(context, "127.0.0.1", 0, settings.max_connections,
                               dial_gate_wording(shared_->name), shared_);
 }

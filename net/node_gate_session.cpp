@@ -10,6 +10,7 @@
 
 #include "common/log.hpp"
 #include "net/listener.hpp"
+#include "net/own_connection.hpp"
 
 namespace batchcast::net {
 
@@ -106,9 +107,34 @@ void node_gate_session::start() {
                    pushed->push_out(room);
                  });
     read_hello();
-  } else {
+  } else if (from_this_process()) {
     connect();
   }
+}
+
+bool node_gate_session::from_this_process() {
+  std::string why;
+  auto own = connected_from_this_process(middleman_, why);
+  if (own && *own)
+    return true;
+  shared_->counters->node_gate_closed.add(
+      static_cast<std::size_t>(node_gate_close::foreign));
+  error_code ignored;
+  auto client = middleman_.remote_endpoint(ignored);
+  if (own)
+    warn_or_debug(fmt::format(
+        "{}: conn={} a connection from 127.0.0.1:{} that is not this "
+        "node's middleman (another process on this machine); closed before "
+        "it reached the peer: only this node may greet its peers with the "
+        "cluster secret",
+        shared_->name, id_, client.port()));
+  else
+    log()->error(
+        "{}: conn={} cannot tell whether the connection from 127.0.0.1:{} "
+        "is this node's middleman ({}); closed before it reached the peer",
+        shared_->name, id_, client.port(), why);
+  close("not this process");
+  return false;
 }
 
 // ---- the greeting -----------------------------------------------------

@@ -138,6 +138,9 @@ class node_gate_session
   using clock = std::chrono::steady_clock;
 
   tcp::socket& connecting_socket();
+  // On a dial gate: whether this node's middleman made the connection
+  // (own_connection.hpp); closes it, counted and logged, if not.
+  bool from_this_process();
   // The greeting, from the end this gate plays (cluster_handshake.hpp).
   void read_hello();
   void on_hello(error_code ec);

@@ -1,0 +1,30 @@
+// Whether a loopback connection accepted here was made by this very
+// process: its client end is one of this process's own descriptors.
+//
+// Why: a dial gate greets the peer with the cluster secret on behalf of
+// whatever connects to it, and it listens on 127.0.0.1, where every
+// process of the machine can connect. Only this node's middleman may
+// borrow the secret that way; another local process must not reach the
+// other nodes through it.
+//
+// Linux only: it finds the client end's socket inode in /proc/net/tcp
+// (tcp6 for IPv6) and looks for that inode among /proc/self/fd. That
+// reads both in full, which costs a few milliseconds with tens of
+// thousands of connections open; a dial gate accepts a connection per
+// attempt to reach its peer, at most a few a second.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "net/asio.hpp"
+
+namespace batchcast::net {
+
+// True when the client end of `accepted` belongs to this process, false
+// when it belongs to another. Nothing, with the reason in `why`, when it
+// cannot be told (/proc unreadable, the connection gone meanwhile).
+std::optional<bool> connected_from_this_process(const tcp::socket& accepted,
+                                                std::string& why);
+
+}  // namespace batchcast::net
