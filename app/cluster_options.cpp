@@ -27,6 +27,10 @@ void add_cluster_options(CLI::App& command, cluster_options& options) {
                      "BATCHCAST_CLUSTER_SECRET)");
 }
 
+// Every node proves the secret to whatever reaches its node port; one of
+// 16 random characters (hex: 64 bits) or more resists guessing offline.
+constexpr std::size_t shortest_cluster_secret = 16;
+
 std::string resolve_cluster_secret(const cluster_options& options,
                                    bool file_on_command_line) {
   if (options.node_port == 0)
@@ -46,6 +50,17 @@ std::string resolve_cluster_secret(const cluster_options& options,
   auto is_space = [](char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
   };
+  // The node gate proves itself first, so anything that reaches the node
+  // port gets a proof to test guesses against at leisure: a short secret
+  // would fall to that.
+  if (secret.size() < shortest_cluster_secret)
+    throw std::runtime_error(
+        "the cluster secret in " +
+        secret_source(file_on_command_line, options.secret_file,
+                      "BATCHCAST_CLUSTER_SECRET", "cluster-secret") +
+        " is " + std::to_string(secret.size()) + " characters long; use " +
+        std::to_string(shortest_cluster_secret) +
+        " random characters or more (openssl rand -hex 32)");
   if (is_space(secret.front()) || is_space(secret.back()))
     throw std::runtime_error(
         "the cluster secret in " +

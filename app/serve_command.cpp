@@ -326,7 +326,6 @@ service_settings build_settings(const serve_options& options,
   refuse_shared_node_port(settings);
   settings.cluster_secret = resolve_cluster_secret(
       options.cluster, on_command_line.count("cluster-secret-file") > 0);
-  warn_if_short(settings.cluster_secret, "the cluster secret");
   return settings;
 }
 

@@ -136,8 +136,8 @@ void write_cluster(prometheus_text& out, const metrics& counted) {
     out.sample("batchcast_cluster_relay_queued", "peer", each.peer,
                static_cast<double>(each.relay_queued));
   out.family("batchcast_cluster_gate_closed_total", kind::counter,
-             "Connections to the node port the node gate closed on its own, "
-             "by reason.");
+             "Connections the node gate and the dial gates closed on their "
+             "own, by reason.");
   for (std::size_t i = 0; i < counted.node_gate_closed.slots(); ++i)
     out.sample("batchcast_cluster_gate_closed_total", "reason",
                counted.node_gate_closed.name(i),

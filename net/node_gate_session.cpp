@@ -117,10 +117,19 @@ bool node_gate_session::from_this_process() {
   auto own = connected_from_this_process(middleman_, why);
   if (own && *own)
     return true;
-  shared_->counters->node_gate_closed.add(
-      static_cast<std::size_t>(node_gate_close::foreign));
   error_code ignored;
   auto client = middleman_.remote_endpoint(ignored);
+  if (!own && why.rfind("cannot read", 0) != 0) {
+    // The client left before it could be looked up: nothing to relay,
+    // and no sign of whose it was (this node's middleman gives up on a
+    // connection too when its peer goes away).
+    log()->debug("{}: conn={} client left before it was checked: {}",
+                 shared_->name, id_, why);
+    close("client left");
+    return false;
+  }
+  shared_->counters->node_gate_closed.add(
+      static_cast<std::size_t>(node_gate_close::foreign));
   if (own)
     warn_or_debug(fmt::format(
         "{}: conn={} a connection from 127.0.0.1:{} that is not this "
@@ -129,10 +138,10 @@ bool node_gate_session::from_this_process() {
         "cluster secret",
         shared_->name, id_, client.port()));
   else
-    log()->error(
+    warn_or_debug(fmt::format(
         "{}: conn={} cannot tell whether the connection from 127.0.0.1:{} "
         "is this node's middleman ({}); closed before it reached the peer",
-        shared_->name, id_, client.port(), why);
+        shared_->name, id_, client.port(), why));
   close("not this process");
   return false;
 }

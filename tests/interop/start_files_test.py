@@ -501,6 +501,14 @@ def test_a_node_port_without_a_cluster_secret_is_refused(setup):
         assert ("the cluster secret in BATCHCAST_CLUSTER_SECRET begins or "
                 "ends with whitespace" in said), said
         assert secret not in said, said
+    # The node gate's proof can be tested against guesses offline.
+    said = refused_start(setup, "--node-port", str(free_port()),
+                         env=dict(setup.env,
+                                  BATCHCAST_CLUSTER_SECRET="short-secret"))
+    assert ("the cluster secret in BATCHCAST_CLUSTER_SECRET is 12 "
+            "characters long; use 16 random characters or more") in said, \
+        said
+    assert "short-secret" not in said, said
     spaced_file = os.path.join(setup.folder, "spaced_cluster_secret")
     write_private(spaced_file, secret + "  \n")
     said = refused_start(setup, "--node-port", str(free_port()),
