@@ -114,12 +114,12 @@ void node_gate_session::start() {
 
 bool node_gate_session::from_this_process() {
   std::string why;
-  auto own = connected_from_this_process(middleman_, why);
-  if (own && *own)
+  auto owner = owner_of(middleman_, why);
+  if (owner == connection_owner::this_process)
     return true;
   error_code ignored;
   auto client = middleman_.remote_endpoint(ignored);
-  if (!own && why.rfind("cannot read", 0) != 0) {
+  if (owner == connection_owner::gone) {
     // The client left before it could be looked up: nothing to relay,
     // and no sign of whose it was (this node's middleman gives up on a
     // connection too when its peer goes away).
@@ -130,7 +130,7 @@ bool node_gate_session::from_this_process() {
   }
   shared_->counters->node_gate_closed.add(
       static_cast<std::size_t>(node_gate_close::foreign));
-  if (own)
+  if (owner == connection_owner::another_process)
     warn_or_debug(fmt::format(
         "{}: conn={} a connection from 127.0.0.1:{} that is not this "
         "node's middleman (another process on this machine); closed before "

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace batchcast::net {
@@ -95,28 +96,29 @@ std::optional<bool> holds_socket(const std::string& inode, std::string& why) {
 
 }  // namespace
 
-std::optional<bool> connected_from_this_process(const tcp::socket& accepted,
-                                                std::string& why) {
-  error_code ec;
-  auto client = accepted.remote_endpoint(ec);
-  if (ec) {
-    why = "the connection is gone: " + ec.message();
-    return std::nullopt;
-  }
-  auto gate = accepted.local_endpoint(ec);
-  if (ec) {
-    why = "the connection is gone: " + ec.message();
-    return std::nullopt;
+connection_owner owner_of(const tcp::socket& accepted, std::string& why) {
+  error_code client_ec;
+  error_code gate_ec;
+  auto client = accepted.remote_endpoint(client_ec);
+  auto gate = accepted.local_endpoint(gate_ec);
+  if (client_ec || gate_ec) {
+    why = "the connection is gone: " +
+          (client_ec ? client_ec : gate_ec).message();
+    return connection_owner::gone;
   }
   // The client end is listed with the client's address as its local one.
   auto inode = socket_inode(client, gate, why);
   if (!inode)
-    return std::nullopt;
+    return connection_owner::unknown;
   if (inode->empty() || *inode == "0") {
     why = "its client end is not listed (closed meanwhile)";
-    return std::nullopt;
+    return connection_owner::gone;
   }
-  return holds_socket(*inode, why);
+  auto held = holds_socket(*inode, why);
+  if (!held)
+    return connection_owner::unknown;
+  return *held ? connection_owner::this_process
+               : connection_owner::another_process;
 }
 
 }  // namespace batchcast::net

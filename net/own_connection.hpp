@@ -14,17 +14,20 @@
 // attempt to reach its peer, at most a few a second.
 #pragma once
 
-#include <optional>
 #include <string>
 
 #include "net/asio.hpp"
 
 namespace batchcast::net {
 
-// True when the client end of `accepted` belongs to this process, false
-// when it belongs to another. Nothing, with the reason in `why`, when it
-// cannot be told (/proc unreadable, the connection gone meanwhile).
-std::optional<bool> connected_from_this_process(const tcp::socket& accepted,
-                                                std::string& why);
+enum class connection_owner {
+  this_process,
+  another_process,
+  gone,     // the client end closed before it could be looked up
+  unknown,  // /proc could not be read; `why` says what
+};
+
+// Whose is the client end of `accepted`, a connection on loopback.
+connection_owner owner_of(const tcp::socket& accepted, std::string& why);
 
 }  // namespace batchcast::net
