@@ -44,28 +44,26 @@ std::string resolve_cluster_secret(const cluster_options& options,
         "the node port could join the cluster");
   auto secret = resolve_secret(file_on_command_line, options.secret_file,
                                "BATCHCAST_CLUSTER_SECRET", "cluster-secret");
+  auto where = "the cluster secret in " +
+               secret_source(file_on_command_line, options.secret_file,
+                             "BATCHCAST_CLUSTER_SECRET", "cluster-secret");
+  // The node gate proves itself first, so anything that reaches the node
+  // port gets a proof to test guesses against at leisure: a short secret
+  // would fall to that.
+  if (secret.size() < shortest_cluster_secret)
+    throw std::runtime_error(
+        where + " is " + std::to_string(secret.size()) +
+        " characters long; use " + std::to_string(shortest_cluster_secret) +
+        " random characters or more (openssl rand -hex 32)");
   // Whitespace at an end is most likely a line ending carried into the
   // environment by `$(cat file)` or a secret store: kept, it would make
   // this node's secret differ from its peers' without a word at start.
   auto is_space = [](char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
   };
-  // The node gate proves itself first, so anything that reaches the node
-  // port gets a proof to test guesses against at leisure: a short secret
-  // would fall to that.
-  if (secret.size() < shortest_cluster_secret)
-    throw std::runtime_error(
-        "the cluster secret in " +
-        secret_source(file_on_command_line, options.secret_file,
-                      "BATCHCAST_CLUSTER_SECRET", "cluster-secret") +
-        " is " + std::to_string(secret.size()) + " characters long; use " +
-        std::to_string(shortest_cluster_secret) +
-        " random characters or more (openssl rand -hex 32)");
   if (is_space(secret.front()) || is_space(secret.back()))
     throw std::runtime_error(
-        "the cluster secret in " +
-        secret_source(file_on_command_line, options.secret_file,
-                      "BATCHCAST_CLUSTER_SECRET", "cluster-secret") +
+        where +
         " begins or ends with whitespace (a line ending, perhaps): write it "
         "without, as every node must hold the same bytes");
   return secret;
