@@ -7,11 +7,14 @@
 // borrow the secret that way; another local process must not reach the
 // other nodes through it.
 //
-// Linux only: it finds the client end's socket inode in /proc/net/tcp
-// (tcp6 for IPv6) and looks for that inode among /proc/self/fd. That
-// reads both in full, which costs a few milliseconds with tens of
-// thousands of connections open; a dial gate accepts a connection per
-// attempt to reach its peer, at most a few a second.
+// Linux only: it asks the kernel's socket diagnostics for the client
+// end's socket inode (or, where those are missing, finds it in
+// /proc/net/tcp or tcp6, which lists every TCP socket of the machine)
+// and looks for that inode among /proc/self/fd. The kernel's lookup
+// costs the same whatever else is open; reading /proc/self/fd grows with
+// this process's descriptors, a few milliseconds with tens of thousands
+// of connections open. A dial gate looks up each connection it accepts,
+// so a local flood of it costs that much per connection.
 #pragma once
 
 #include <string>
