@@ -14,11 +14,11 @@
 // stopped peer's port taken by another program, a host on the path) is
 // no more trusted than what reaches the node port.
 //
-// Only this process's connections are relayed (own_connection.hpp). A
-// local process that floods the gate still takes its few slots for the
-// moment each lookup lasts, and has been seen to hold this node's link to
-// the peer off for over a minute (150 connections a second for 25 s); why
-// it lasts so long after the flood is not known yet.
+// Only this process's connections are relayed (own_connection.hpp),
+// each looked up as it is accepted, while it holds one of the gate's few
+// slots. A local process connecting faster than the lookups go queues
+// this node's own connections behind its own; the lookup asks the kernel
+// for the one socket, so that takes hundreds of connections a second.
 //
 // One per configured peer. Owned by the server; runs on its io_context.
 #pragma once

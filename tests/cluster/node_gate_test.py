@@ -2,11 +2,12 @@
 to a real peer B: nothing reaches the middleman before it proves it holds
 the cluster secret, and a real node with another secret never links; a
 node that holds it is still held to BASP's rules: a header claiming a 4 GB
-payload is refused without the node allocating it, connections over the gate's cap are closed at
-accept, a connection that says nothing is closed at the first-message
-deadline, what answers at a peer's address is checked by the dial gate
-the same way, and through all of it A and B stay linked and deliver
-statuses.
+payload is refused without the node allocating it, connections over the
+gate's cap are closed at accept, a connection that says nothing is closed
+at the first-message deadline, what answers at a peer's address is
+checked by the dial gate the same way, the dial gate relays only A's own
+connections, even when flooded, and through all of it A and B stay
+linked and deliver statuses.
 
 Usage: node_gate_test.py PATH_TO_BATCHCAST
 """
@@ -15,6 +16,7 @@ import collections
 import os
 import random
 import re
+import resource
 import selectors
 import socket
 import struct
@@ -252,18 +254,24 @@ def listening_ports(pid):
     return ports
 
 
+def dial_gate_port(a):
+    """The one dial gate A listens on: its listening ports but the ones
+    it was told to use and its middleman's."""
+    middleman = int(re.findall(r"middleman=127\.0\.0\.1:(\d+)",
+                               a.read_log())[-1])
+    gates = listening_ports(a.process.pid) - {
+        a.public_port, a.internal_port, a.node_port, middleman}
+    assert len(gates) == 1, f"one peer, one dial gate: {gates}"
+    return gates.pop()
+
+
 def test_a_dial_gate_serves_only_its_own_node(pair, cast):
     """A dial gate greets its peer with the cluster secret for whatever
     connects to it on 127.0.0.1, where every process of the machine can.
     Another process that connects there is closed before it reaches the
     peer: it gets no byte of B's, and A counts it as foreign."""
     a, b = pair
-    middleman = int(re.findall(r"middleman=127\.0\.0\.1:(\d+)",
-                               a.read_log())[-1])
-    gates = listening_ports(a.process.pid) - {
-        a.public_port, a.internal_port, a.node_port, middleman}
-    assert len(gates) == 1, f"one peer, one dial gate: {gates}"
-    (gate,) = gates
+    gate = dial_gate_port(a)
     before = gate_closed(a, "foreign")
     for _ in range(3):
         with socket.create_connection(("127.0.0.1", gate), timeout=5) as sock:
@@ -549,6 +557,56 @@ def test_a_stream_of_silent_connections_keeps_no_node_out(pair, cast):
     assert gate_closed(a, "pushed_out") - before > 0
 
 
+def test_a_flood_of_its_dial_gate_keeps_a_node_linking(pair, cast):
+    """Any local process may connect to a dial gate; each connection is
+    looked up to see whose it is before it is closed. On a machine with
+    many TCP sockets open, that lookup once read them all, so a local
+    stream of connections queued up behind it and A's own middleman's
+    attempts to reach a restarted B waited for minutes. A, its dial gate
+    flooded while B restarts, links with B as soon as B is up."""
+    a, b = pair
+    gate = dial_gate_port(a)
+    # Thousands of sockets in the machine's TCP table, as on a busy host.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+    padding = []
+    listener = socket.create_server(("127.0.0.1", 0), backlog=4096)
+    try:
+        for _ in range(2000):
+            padding.append(socket.create_connection(
+                listener.getsockname(), timeout=5))
+            padding.append(listener.accept()[0])
+        before = gate_closed(a, "foreign")
+        stop = threading.Event()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            opened = pool.submit(silent_stream, [gate], per_second=400,
+                                 hold=1.0, seconds=40, stop=stop)
+            try:
+                time.sleep(2)
+                b.stop()
+                wait_until(
+                    lambda: cluster_view(a)["peers"][0]["state"] != "up",
+                    20, "A to see B gone")
+                b.start()
+                started = time.monotonic()
+                wait_until(lambda: cluster_view(a)["peers"][0]["state"] ==
+                           "up", 10, "A to reach B while its gate is flooded")
+                print(f"A reached B {time.monotonic() - started:.1f} s after "
+                      f"B's start, its dial gate flooded", flush=True)
+            finally:
+                stop.set()
+                count = opened.result(timeout=60)
+        print(f"{count} connections to A's dial gate", flush=True)
+        assert gate_closed(a, "foreign") - before > count // 2
+    finally:
+        for sock in padding:
+            sock.close()
+        listener.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    wait_until(lambda: linked(a) and linked(b), 15, "A and B to link")
+    still_delivers(pair, cast, "completed")
+
+
 def main():
     binary = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="batchcast-node-gate-") as root:
@@ -592,7 +650,8 @@ def main():
                  test_an_address_answering_as_this_node_is_tried_again,
                  test_a_connection_that_says_nothing_is_closed_at_the_deadline,
                  test_connections_over_the_cap_are_closed_and_the_link_survives,
-                 test_a_stream_of_silent_connections_keeps_no_node_out],
+                 test_a_stream_of_silent_connections_keeps_no_node_out,
+                 test_a_flood_of_its_dial_gate_keeps_a_node_linking],
                 nodes, cast)
         finally:
             for node in nodes:
