@@ -68,6 +68,13 @@ failure_answer answer_for(actors::api_failure failure) {
   return {http::status::internal_server_error, "internal error"};
 }
 
+// Authorization is a singleton field (RFC 9110, 11.6.2). Of two, this
+// server would judge the first while a proxy in front may have judged
+// the other, so a request carrying more is refused whole.
+bool has_one_authorization_at_most(const publish_api::request& req) {
+  return req.count(http::field::authorization) <= 1;
+}
+
 }  // namespace
 
 std::string format_utc_millis(std::int64_t unix_ms) {
@@ -129,6 +136,10 @@ void publish_api::handle(const request& req, const std::string& peer,
     return respond(
         error(http::status::not_found, "not found", version, keep_alive));
 
+  if (!has_one_authorization_at_most(req))
+    return respond(error(http::status::bad_request,
+                         "more than one Authorization header", version,
+                         keep_alive));
   auto token = parse_bearer_token(req[http::field::authorization]);
   if (!token || !token_.matches(*token)) {
     if (auto held_back = refusals_logged_.admit())
@@ -201,6 +212,11 @@ bool publish_api::handle_probe(const request& req, responder& respond) const {
   }
 
   if (metrics_token_) {
+    if (!has_one_authorization_at_most(req)) {
+      respond(error(http::status::bad_request,
+                    "more than one Authorization header", version, keep_alive));
+      return true;
+    }
     auto token = parse_bearer_token(req[http::field::authorization]);
     if (!token || !metrics_token_->matches(*token)) {
       if (auto held_back = refusals_logged_.admit())

@@ -249,6 +249,19 @@ def get_with_token(port, path, token):
         return e.code
 
 
+def get_with_tokens(port, path, tokens):
+    """GET with one Authorization header per token, in that order."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest("GET", path)
+        for token in tokens:
+            connection.putheader("Authorization", f"Bearer {token}")
+        connection.endheaders()
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
 def test_metrics_token_from_file_or_environment(root):
     binary = os.path.abspath(sys.argv[1])
     workdir = tempfile.mkdtemp(dir=root)
@@ -267,6 +280,10 @@ def test_metrics_token_from_file_or_environment(root):
                                   "wrong") == 401
             assert get_with_token(node.internal_port, "/metrics",
                                   token) == 200
+            # Which of two a proxy in front judged is unknown: neither.
+            for tokens in ([token, "wrong"], ["wrong", token]):
+                assert get_with_tokens(node.internal_port, "/metrics",
+                                       tokens) == 400
             assert get(node.internal_port, "/readyz")[0] == 200
         finally:
             node.stop()

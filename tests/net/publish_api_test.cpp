@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
@@ -172,6 +173,24 @@ BOOST_AUTO_TEST_CASE(missing_or_wrong_token_is_401_with_challenge) {
                        authorization);
     BOOST_TEST(status_of(answer) == 401u);
     BOOST_TEST(answer[http::field::www_authenticate] == "Bearer");
+  }
+  BOOST_TEST(!published);
+}
+
+BOOST_AUTO_TEST_CASE(two_authorization_headers_are_400_whichever_comes_first) {
+  for (const auto& pair : {std::pair{"Bearer s3cret", "Bearer wrong"},
+                           std::pair{"Bearer wrong", "Bearer s3cret"}}) {
+    publish_api::request request{http::verb::post, route, 11};
+    request.insert(http::field::authorization, pair.first);
+    request.insert(http::field::authorization, pair.second);
+    request.body() = R"({"status":"completed"})";
+    request.prepare_payload();
+    std::optional<publish_api::response> got;
+    api.handle(request, "127.0.0.1:1234",
+               [&](publish_api::response answer) { got = std::move(answer); });
+    BOOST_REQUIRE(got);
+    BOOST_TEST(status_of(*got) == 400u);
+    BOOST_TEST(error_of(*got) == "more than one Authorization header");
   }
   BOOST_TEST(!published);
 }
