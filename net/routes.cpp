@@ -59,9 +59,40 @@ std::optional<std::string_view> between(std::string_view text,
                      text.size() - prefix.size() - suffix.size());
 }
 
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size())
+    return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    auto c = text[i];
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i])
+      return false;
+  }
+  return true;
+}
+
+// An absolute-form target ("http://host:8000/a/b?q"), which a server must
+// accept though clients send it only to proxies (RFC 9112, 3.2.2), names
+// the path of its origin form ("/a/b?q"; "/" when it has none). The
+// authority is not judged here: no route depends on the host.
+std::string_view origin_form(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (!starts_with_ignoring_case(target, scheme))
+      continue;
+    auto rest = target.substr(scheme.size());
+    auto path = rest.find_first_of("/?#");
+    if (path == std::string_view::npos || rest[path] != '/')
+      return "/";
+    return rest.substr(path);
+  }
+  return target;
+}
+
 }  // namespace
 
 std::optional<std::string> request_path(std::string_view target) {
+  target = origin_form(target);
   auto path = target.substr(0, target.find('?'));
   if (path.empty() || path.front() != '/' || path.size() > 3 * longest_route)
     return std::nullopt;

@@ -10,9 +10,10 @@
 
 namespace batchcast::net {
 
-// The decoded path of an origin-form request target ("/a/b?q" -> "/a/b").
-// Nothing when the target does not start with '/' or is longer than any
-// route we serve (so a huge target costs no allocation).
+// The decoded path of a request target ("/a/b?q" -> "/a/b"; the
+// absolute form "http://host/a/b?q" names the same). Nothing when the
+// path does not start with '/' or is longer than any route we serve (so
+// a huge target costs no allocation).
 std::optional<std::string> request_path(std::string_view target);
 
 // The batch id of the public WebSocket route /ws/radius/batch/<uuid>/, or

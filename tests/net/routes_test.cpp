@@ -84,10 +84,29 @@ BOOST_AUTO_TEST_CASE(escapes_that_decode_to_something_else_do_not_match) {
   BOOST_TEST(!parse_watch_route(watch(batch).substr(0, 53) + "%zz"));
 }
 
-BOOST_AUTO_TEST_CASE(targets_that_are_not_origin_form_are_not_routes) {
+BOOST_AUTO_TEST_CASE(targets_without_a_path_are_not_routes) {
   BOOST_TEST(!parse_watch_route(""));
   BOOST_TEST(!parse_watch_route("*"));
-  BOOST_TEST(!parse_watch_route("http://localhost" + watch(batch)));
+  BOOST_TEST(!parse_watch_route("localhost" + watch(batch)));
+  BOOST_TEST(!parse_watch_route("ftp://localhost" + watch(batch)));
+}
+
+// RFC 9112, 3.2.2: a server must accept the absolute form.
+BOOST_AUTO_TEST_CASE(absolute_form_names_the_path_it_carries) {
+  BOOST_TEST(
+      parse_watch_route("http://localhost" + watch(batch)).value_or("") ==
+      batch);
+  BOOST_TEST(
+      parse_watch_route("HTTPS://example.com:8443" + watch(batch) + "?a=b")
+          .value_or("") == batch);
+  BOOST_TEST(request_path("http://localhost").value_or("") == "/");
+  BOOST_TEST(request_path("http://localhost?/healthz").value_or("") == "/");
+  BOOST_TEST(request_path("http://localhost#/healthz").value_or("") == "/");
+  BOOST_TEST(!is_health_route("http://h?/healthz"));
+  BOOST_TEST(is_health_route("http://h/healthz"));
+  // The authority cannot carry the path: "@" and ":" are part of it.
+  BOOST_TEST(!parse_watch_route("http://u@localhost:80" + watch(batch) + "x"));
+  BOOST_TEST(!parse_watch_route("http:/" + watch(batch)));
 }
 
 BOOST_AUTO_TEST_CASE(huge_targets_are_refused_without_decoding) {
