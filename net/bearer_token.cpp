@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "common/ascii_case.hpp"
+
 namespace batchcast::net {
 
 namespace {
@@ -12,19 +14,6 @@ std::array<unsigned char, 32> sha256(std::string_view text) {
   ::SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
            digest.data());
   return digest;
-}
-
-bool equals_ignoring_case(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size())
-    return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i])
-      return false;
-  }
-  return true;
 }
 
 // What a token may hold: visible ASCII, so no space.

@@ -1,5 +1,6 @@
 #include "net/routes.hpp"
 
+#include "common/ascii_case.hpp"
 #include "storage/uuid.hpp"
 
 namespace batchcast::net {
@@ -57,19 +58,6 @@ std::optional<std::string_view> between(std::string_view text,
     return std::nullopt;
   return text.substr(prefix.size(),
                      text.size() - prefix.size() - suffix.size());
-}
-
-bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size())
-    return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    auto c = text[i];
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i])
-      return false;
-  }
-  return true;
 }
 
 // An absolute-form target ("http://host:8000/a/b?q"), which a server must
