@@ -108,6 +108,9 @@ void node_gate_session::start() {
                  });
     read_hello();
   } else if (from_this_process()) {
+    // A new attempt: whatever closed the last one no longer explains
+    // this one's end unless it happens again.
+    note_for_peer({});
     connect();
   }
 }
