@@ -198,7 +198,8 @@ std::optional<bool> holds_socket(const std::string& inode, std::string& why) {
 
 }  // namespace
 
-connection_owner owner_of(const tcp::socket& accepted, std::string& why) {
+connection_owner owner_of(const tcp::socket& accepted, std::string& why,
+                          socket_lookup how) {
   error_code client_ec;
   error_code gate_ec;
   auto client = accepted.remote_endpoint(client_ec);
@@ -209,7 +210,9 @@ connection_owner owner_of(const tcp::socket& accepted, std::string& why) {
     return connection_owner::gone;
   }
   // The client end is listed with the client's address as its local one.
-  auto inode = socket_inode_by_diag(client, gate, why);
+  std::optional<std::string> inode;
+  if (how == socket_lookup::best_available)
+    inode = socket_inode_by_diag(client, gate, why);
   if (!inode)
     inode = socket_inode_by_table(client, gate, why);
   if (!inode)

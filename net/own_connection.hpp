@@ -27,10 +27,20 @@ enum class connection_owner {
   this_process,
   another_process,
   gone,     // the client end closed before it could be looked up
-  unknown,  // /proc could not be read; `why` says what
+  unknown,  // neither lookup could be made; `why` says what
+};
+
+// Where the client end's socket is looked up.
+enum class socket_lookup {
+  // The kernel's socket diagnostics, and /proc/net/tcp when they fail.
+  best_available,
+  // /proc/net/tcp alone: what a kernel without socket diagnostics gets,
+  // for tests of that path.
+  table_only,
 };
 
 // Whose is the client end of `accepted`, a connection on loopback.
-connection_owner owner_of(const tcp::socket& accepted, std::string& why);
+connection_owner owner_of(const tcp::socket& accepted, std::string& why,
+                          socket_lookup how = socket_lookup::best_available);
 
 }  // namespace batchcast::net

@@ -72,9 +72,10 @@ struct connecting_child {
   int release = -1;
 };
 
-connection_owner owner_of_accepted(tcp::socket& accepted) {
+connection_owner owner_of_accepted(
+    tcp::socket& accepted, socket_lookup how = socket_lookup::best_available) {
   std::string why;
-  auto owner = owner_of(accepted, why);
+  auto owner = owner_of(accepted, why, how);
   BOOST_TEST_MESSAGE("owner " << static_cast<int>(owner) << ": " << why);
   return owner;
 }
@@ -142,4 +143,18 @@ BOOST_AUTO_TEST_CASE(each_of_many_connections_is_told_apart) {
     BOOST_TEST((owner_of(end, why) == connection_owner::this_process));
   }
   BOOST_TEST((owner_of_accepted(foreign) == connection_owner::another_process));
+}
+
+// Kernels without socket diagnostics are served from /proc/net/tcp.
+BOOST_AUTO_TEST_CASE(the_table_alone_tells_the_same) {
+  loopback_listener gate{"127.0.0.1"};
+  tcp::socket client{gate.context};
+  client.connect(gate.endpoint());
+  auto own = gate.accept();
+  connecting_child other{gate.endpoint()};
+  auto foreign = gate.accept();
+  BOOST_TEST((owner_of_accepted(own, socket_lookup::table_only) ==
+              connection_owner::this_process));
+  BOOST_TEST((owner_of_accepted(foreign, socket_lookup::table_only) ==
+              connection_owner::another_process));
 }
