@@ -878,6 +878,7 @@ std::string node_of(const caf::actor_addr& sender) {
 // Anything that reaches the node port can flood it: a few lines tell the
 // operator, the rest are counted in the held-back note.
 log_throttle busy_refusals_logged;
+log_throttle unsolicited_errors_logged;
 
 // `page_records`: the records of the page refused; 0 for a read of this
 // node's changes. Called for every refusal of a flood, so the text is
@@ -1014,9 +1015,26 @@ caf::behavior cluster(self_ptr self, services running,
     st.peers.push_back(std::move(p));
   }
   post_peer_metrics(self);
-  // A scrape after the cluster stopped shows no peers rather than stale
-  // ones.
-  self->attach_functor([counters = st.counters] { counters->clear_peers(); });
+  // A scrape after the cluster stopped at shutdown shows no peers rather
+  // than stale ones. Ended any other way, the node no longer relays, so
+  // every peer shows down, where an alert on batchcast_cluster_peer_up
+  // sees it, and the log says so.
+  std::vector<peer_state> all_down;
+  for (const auto& p : st.peers)
+    all_down.push_back({address_of(p), false, 0});
+  self->attach_functor([counters = st.counters, all_down = std::move(all_down)](
+                           const caf::error& reason) mutable {
+    if (reason == caf::exit_reason::user_shutdown) {
+      counters->clear_peers();
+      return;
+    }
+    counters->set_peers(std::move(all_down));
+    log()->critical(
+        "cluster actor ended: {}; this node no longer relays statuses to or "
+        "from its peers (it still serves its own clients and stores their "
+        "publishes); restart it to rejoin the cluster",
+        describe(reason));
+  });
   // Anything on the node port can message this actor. CAF's default
   // prints what it does not expect to stderr, outside the log and its
   // format (a line of text amid JSON lines); it goes to the debug log
@@ -1030,6 +1048,34 @@ caf::behavior cluster(self_ptr self, services running,
                      caf::to_string(unexpected.content()));
         return caf::sec::unexpected_message;
       });
+  // CAF's default ends the actor on an error message that answers no
+  // request: a peer answers one of this node's plain sends that way when
+  // it could not read it (another version, or a message altered on the
+  // way), which must not end this node's part in the cluster.
+  self->set_error_handler([self](caf::error& err) {
+    if (auto held_back = unsolicited_errors_logged.admit())
+      log()->warn(
+          "cluster: error from {} answering no request: {}; ignored (a peer "
+          "that could not read a message of this node's: another batchcast "
+          "version, or a message altered on the way){}",
+          caf::to_string(self->current_sender()), describe(err),
+          log_throttle::held_back_note(*held_back));
+  });
+  // Only this process may stop the cluster actor (service.cpp, at
+  // shutdown). Anything on the node port can message this actor, an
+  // exit message too; the node gates refuse those before the middleman
+  // reads them, and this is the second line.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto sender = self->current_sender();
+    if (sender && sender->node() == self->node()) {
+      self->quit(std::move(msg.reason));
+      return;
+    }
+    log()->warn(
+        "cluster: exit message from {} ignored: only this node may "
+        "stop its cluster actor",
+        caf::to_string(sender));
+  });
   self->set_down_handler([self](caf::down_msg& msg) {
     for (auto& p : self->state.peers)
       if (p.dialer == msg.source) {
