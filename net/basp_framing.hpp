@@ -43,6 +43,13 @@
 //   downstream category for its stream types without checking, and one
 //   such message with another content ended a node with a segmentation
 //   fault; batchcast does not use CAF's streams;
+// - a direct message carries no CAF system message for the receiver's
+//   runtime to act on, an exit or a down message: nodes only ever make
+//   those for their own actors, and CAF 0.17 ends any actor, whatever
+//   its handlers, on an exit message with reason `kill`. The gate holds
+//   a direct message's header back until the start of its payload shows
+//   its forwarding stack (empty: batchcast forwards nothing across nodes)
+//   and the type names of its content;
 // - on a connection the node dialed, its first message is a
 //   client_handshake (it answers the server_handshake the middleman
 //   sends on accept; CAF 0.17 sends the client_handshake more than once),
@@ -89,6 +96,8 @@ enum class basp_verdict {
   stream_message,     // a message of CAF's stream categories
   routed_message,     // a routed message
   wrong_receiver,     // a direct message to another actor than allowed
+  forwarded_message,  // a direct message with a forwarding stack
+  system_message,     // a direct message carrying an exit or down message
   out_of_order,       // not the handshake its end sends first, or the
                       // other end's handshake
 };
@@ -119,6 +128,19 @@ basp_verdict check_basp_header(const basp_header_fields& header,
 basp_verdict check_basp_receiver(const basp_header_fields& header,
                                  std::uint64_t only_receiver);
 
+// How much of a direct message's payload check_basp_content needs: its
+// forwarding stack's length and its type names, each a varint of up to
+// 5 bytes, a 2-byte field between, and the longest name it looks for.
+inline constexpr std::size_t basp_content_prefix = 5 + 2 + 5 + 9;
+
+// Whether the start of a direct message's payload (`size` bytes, all of
+// it when the payload is shorter than basp_content_prefix) may pass: CAF
+// 0.17 writes the forwarding stack (a varint count, then its entries),
+// a 16-bit field, and the message's type names as one string (a varint
+// length, then "@<>+@atom+@str" and the like) before the values. A
+// prefix too short or too odd to read is CAF's to refuse.
+basp_verdict check_basp_content(const std::uint8_t* prefix, std::size_t size);
+
 // Whether a header is CAF's query for this node's spawn server, which
 // the gate takes off the connection (see above).
 bool is_spawn_server_query(const basp_header_fields& header);
@@ -140,9 +162,10 @@ class basp_framing {
   // Takes `size` bytes the client sent, in order, and appends to `out`
   // the ones that may go on to the middleman: checked headers and the
   // payload bytes behind them. The bytes of a header not yet complete are
-  // held back (at most basp_header_size - 1), so `out` grows by at most
-  // `size` + basp_header_size - 1. After a verdict other than ok nothing
-  // more is appended, that call's bytes from the refused header on
+  // held back, and a direct message's header until basp_content_prefix
+  // bytes of its payload came, so `out` grows by at most `size` +
+  // basp_header_size + basp_content_prefix. After a verdict other than ok
+  // nothing more is appended, that call's bytes from the refused header on
   // included, and every later call returns the same verdict.
   basp_verdict feed(const std::uint8_t* data, std::size_t size,
                     std::vector<std::uint8_t>& out);
@@ -159,6 +182,7 @@ class basp_framing {
 
  private:
   void take_header(std::vector<std::uint8_t>& out);
+  void take_content_prefix(std::vector<std::uint8_t>& out);
 
   const std::uint32_t max_payload_;
   const basp_end end_;
@@ -168,6 +192,11 @@ class basp_framing {
   std::uint32_t payload_left_ = 0;
   bool in_payload_ = false;
   bool taking_off_ = false;  // the payload is a query's, not passed on
+  // A direct message's header held back with the start of its payload
+  // until check_basp_content has read it.
+  std::array<std::uint8_t, basp_content_prefix> prefix_{};
+  std::size_t prefix_filled_ = 0;
+  std::size_t prefix_wanted_ = 0;
   basp_verdict verdict_ = basp_verdict::ok;
   basp_header_fields last_header_;
   std::uint64_t complete_messages_ = 0;

@@ -1,11 +1,16 @@
 #include "net/basp_framing.hpp"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
 #include <caf/binary_serializer.hpp>
+#include <caf/system_messages.hpp>
 #include <caf/io/basp/header.hpp>
+#include <caf/message.hpp>
 
 using namespace batchcast::net;
 
@@ -321,6 +326,117 @@ BOOST_AUTO_TEST_CASE(refuses_an_unknown_operation_in_the_stream) {
   BOOST_TEST((feed(garbage) == basp_verdict::unknown_operation));
   BOOST_TEST(out.empty());
   BOOST_TEST(framing.complete_messages() == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Direct messages whose payloads CAF itself serializes, as its BASP
+// instance does: the forwarding stack, then the message.
+namespace {
+
+struct content_fixture {
+  caf::actor_system_config config;
+  caf::actor_system system{config};
+  basp_framing framing{cap, basp_end::dialing};
+  bytes out;
+
+  bytes payload_of(const caf::message& content,
+                   std::vector<caf::strong_actor_ptr> stack = {}) {
+    std::vector<char> buffer;
+    caf::binary_serializer sink{system, buffer};
+    BOOST_REQUIRE(!sink(stack, const_cast<caf::message&>(content)));
+    return bytes(buffer.begin(), buffer.end());
+  }
+
+  static bytes direct(const bytes& payload) {
+    auto all = caf_header(caf::io::basp::message_type::direct_message,
+                          static_cast<std::uint32_t>(payload.size()));
+    all.insert(all.end(), payload.begin(), payload.end());
+    return all;
+  }
+
+  basp_verdict feed(const bytes& in) {
+    return framing.feed(in.data(), in.size(), out);
+  }
+
+  // The connection's opening, so that direct messages may follow.
+  void open() {
+    BOOST_REQUIRE((feed(message(caf::io::basp::message_type::client_handshake,
+                                8)) == basp_verdict::ok));
+    out.clear();
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(basp_framing_content, content_fixture)
+
+BOOST_AUTO_TEST_CASE(passes_an_ordinary_message_byte_by_byte) {
+  open();
+  auto in = direct(payload_of(
+      caf::make_message(caf::atom("heartbeat"), std::string{"node"})));
+  for (auto byte : in)
+    BOOST_REQUIRE((feed(bytes{byte}) == basp_verdict::ok));
+  BOOST_TEST(out == in);
+  BOOST_TEST(framing.complete_messages() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(passes_a_message_shorter_than_the_prefix_it_reads) {
+  open();
+  auto in = direct(bytes{0x00, 0x00});
+  auto heartbeat = message(caf::io::basp::message_type::heartbeat, 0);
+  in.insert(in.end(), heartbeat.begin(), heartbeat.end());
+  BOOST_TEST((feed(in) == basp_verdict::ok));
+  BOOST_TEST(out == in);
+  BOOST_TEST(framing.complete_messages() == 3u);
+}
+
+// CAF 0.17 ends the receiving actor on an exit message with reason
+// kill, whatever its exit handler says.
+BOOST_AUTO_TEST_CASE(refuses_an_exit_message_before_passing_any_of_it) {
+  open();
+  auto in = direct(
+      payload_of(caf::make_message(caf::exit_msg{{}, caf::exit_reason::kill})));
+  BOOST_TEST((feed(in) == basp_verdict::system_message));
+  BOOST_TEST(out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_down_message) {
+  open();
+  auto in = direct(payload_of(
+      caf::make_message(caf::down_msg{{}, caf::exit_reason::normal})));
+  BOOST_TEST((feed(in) == basp_verdict::system_message));
+  BOOST_TEST(out.empty());
+}
+
+// An exit message beside another value is an ordinary message to CAF.
+BOOST_AUTO_TEST_CASE(passes_an_exit_message_beside_another_value) {
+  open();
+  auto in = direct(payload_of(caf::make_message(
+      caf::exit_msg{{}, caf::exit_reason::kill}, caf::atom("x"))));
+  BOOST_TEST((feed(in) == basp_verdict::ok));
+  BOOST_TEST(out == in);
+}
+
+// CAF's deserializer reads a size spelled in more bytes than needed.
+BOOST_AUTO_TEST_CASE(refuses_an_exit_message_with_sizes_spelled_long) {
+  open();
+  auto payload =
+      payload_of(caf::make_message(caf::exit_msg{{}, caf::exit_reason::kill}));
+  BOOST_REQUIRE(payload[0] == 0x00 && payload[3] == 9);
+  bytes spelled_long{0x80, 0x80, 0x00, payload[1], payload[2], 0x89, 0x00};
+  spelled_long.insert(spelled_long.end(), payload.begin() + 4, payload.end());
+  BOOST_TEST((feed(direct(spelled_long)) == basp_verdict::system_message));
+  BOOST_TEST(out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_message_with_a_forwarding_stack) {
+  open();
+  auto payload = payload_of(caf::make_message(caf::atom("x")));
+  BOOST_REQUIRE(payload[0] == 0x00);
+  payload[0] = 0x01;
+  BOOST_TEST((feed(direct(payload)) == basp_verdict::forwarded_message));
+  BOOST_TEST(out.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
