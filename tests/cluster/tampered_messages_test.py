@@ -1,0 +1,253 @@
+"""Messages altered or added on the link between two real nodes, A and F,
+by a relay on loopback between F and A's node port: what something on the
+path between nodes could do once the nodes' gates greeted each other, or a
+node holding the cluster secret. F lists only the relay as its peer.
+
+- A message whose content neither node knows (a heartbeat with one bit of
+  its atom changed) is answered with an error that answers no request;
+  neither node's cluster actor ends over it, in either direction.
+- An exit message (CAF 0.17 ends any actor on one with reason `kill`,
+  whatever its handlers say) and a down message are refused by the gate
+  before the middleman reads them; the link comes back.
+
+Through all of it both nodes answer GET /cluster, and a status published
+on A reaches F.
+
+Usage: tampered_messages_test.py PATH_TO_BATCHCAST
+"""
+
+import os
+import queue
+import socket
+import struct
+import sys
+import tempfile
+import threading
+import urllib.error
+
+from cluster_greeting import ANSWER_SIZE, DIALING_GREETING_SIZE
+from cluster_support import (SECRET_KEY, Node, cluster_view, free_port,
+                             gate_closed, run_tests, wait_stored, wait_until)
+
+DIRECT_MESSAGE = 2
+# caf/message_id.hpp: an asynchronous message of the normal category.
+NORMAL_MESSAGE_ID = 1 << 60
+# A direct message's payload as CAF 0.17 writes one: an empty forwarding
+# stack (varint 0), a 16-bit field, then the type names (varint length).
+ATOM_TYPES = b"\x00\x00\x00\x09@<>+@atom"
+
+
+def system_message(types):
+    """The start of a payload carrying one CAF system message: what the
+    gate reads to refuse it (the values after it are never read)."""
+    return b"\x00\x00\x00" + bytes([len(types)]) + types + b"\x00" * 24
+
+
+class TamperingRelay:
+    """Relays connections from 127.0.0.1:`port` to 127.0.0.1:`target` and
+    follows the BASP messages after the greeting both ways. Told so, it
+    alters the next atom message going one way, or adds a message of its
+    own, addressed as the last direct message that went that way was."""
+
+    TO_DIALED, TO_DIALING = "to the dialed node", "to the dialing node"
+
+    def __init__(self, port, target):
+        self.target = target
+        self.server = socket.create_server(("127.0.0.1", port))
+        self.orders = {self.TO_DIALED: queue.Queue(),
+                       self.TO_DIALING: queue.Queue()}
+        self.done = queue.Queue()
+        self.stopping = False
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def stop(self):
+        self.stopping = True
+        self.server.close()
+
+    def alter_next_atom(self, way):
+        self.orders[way].put(("alter", None))
+        return self.done.get(timeout=20)
+
+    def add(self, way, payload):
+        self.orders[way].put(("add", payload))
+        return self.done.get(timeout=20)
+
+    def accept(self):
+        while not self.stopping:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            try:
+                node = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:
+                client.close()
+                continue
+            for source, sink, way, greeting in (
+                    (client, node, self.TO_DIALED, DIALING_GREETING_SIZE),
+                    (node, client, self.TO_DIALING, ANSWER_SIZE)):
+                threading.Thread(target=self.pump, daemon=True,
+                                 args=(source, sink, way, greeting)).start()
+
+    def pump(self, source, sink, way, greeting):
+        pending = b""
+        last_ends = None  # (source actor, destination actor)
+        try:
+            # Passed on as it comes: the dialing end sends its hello, then
+            # waits for the answer before it sends its proof.
+            while greeting > 0:
+                chunk = source.recv(greeting)
+                if not chunk:
+                    raise OSError("closed while greeting")
+                sink.sendall(chunk)
+                greeting -= len(chunk)
+            while True:
+                header = self.read(source, 32)
+                fields = struct.unpack(">BBBBIQQQ", header)
+                operation, payload_len = fields[0], fields[4]
+                payload = self.read(source, payload_len)
+                if operation == DIRECT_MESSAGE:
+                    last_ends = (fields[6], fields[7])
+                    if pending == "alter" and payload.startswith(ATOM_TYPES):
+                        payload = payload[:-1] + bytes([payload[-1] ^ 1])
+                        pending = b""
+                        self.done.put("altered")
+                sink.sendall(header + payload)
+                if not pending:
+                    try:
+                        order, content = self.orders[way].get_nowait()
+                        pending = "alter" if order == "alter" else content
+                    except queue.Empty:
+                        pass
+                if isinstance(pending, bytes) and pending and last_ends:
+                    sink.sendall(struct.pack(
+                        ">BBBBIQQQ", DIRECT_MESSAGE, 0, 0, 0, len(pending),
+                        NORMAL_MESSAGE_ID, *last_ends) + pending)
+                    pending = b""
+                    self.done.put("added")
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.close()
+                except OSError:
+                    pass
+
+    @staticmethod
+    def read(sock, size):
+        data = b""
+        while len(data) < size:
+            chunk = sock.recv(size - len(data))
+            if not chunk:
+                raise OSError("closed")
+            data += chunk
+        return data
+
+
+def f_reaches_a(f):
+    peers = cluster_view(f)["peers"]
+    return peers[0]["state"] == "up" and not peers[0]["catching_up"]
+
+
+def both_answer(a, f):
+    """GET /cluster answers on both: a node whose cluster actor ended
+    answers 503, which urlopen raises."""
+    cluster_view(a)
+    cluster_view(f)
+
+
+def delivers(a, f, cast):
+    batch = cast["batches"].pop()
+    assert a.publish(batch, "completed")[0] == 200
+    wait_stored(f, batch, "completed")
+
+
+def errors_answering_nothing(a, f):
+    return (a.read_log() + f.read_log()).count("answering no request")
+
+
+def error_arrived_or_actor_ended(a, f, before):
+    if errors_answering_nothing(a, f) > before:
+        return True
+    try:
+        both_answer(a, f)
+        return False
+    except urllib.error.HTTPError:
+        return True
+
+
+def test_an_unknown_message_ends_neither_cluster_actor(nodes, relay, cast):
+    a, f = nodes
+    for way in (TamperingRelay.TO_DIALING, TamperingRelay.TO_DIALED):
+        before = errors_answering_nothing(a, f)
+        assert relay.alter_next_atom(way) == "altered"
+        # The receiver answers with an error, which reaches the sender at
+        # once; then both must still answer.
+        wait_until(lambda: error_arrived_or_actor_ended(a, f, before), 10,
+                   "the error answering the altered message")
+        both_answer(a, f)
+    wait_until(lambda: f_reaches_a(f), 20, "F to reach A")
+    both_answer(a, f)
+    delivers(a, f, cast)
+    assert a.process.poll() is None and f.process.poll() is None
+
+
+def test_exit_and_down_messages_never_reach_the_middleman(nodes, relay, cast):
+    a, f = nodes
+    for types in (b"@<>+@exit", b"@<>+@down"):
+        wait_until(lambda: f_reaches_a(f), 20, "F to reach A")
+        before = gate_closed(a, "malformed")
+        assert relay.add(TamperingRelay.TO_DIALED,
+                         system_message(types)) == "added"
+        wait_until(lambda: gate_closed(a, "malformed") > before, 10,
+                   f"A's gate to refuse {types!r}")
+        both_answer(a, f)
+    assert "exit or down message" in a.read_log()
+    wait_until(lambda: f_reaches_a(f), 20, "F to reach A again")
+    both_answer(a, f)
+    delivers(a, f, cast)
+
+
+def main():
+    binary = sys.argv[1]
+    with tempfile.TemporaryDirectory(prefix="batchcast-tampered-") as root:
+        a_port, relay_port = free_port(), free_port()
+        nodes = []
+        for name, args in (("A", ["--node-port", str(a_port)]),
+                           ("F", ["--node-port", str(free_port()),
+                                  "--peer", f"127.0.0.1:{relay_port}"])):
+            workdir = os.path.join(root, name)
+            os.makedirs(workdir)
+            nodes.append(Node(binary, workdir, SECRET_KEY, node_name=name,
+                              serve_args=args))
+        a, f = nodes
+        org = a.admin("org", "add", "Tamper Org")
+        cast = {"batches": [a.admin("batch", "add", org) for _ in range(8)]}
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(a.db + suffix):
+                with open(a.db + suffix, "rb") as source, \
+                        open(f.db + suffix, "wb") as target:
+                    target.write(source.read())
+        relay = TamperingRelay(relay_port, a_port)
+        code = 1
+        try:
+            a.start()
+            f.start()
+            wait_until(lambda: f_reaches_a(f), 30, "F to reach A")
+            code = run_tests(
+                [test_an_unknown_message_ends_neither_cluster_actor,
+                 test_exit_and_down_messages_never_reach_the_middleman],
+                nodes, relay, cast)
+        finally:
+            relay.stop()
+            for node in nodes:
+                if code and node.process is not None:
+                    print(f"--- log of {node.node_name} ---\n" +
+                          node.read_log())
+                node.stop()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
