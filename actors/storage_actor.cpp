@@ -276,9 +276,23 @@ caf::behavior storage_actor(self_ptr self,
         try {
           return st.admin->ensure_batch(batch_id, organization_id);
         } catch (const std::exception& e) {
-          if (!corruption_told(self, e))
-            log()->error("ensure batch failed batch={} path={} error={}",
-                         batch_id, st.path, e.what());
+          // A failed transaction whose publish gets 503, as a failed
+          // commit is: counted and logged alike.
+          st.counters->commit_failures.add();
+          auto* failure = dynamic_cast<const storage::storage_error*>(&e);
+          auto held_back = corruption_told(self, e)
+                               ? std::nullopt
+                               : commit_failures_logged.admit();
+          if (held_back)
+            log()->error(
+                "creating batch failed batch={} path={} error={}{}", batch_id,
+                st.path,
+                failure != nullptr && failure->lock_timed_out()
+                    ? std::string{"write lock held by another connection "
+                                  "for the whole wait: "} +
+                          e.what()
+                    : std::string{e.what()},
+                log_throttle::held_back_note(*held_back));
           return make_error(errc::storage_failed, e.what());
         }
       },

@@ -200,6 +200,40 @@ def test_long_lock_publishes_answer_503_in_time(node, cast):
     assert any(code == 503 for code, _ in answers), summary(answers)
 
 
+def commit_failures(node):
+    connection = http.client.HTTPConnection("127.0.0.1", node.internal_port,
+                                            timeout=10)
+    try:
+        connection.request("GET", "/metrics")
+        text = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    found = re.search(r"^batchcast_storage_commit_failures_total (\S+)$",
+                      text, re.MULTILINE)
+    assert found, text
+    return float(found.group(1))
+
+
+def test_a_new_batch_refused_under_the_lock_counts_as_a_failed_commit(
+        node, cast):
+    """A publish naming its organization creates its batch first, in a
+    transaction of its own: refused under the lock, it is counted and
+    logged as a failed commit, as any other publish answered 503."""
+    before = commit_failures(node)
+    batch = str(uuid.uuid4())
+    holder = LockHolder(node.db, LOCK_WAIT_LIMIT + 4)
+    try:
+        code, seconds = timed_publish(node, batch, cast.org)
+        holder.wait_released()
+    finally:
+        holder.kill()
+    assert code == 503, code
+    assert seconds <= LOCK_WAIT_LIMIT + 2, f"answered after {seconds:.2f} s"
+    assert commit_failures(node) == before + 1
+    assert "creating batch failed batch=" + batch in node.read_log()
+    assert timed_publish(node, batch, cast.org)[0] == 200
+
+
 # /readyz reuses an answer for 1 s and probes within 1 s more: a change
 # shows within this, with room for a loaded machine.
 READINESS_LAG = 4.0
@@ -279,7 +313,9 @@ def main():
     return run_on_one_node(
         [test_readiness_says_write_locked_while_the_lock_is_held,
          test_short_lock_publishes_wait_and_succeed,
-         test_long_lock_publishes_answer_503_in_time], "locked")
+         test_long_lock_publishes_answer_503_in_time,
+         test_a_new_batch_refused_under_the_lock_counts_as_a_failed_commit],
+        "locked")
 
 
 if __name__ == "__main__":
