@@ -19,7 +19,9 @@ nlohmann::json peer_json(const actors::peer_report& peer, std::int64_t now_ms) {
   }
   return {
       {"address", peer.address},
-      {"name", peer.name},
+      // Null until its first hello, like every other unknown here.
+      {"name",
+       peer.name.empty() ? nlohmann::json(nullptr) : nlohmann::json(peer.name)},
       {"state", peer.state},
       {"state_since", format_utc_millis(peer.state_since_ms)},
       {"reason", peer.reason.empty() ? nlohmann::json(nullptr)

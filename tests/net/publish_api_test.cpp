@@ -282,6 +282,7 @@ BOOST_AUTO_TEST_CASE(cluster_view_lists_each_peers_state) {
   BOOST_TEST(peers[0].at("subscribed") == true);
   BOOST_TEST(peers[0].at("relay").at("queued") == 7);
   BOOST_TEST(peers[0].at("reason").is_null());
+  BOOST_TEST(peers[1].at("name").is_null());
   BOOST_TEST(peers[1].at("state") == "down");
   BOOST_TEST(peers[1].at("reason") == "connection refused");
   BOOST_TEST(peers[1].at("last_heard").is_null());
