@@ -11,7 +11,9 @@
 #include <string>
 #include <tuple>
 
+#include <netdb.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "app/cluster_options.hpp"
@@ -200,13 +202,43 @@ void refuse_empty_paths(CLI::App& command,
   }
 }
 
+// The addresses a listener's host stands for ("localhost": 127.0.0.1
+// and ::1), as text; empty when it does not resolve (its bind then fails
+// and says so).
+std::set<std::string> addresses_of(const std::string& host) {
+  std::set<std::string> found;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  auto bare = host.size() > 1 && host.front() == '[' && host.back() == ']'
+                  ? host.substr(1, host.size() - 2)
+                  : host;
+  if (::getaddrinfo(bare.c_str(), nullptr, &hints, &list) != 0)
+    return found;
+  for (auto* each = list; each != nullptr; each = each->ai_next) {
+    char text[NI_MAXHOST];
+    if (::getnameinfo(each->ai_addr, each->ai_addrlen, text, sizeof text,
+                      nullptr, 0, NI_NUMERICHOST) == 0)
+      found.insert(text);
+  }
+  ::freeaddrinfo(list);
+  return found;
+}
+
 // Whether two listeners on these hosts would claim the same address for
-// one port: the same host, or a wildcard host on either side.
+// one port: the same host, a name for the other's address, or a wildcard
+// host on either side.
 bool hosts_overlap(const std::string& one, const std::string& other) {
   auto wildcard = [](const std::string& host) {
     return host == "0.0.0.0" || host == "::" || host == "[::]";
   };
-  return one == other || wildcard(one) || wildcard(other);
+  if (one == other || wildcard(one) || wildcard(other))
+    return true;
+  auto ones = addresses_of(one);
+  for (const auto& address : addresses_of(other))
+    if (ones.count(address) > 0)
+      return true;
+  return false;
 }
 
 // The node port beside the two HTTP listeners: said at start in words,
@@ -263,11 +295,13 @@ service_settings build_settings(const serve_options& options,
   // only "Address already in use".
   if (public_address.port != 0 &&
       public_address.port == internal_address.port &&
-      public_address.host == internal_address.host)
+      hosts_overlap(public_address.host, internal_address.host))
     throw std::runtime_error(
-        "--listen and --internal-listen are both " + options.listen +
-        ": the two listeners cannot share an address; give the internal "
-        "(publish API) listener a port of its own, and keep it private");
+        "--listen " + options.listen + " and --internal-listen " +
+        options.internal_listen +
+        " would listen on one address: the two listeners cannot share "
+        "one; give the internal (publish API) listener a port of its own, "
+        "and keep it private");
   network.public_host = public_address.host;
   network.public_port = public_address.port;
   network.internal_host = internal_address.host;

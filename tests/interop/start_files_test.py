@@ -435,11 +435,15 @@ def test_an_empty_path_is_refused_naming_it(setup):
 
 def test_one_address_for_both_listeners_is_refused(setup):
     command = setup.command()
-    command = replaced(command, "--internal-listen",
-                       command[command.index("--listen") + 1])
-    said = refused_command(setup, command)
-    assert "the two listeners cannot share an address" in said, said
-    assert "Address already in use" not in said, said
+    public = command[command.index("--listen") + 1]
+    port = public.rsplit(":", 1)[1]
+    # The same text, a name for the same address, and a wildcard.
+    for internal in (public, f"localhost:{port}", f"0.0.0.0:{port}"):
+        said = refused_command(
+            setup, replaced(command, "--internal-listen", internal))
+        assert "would listen on one address: the two listeners cannot " \
+            "share one" in said, (internal, said)
+        assert "Address already in use" not in said, said
 
 
 def test_a_node_port_shared_with_a_listener_is_refused(setup):
