@@ -125,13 +125,7 @@ class Cluster:
         """`source`'s database file (with its WAL) over each target's, while
         none of them runs."""
         for name in targets:
-            for suffix in ("", "-wal", "-shm"):
-                target = self.nodes[name].db + suffix
-                if os.path.exists(self.nodes[source].db + suffix):
-                    shutil.copy(self.nodes[source].db + suffix, target)
-                elif os.path.exists(target):
-                    # A target's own WAL would be replayed onto the copy.
-                    os.remove(target)
+            copy_database(self.nodes[source], self.nodes[name])
 
     def start_all(self):
         for name in NAMES:
@@ -193,6 +187,26 @@ class Cluster:
     def wait_all_linked(self, timeout=30):
         wait_until(self.all_linked, timeout,
                    "every node to report every peer up and caught up")
+
+
+def copy_database(source, target):
+    """`source` node's database file (with its WAL) over `target`'s, while
+    neither runs."""
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(source.db + suffix):
+            shutil.copy(source.db + suffix, target.db + suffix)
+        elif os.path.exists(target.db + suffix):
+            # A target's own WAL would be replayed onto the copy.
+            os.remove(target.db + suffix)
+
+
+def stop_nodes(nodes, failed):
+    """Stops every node that runs, printing its log first when the run
+    `failed`."""
+    for node in nodes:
+        if failed and node.process is not None:
+            print(f"--- log of {node.node_name} ---\n" + node.read_log())
+        node.stop()
 
 
 def cluster_view(node):

@@ -30,8 +30,9 @@ from cluster_greeting import (DIALED_LABEL, MAGIC, NONCE, GreetingRefused,
                               answer_as_dialed, greet_as_dialing, proof,
                               read_exactly)
 from cluster_support import (SECRET_KEY, Node, closed_within, cluster_view,
-                             free_port, gate_closed, linked, rss_mib,
-                             run_tests, still_delivers, wait_until)
+                             copy_database, free_port, gate_closed, linked,
+                             rss_mib, run_tests, still_delivers, stop_nodes,
+                             wait_until)
 
 # One peer each: the gate's cap is 4 x 1 + 16 (app/service.cpp).
 GATE_CAP = 20
@@ -625,11 +626,7 @@ def main():
         a.admin("user", "add", "staffer", "--staff")
         a.admin("member", "add", "staffer", org, "--admin")
         cast = {"batches": [a.admin("batch", "add", org) for _ in range(32)]}
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(a.db + suffix):
-                with open(a.db + suffix, "rb") as source, \
-                        open(b.db + suffix, "wb") as target:
-                    target.write(source.read())
+        copy_database(a, b)
         code = 1
         try:
             a.start()
@@ -654,11 +651,7 @@ def main():
                  test_a_flood_of_its_dial_gate_keeps_a_node_linking],
                 nodes, cast)
         finally:
-            for node in nodes:
-                if code and node.process is not None:
-                    print(f"--- log of {node.node_name} ---\n" +
-                          node.read_log())
-                node.stop()
+            stop_nodes(nodes, code)
         return code
 
 

@@ -50,9 +50,10 @@ import websockets
 
 from cluster_greeting import DIALING_GREETING_SIZE, greet_as_dialing
 from cluster_support import (SECRET_KEY, TOKEN, Node, closed_within,
-                             cluster_view, free_port, gate_closed, linked,
-                             open_watcher, rss_mib, run_tests, still_delivers,
-                             wait_stored, wait_until)
+                             cluster_view, copy_database, free_port,
+                             gate_closed, linked, open_watcher, rss_mib,
+                             run_tests, still_delivers, wait_stored,
+                             wait_until)
 
 # The flood: whichever comes first, in total over FLOOD_CONNECTIONS (each
 # speaking as B). A node without a bound reads about 70,000 copies a
@@ -594,11 +595,7 @@ def seed(a, b):
     a.admin("member", "add", "staffer", org, "--admin")
     cast = {"staff": a.admin("session", "issue", "staffer"),
             "batches": [a.admin("batch", "add", org) for _ in range(12)]}
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(a.db + suffix):
-            with open(a.db + suffix, "rb") as source, \
-                    open(b.db + suffix, "wb") as target:
-                target.write(source.read())
+    copy_database(a, b)
     return cast
 
 

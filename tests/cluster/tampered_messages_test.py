@@ -26,8 +26,9 @@ import threading
 import urllib.error
 
 from cluster_greeting import ANSWER_SIZE, DIALING_GREETING_SIZE
-from cluster_support import (SECRET_KEY, Node, cluster_view, free_port,
-                             gate_closed, run_tests, wait_stored, wait_until)
+from cluster_support import (SECRET_KEY, Node, cluster_view, copy_database,
+                             free_port, gate_closed, run_tests, stop_nodes,
+                             wait_stored, wait_until)
 
 DIRECT_MESSAGE = 2
 # caf/message_id.hpp: an asynchronous message of the normal category.
@@ -224,11 +225,7 @@ def main():
         a, f = nodes
         org = a.admin("org", "add", "Tamper Org")
         cast = {"batches": [a.admin("batch", "add", org) for _ in range(8)]}
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(a.db + suffix):
-                with open(a.db + suffix, "rb") as source, \
-                        open(f.db + suffix, "wb") as target:
-                    target.write(source.read())
+        copy_database(a, f)
         relay = TamperingRelay(relay_port, a_port)
         code = 1
         try:
@@ -241,11 +238,7 @@ def main():
                 nodes, relay, cast)
         finally:
             relay.stop()
-            for node in nodes:
-                if code and node.process is not None:
-                    print(f"--- log of {node.node_name} ---\n" +
-                          node.read_log())
-                node.stop()
+            stop_nodes(nodes, code)
     return code
 
 
