@@ -221,6 +221,10 @@ link& open_link(self_ptr self, const caf::actor& remote,
 // A hostile sender can fill pages with bad records at will: a few lines
 // tell the operator, the rest are counted in the held-back note.
 log_throttle dropped_records_logged;
+// A peer that cannot store refuses every page, once a liveness round;
+// and a store that fails does so for every page a peer sends.
+log_throttle page_refusals_logged;
+log_throttle peer_records_not_stored_logged;
 
 void apply_records(self_ptr self, records batch,
                    std::function<void(bool, std::int64_t)> done) {
@@ -271,8 +275,11 @@ void apply_records(self_ptr self, records batch,
                 // One line per batch of records: a failing store fails
                 // them all, for the same reason.
                 if (!state->failed)
-                  log()->warn("status from peer not stored batch={} error={}",
-                              batch_id, describe(err));
+                  if (auto held_back = peer_records_not_stored_logged.admit())
+                    log()->warn(
+                        "status from peer not stored batch={} error={}{}",
+                        batch_id, describe(err),
+                        log_throttle::held_back_note(*held_back));
                 state->failed = true;
                 finish_one();
               });
@@ -624,21 +631,29 @@ void send_page(self_ptr self, link& l, records page) {
               close_link(self, address, "page unanswered");
               return;
             }
+            // Sent again from the store on the next liveness round, not
+            // at once: a busy peer is taking in all it can, and one that
+            // cannot store (its state file gone, a page it cannot read)
+            // answers at once, which would make a hot loop of it.
             l->relay.page_failed(oldest_ms);
             if (is_error(err, errc::node_busy)) {
-              // Sent again from the store on the next liveness round, not
-              // at once: the peer is taking in all it can.
               log()->debug(
                   "peer={} is busy and did not take a page of statuses; "
                   "sending them again from the store",
                   label(*l));
               return;
             }
-            log()->warn(
+            auto held_back = page_refusals_logged.admit();
+            log()->log(
+                held_back ? spdlog::level::warn : spdlog::level::debug,
                 "peer={} did not store a page of statuses error={}; sending "
-                "them again from the store",
-                label(*l), describe(err));
-            pump(self, *l);
+                "them again from the store in {} ms (see that node's log and "
+                "/readyz){}",
+                label(*l), describe(err),
+                std::chrono::duration_cast<std::chrono::milliseconds>(
+                    self->state.heartbeat)
+                    .count(),
+                log_throttle::held_back_note(held_back.value_or(0)));
           });
 }
 

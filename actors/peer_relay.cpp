@@ -22,6 +22,7 @@ void peer_relay::push(const storage::batch_record& record) {
   for (const auto& queued : queue_)
     oldest = std::min(oldest, queued.updated_at_ms);
   queue_ = {};
+  ++fell_behind_;
   fall_behind(oldest);
 }
 
@@ -98,7 +99,6 @@ bool peer_relay::take_caught_up() {
 void peer_relay::fall_behind(std::int64_t from_ms) {
   if (!from_store_) {
     from_store_ = true;
-    ++fell_behind_;
     cursor_ms_ = from_ms;
     caught_up_ = false;
     return;

@@ -81,6 +81,8 @@ class peer_relay {
   std::size_t queued() const { return queue_.size(); }
   std::size_t pages_in_flight() const { return in_flight_; }
   bool reading_store() const { return from_store_; }
+  // How often the queue filled (a page the peer refused is read from
+  // the store again too, but is not counted here).
   std::uint64_t times_fell_behind() const { return fell_behind_; }
   // True once after each return from the store to live pages (for a log
   // line); cleared by reading it.

@@ -156,6 +156,8 @@ BOOST_AUTO_TEST_CASE(a_page_the_peer_did_not_store_is_read_again) {
   relay.page_failed(5);
   BOOST_TEST(relay.pages_in_flight() == 0u);
   BOOST_TEST(relay.reading_store());
+  // Its queue did not fill: a refusal is not falling behind.
+  BOOST_TEST(relay.times_fell_behind() == 0u);
   auto since = relay.next_store_read();
   BOOST_REQUIRE(since);
   BOOST_TEST(*since == 5);
