@@ -1,5 +1,8 @@
 #include "actors/peer_record_check.hpp"
 
+#include "common/node_name.hpp"
+#include "storage/uuid.hpp"
+
 namespace batchcast::actors {
 
 std::optional<const char*> peer_record_problem(
@@ -13,6 +16,13 @@ std::optional<const char*> peer_record_problem(
                         .count();
   if (record.updated_at_ms > latest)
     return "stamped more than a day ahead of this node's clock";
+  // Stored, shown and sent on to every other peer: a page of records
+  // with megabytes of origin would make this node send messages over the
+  // cap its own peers' gates enforce.
+  if (!storage::is_canonical_uuid(record.batch_id))
+    return "with a batch id that is not a canonical uuid";
+  if (node_name_problem(record.origin))
+    return "with an origin no node could be named (see --node-name)";
   // CAF reads the enum as the integer sent, whatever its value.
   switch (record.status) {
     case storage::batch_status::pending:

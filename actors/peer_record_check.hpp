@@ -1,8 +1,9 @@
 // Which records a peer sends are taken as they are. Anything that reaches
 // the node port can speak as a node (see cluster.hpp), so a page is not
 // trusted to hold what a batchcast node would send: a status outside the
-// four, or a stamp far ahead of this node's clock, is dropped before it
-// is stored. A stamp far ahead matters because the newest stamp wins for
+// four, a stamp far ahead of this node's clock, a batch id that is no
+// canonical uuid or an origin no node could be named, is dropped before
+// it is stored. A stamp far ahead matters because the newest stamp wins for
 // good: one record stamped near the end of time would freeze its batch's
 // status, every later publish losing to it while still answered 200.
 //

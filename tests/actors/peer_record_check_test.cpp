@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 
 using batchcast::actors::peer_record_problem;
 using batchcast::storage::batch_record;
@@ -53,6 +54,31 @@ BOOST_AUTO_TEST_CASE(drops_a_status_outside_the_four) {
     BOOST_TEST(peer_record_problem(
                    record_at(now_ms, static_cast<batch_status>(raw)), now_ms)
                    .has_value());
+}
+
+// Each is stored and sent on to every other peer: megabytes of origin
+// made a node send its peers messages over their gates' cap.
+BOOST_AUTO_TEST_CASE(drops_an_origin_no_node_could_be_named) {
+  for (const auto& origin :
+       {std::string{}, std::string(256, 'a'), std::string{"a\nb"},
+        std::string{"\x1b[31mred"}, std::string{" padded"}}) {
+    auto record = record_at(now_ms);
+    record.origin = origin;
+    BOOST_TEST(peer_record_problem(record, now_ms).has_value());
+  }
+  auto longest = record_at(now_ms);
+  longest.origin = std::string(255, 'a');
+  BOOST_TEST(!peer_record_problem(longest, now_ms));
+}
+
+BOOST_AUTO_TEST_CASE(drops_a_batch_id_that_is_no_canonical_uuid) {
+  for (const auto& id :
+       {std::string{}, std::string{"6D1F5A3E-3B1C-4C5E-9A7E-2F0C1D2E3F40"},
+        std::string{"not-a-uuid"}, std::string(3000000, 'a')}) {
+    auto record = record_at(now_ms);
+    record.batch_id = id;
+    BOOST_TEST(peer_record_problem(record, now_ms).has_value());
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
