@@ -39,7 +39,12 @@ publish_body parse_publish_body(std::string_view text) {
   }
 
   auto status = body.find("status");
-  if (status == body.end() || !status->is_string()) {
+  if (status == body.end()) {
+    // Names are case-sensitive: "Status" is another member.
+    parsed.problem = "the body has no status member";
+    return parsed;
+  }
+  if (!status->is_string()) {
     parsed.problem = "status must be a string";
     return parsed;
   }

@@ -156,6 +156,13 @@ BOOST_AUTO_TEST_CASE(bad_bodies_are_400_and_never_published) {
   BOOST_TEST(!published);
 }
 
+BOOST_AUTO_TEST_CASE(a_missing_status_is_said_so) {
+  BOOST_TEST(error_of(post(R"({"Status":"completed"})")) ==
+             "the body has no status member");
+  BOOST_TEST(error_of(post(R"({"status":3})")) == "status must be a string");
+  BOOST_TEST(!published);
+}
+
 BOOST_AUTO_TEST_CASE(a_name_twice_only_deeper_down_is_no_duplicate) {
   BOOST_TEST(status_of(post(R"({"status":"completed","x":{"a":1},)"
                             R"("y":{"a":1}})")) == 200u);
