@@ -62,6 +62,13 @@ void write_public(prometheus_text& out, const metrics& counted,
   out.sample("batchcast_websocket_connections_open",
              static_cast<double>(snapshot.open_websockets));
 
+  out.family("batchcast_public_connections_open", kind::gauge,
+             "Connections open on the public listener of every kind, "
+             "requests still arriving and status pages included: what "
+             "--max-connections caps.");
+  out.sample("batchcast_public_connections_open",
+             static_cast<double>(snapshot.open_public_connections));
+
   out.family("batchcast_handshakes_total", kind::counter,
              "Upgrade requests on the public listener by outcome (every "
              "request but /healthz, /readyz and status pages).");

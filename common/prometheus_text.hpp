@@ -56,6 +56,9 @@ std::string escape_help(std::string_view text);
 // by the caller from the network layer at scrape time.
 struct node_snapshot {
   std::int64_t open_websockets = 0;
+  // Every connection the public listener holds, whatever it is doing:
+  // what --max-connections caps.
+  std::int64_t open_public_connections = 0;
 };
 
 std::string write_node_metrics(const metrics& counted,

@@ -47,6 +47,8 @@ void check_readiness(const std::shared_ptr<server_context>& context,
 probe_answer metrics_answer(const server_context& context) {
   node_snapshot snapshot;
   snapshot.open_websockets = static_cast<std::int64_t>(context.sessions.open());
+  snapshot.open_public_connections =
+      static_cast<std::int64_t>(context.limits.open());
   probe_answer answer;
   answer.content_type = std::string{prometheus_content_type};
   answer.body = write_node_metrics(*context.counters, snapshot);

@@ -7,6 +7,11 @@
 
 #include <map>
 #include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 
 #include "tests/integration/service_fixture.hpp"
 #include "tests/support/exposition_parser.hpp"
@@ -104,6 +109,27 @@ BOOST_AUTO_TEST_CASE(traffic_moves_each_counter_by_exactly_its_amount) {
       [&] { return value_now("batchcast_websocket_connections_open") == 0; }));
   BOOST_CHECK(
       eventually([&] { return value_now("batchcast_batch_groups") == 0; }));
+}
+
+// Connections whose request is still arriving hold a place under
+// --max-connections; the operator sees them in the public gauge, though
+// none is a WebSocket yet.
+BOOST_AUTO_TEST_CASE(requests_still_arriving_show_in_the_public_gauge) {
+  boost::asio::io_context io;
+  std::vector<boost::asio::ip::tcp::socket> slow;
+  for (int i = 0; i < 3; ++i) {
+    slow.emplace_back(io);
+    slow.back().connect({boost::asio::ip::make_address("127.0.0.1"),
+                         static_cast<unsigned short>(public_port())});
+    boost::asio::write(slow.back(),
+                       boost::asio::buffer(std::string{"GET /ws/radius/"}));
+  }
+  BOOST_CHECK(eventually(
+      [&] { return value_now("batchcast_public_connections_open") == 3; }));
+  BOOST_CHECK_EQUAL(value_now("batchcast_websocket_connections_open"), 0);
+  slow.clear();
+  BOOST_CHECK(eventually(
+      [&] { return value_now("batchcast_public_connections_open") == 0; }));
 }
 
 BOOST_AUTO_TEST_CASE(refused_publishes_count_by_code_not_as_publishes) {
