@@ -189,8 +189,30 @@ void close_link(self_ptr self, const caf::actor_addr& address,
     return;
   if (!was_peer)
     log()->info("link closed peer={} reason={}", label(found->second), reason);
+  const auto& closing = found->second;
+  if (!closing.unanswered_pages.empty() && !closing.name.empty()) {
+    auto oldest = *closing.unanswered_pages.begin();
+    auto [entry, added] = st.resend_from_ms.emplace(closing.name, oldest);
+    if (!added)
+      entry->second = std::min(entry->second, oldest);
+  }
   self->demonitor(found->second.remote);
   st.links.erase(found);
+}
+
+// A link to a peer an earlier link left pages unanswered to: those
+// statuses go again, from the store.
+void resend_unanswered(self_ptr self, link& l) {
+  auto& st = self->state;
+  auto found = st.resend_from_ms.find(l.name);
+  if (found == st.resend_from_ms.end())
+    return;
+  log()->info(
+      "peer={}: sending this node's statuses from {} on again (the last "
+      "link to it left pages of them unanswered)",
+      label(l), found->second);
+  l.relay.resend_from(found->second);
+  st.resend_from_ms.erase(found);
 }
 
 link& open_link(self_ptr self, const caf::actor& remote,
@@ -210,6 +232,8 @@ link& open_link(self_ptr self, const caf::actor& remote,
   } else if (!name.empty()) {
     found->second.name = name;
   }
+  if (!found->second.name.empty())
+    resend_unanswered(self, found->second);
   return found->second;
 }
 
@@ -608,22 +632,30 @@ void send_page(self_ptr self, link& l, records page) {
     oldest_ms = std::min(oldest_ms, record.updated_at_ms);
   auto address = l.remote.address();
   auto serial = l.serial;
+  l.unanswered_pages.insert(oldest_ms);
+  auto answered = [](link& l, std::int64_t oldest_ms) {
+    auto found = l.unanswered_pages.find(oldest_ms);
+    if (found != l.unanswered_pages.end())
+      l.unanswered_pages.erase(found);
+  };
   self->request(l.remote, page_timeout, apply_page_atom::value, std::move(page))
       .then(
-          [self, address, serial](std::uint64_t) {
+          [self, address, serial, oldest_ms, answered](std::uint64_t) {
             auto* l = find_link(self, address, serial);
             if (l == nullptr)
               return;
+            answered(*l, oldest_ms);
             heard_from(self, address);
             l->relay.page_committed();
             pump(self, *l);
           },
-          [self, address, serial, oldest_ms](caf::error& err) {
+          [self, address, serial, oldest_ms, answered](caf::error& err) {
             auto* l = find_link(self, address, serial);
             // A peer that went away: its down message closes the link.
             if (l == nullptr || is_receiver_gone(err))
               return;
             if (err == caf::sec::request_timeout) {
+              // Left in unanswered_pages: the next link sends it again.
               log()->warn(
                   "peer={} left a page of statuses unanswered for {} s; "
                   "dropping the link (it catches up when it reconnects)",
@@ -631,6 +663,7 @@ void send_page(self_ptr self, link& l, records page) {
               close_link(self, address, "page unanswered");
               return;
             }
+            answered(*l, oldest_ms);
             // Sent again from the store on the next liveness round, not
             // at once: a busy peer is taking in all it can, and one that
             // cannot store (its state file gone, a page it cannot read)

@@ -73,6 +73,7 @@
 #include <chrono>
 #include <cstdint>
 #include <future>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -141,6 +142,8 @@ struct cluster_state {
     peer_relay relay;         // this node's statuses on their way to it
     std::uint64_t fell_behind_seen = 0;
     clock::time_point fell_behind_logged_at{};  // at most one line a minute
+    // The oldest stamp of each page sent on this link and not answered.
+    std::multiset<std::int64_t> unanswered_pages;
   };
 
   // A configured peer (--peer): this node's own connection to it.
@@ -195,6 +198,11 @@ struct cluster_state {
   std::vector<peer> peers;
   std::unordered_map<caf::actor_addr, link> links;
   std::uint64_t next_link_serial = 1;
+  // By peer name: the oldest stamp of the pages a closed link left
+  // unanswered. The peer may not have them (a page lost on the way, with
+  // newer ones after it that its catch-up starts from), so the next link
+  // to it sends this node's statuses from there again, from the store.
+  std::map<std::string, std::int64_t> resend_from_ms;
   // Node ids of namesakes whose hello was refused and logged.
   std::set<std::string> namesakes_logged;
   clock::time_point next_liveness_check;

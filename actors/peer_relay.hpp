@@ -76,6 +76,10 @@ class peer_relay {
   // records are then read again from the store, from `oldest_ms`).
   void page_committed();
   void page_failed(std::int64_t oldest_ms);
+  // Reads this node's records from `from_ms` on from the store again and
+  // sends them, as when the peer falls behind: what an earlier link to
+  // the same peer left unanswered.
+  void resend_from(std::int64_t from_ms) { fall_behind(from_ms); }
 
   // For reports and logs.
   std::size_t queued() const { return queue_.size(); }

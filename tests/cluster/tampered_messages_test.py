@@ -9,6 +9,8 @@ node holding the cluster secret. F lists only the relay as its peer.
 - An exit message (CAF 0.17 ends any actor on one with reason `kill`,
   whatever its handlers say) and a down message are refused by the gate
   before the middleman reads them; the link comes back.
+- A page of statuses dropped on the way, a newer one let through: the
+  lost status still reaches F, over the next link.
 
 Through all of it both nodes answer GET /cluster, and a status published
 on A reaches F.
@@ -23,6 +25,7 @@ import struct
 import sys
 import tempfile
 import threading
+import time
 import urllib.error
 
 from cluster_greeting import ANSWER_SIZE, DIALING_GREETING_SIZE
@@ -36,6 +39,8 @@ NORMAL_MESSAGE_ID = 1 << 60
 # A direct message's payload as CAF 0.17 writes one: an empty forwarding
 # stack (varint 0), a 16-bit field, then the type names (varint length).
 ATOM_TYPES = b"\x00\x00\x00\x09@<>+@atom"
+PAGE_NAMES = b"@<>+@atom+std::vector<batchcast::batch_record>"
+PAGE_TYPES = b"\x00\x00\x00" + bytes([len(PAGE_NAMES)]) + PAGE_NAMES
 
 
 def system_message(types):
@@ -67,6 +72,13 @@ class TamperingRelay:
 
     def alter_next_atom(self, way):
         self.orders[way].put(("alter", None))
+        return self.done.get(timeout=20)
+
+    def drop_next_page(self, way):
+        """Returns at once; wait_done() says when it was dropped."""
+        self.orders[way].put(("drop", None))
+
+    def wait_done(self):
         return self.done.get(timeout=20)
 
     def add(self, way, payload):
@@ -107,19 +119,23 @@ class TamperingRelay:
                 fields = struct.unpack(">BBBBIQQQ", header)
                 operation, payload_len = fields[0], fields[4]
                 payload = self.read(source, payload_len)
+                if not pending:
+                    try:
+                        order, content = self.orders[way].get_nowait()
+                        pending = order if order != "add" else content
+                    except queue.Empty:
+                        pass
                 if operation == DIRECT_MESSAGE:
                     last_ends = (fields[6], fields[7])
                     if pending == "alter" and payload.startswith(ATOM_TYPES):
                         payload = payload[:-1] + bytes([payload[-1] ^ 1])
                         pending = b""
                         self.done.put("altered")
+                    elif pending == "drop" and payload.startswith(PAGE_TYPES):
+                        pending = b""
+                        self.done.put("dropped")
+                        continue
                 sink.sendall(header + payload)
-                if not pending:
-                    try:
-                        order, content = self.orders[way].get_nowait()
-                        pending = "alter" if order == "alter" else content
-                    except queue.Empty:
-                        pass
                 if isinstance(pending, bytes) and pending and last_ends:
                     sink.sendall(struct.pack(
                         ">BBBBIQQQ", DIRECT_MESSAGE, 0, 0, 0, len(pending),
@@ -210,6 +226,26 @@ def test_exit_and_down_messages_never_reach_the_middleman(nodes, relay, cast):
     delivers(a, f, cast)
 
 
+def test_a_page_lost_on_the_way_is_sent_again(nodes, relay, cast):
+    """A page of A's statuses dropped on the way, a newer page arriving:
+    F's catch-up starts from the newest status it took, so it would never
+    ask for the lost one. A, whose page went unanswered, drops the link
+    and sends its statuses from the lost page's on again on the next."""
+    a, f = nodes
+    wait_until(lambda: f_reaches_a(f), 20, "F to reach A")
+    lost, newer = cast["batches"].pop(), cast["batches"].pop()
+    relay.drop_next_page(TamperingRelay.TO_DIALING)
+    assert a.publish(lost, "failed")[0] == 200
+    assert relay.wait_done() == "dropped"
+    # Older than the newer one by more than catch-up's 5 s margin.
+    time.sleep(7)
+    assert a.publish(newer, "completed")[0] == 200
+    wait_stored(f, newer, "completed")
+    # A waits 30 s for the lost page's answer, then links again.
+    wait_stored(f, lost, "failed", timeout=90)
+    assert "left pages of them unanswered" in a.read_log()
+
+
 def main():
     binary = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="batchcast-tampered-") as root:
@@ -234,7 +270,8 @@ def main():
             wait_until(lambda: f_reaches_a(f), 30, "F to reach A")
             code = run_tests(
                 [test_an_unknown_message_ends_neither_cluster_actor,
-                 test_exit_and_down_messages_never_reach_the_middleman],
+                 test_exit_and_down_messages_never_reach_the_middleman,
+                 test_a_page_lost_on_the_way_is_sent_again],
                 nodes, relay, cast)
         finally:
             relay.stop()
