@@ -189,6 +189,23 @@ class Cluster:
                    "every node to report every peer up and caught up")
 
 
+def node_pair(binary, root, extra_args=()):
+    """Nodes A and B in folders of `root`, each listing the other as its
+    one peer, neither started; each knows its node port as `node_port`."""
+    ports = [free_port(), free_port()]
+    nodes = []
+    for index, name in enumerate(("A", "B")):
+        workdir = os.path.join(root, name)
+        os.makedirs(workdir)
+        node = Node(binary, workdir, SECRET_KEY, node_name=name,
+                    serve_args=["--node-port", str(ports[index]),
+                                "--peer", f"127.0.0.1:{ports[1 - index]}",
+                                *extra_args])
+        node.node_port = ports[index]
+        nodes.append(node)
+    return nodes
+
+
 def copy_database(source, target):
     """`source` node's database file (with its WAL) over `target`'s, while
     neither runs."""

@@ -31,8 +31,8 @@ from cluster_greeting import (DIALED_LABEL, MAGIC, NONCE, GreetingRefused,
                               read_exactly)
 from cluster_support import (SECRET_KEY, Node, closed_within, cluster_view,
                              copy_database, free_port, gate_closed, linked,
-                             rss_mib, run_tests, still_delivers, stop_nodes,
-                             wait_until)
+                             node_pair, rss_mib, run_tests, still_delivers,
+                             stop_nodes, wait_until)
 
 # One peer each: the gate's cap is 4 x 1 + 16 (app/service.cpp).
 GATE_CAP = 20
@@ -611,16 +611,7 @@ def test_a_flood_of_its_dial_gate_keeps_a_node_linking(pair, cast):
 def main():
     binary = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="batchcast-node-gate-") as root:
-        ports = [free_port(), free_port()]
-        nodes = []
-        for index, name in enumerate(("A", "B")):
-            workdir = os.path.join(root, name)
-            os.makedirs(workdir)
-            node = Node(binary, workdir, SECRET_KEY, node_name=name,
-                        serve_args=["--node-port", str(ports[index]), "--peer",
-                                    f"127.0.0.1:{ports[1 - index]}"])
-            node.node_port = ports[index]
-            nodes.append(node)
+        nodes = node_pair(binary, root)
         a, b = nodes
         org = a.admin("org", "add", "Gate Org")
         a.admin("user", "add", "staffer", "--staff")

@@ -9,16 +9,14 @@ log line each on both nodes. Once B restarts, B has the status.
 Usage: refused_pages_test.py PATH_TO_BATCHCAST
 """
 
-import os
 import re
 import shutil
 import sys
 import tempfile
 import time
 
-from cluster_support import (SECRET_KEY, Node, copy_database, free_port,
-                             linked, run_tests, stop_nodes, wait_stored,
-                             wait_until)
+from cluster_support import (copy_database, linked, node_pair, run_tests,
+                             stop_nodes, wait_stored, wait_until)
 
 WATCHED_SECONDS = 8.0
 # One resend a liveness round (1 s), and room for a loaded machine.
@@ -60,16 +58,7 @@ def test_a_refused_page_is_sent_again_once_a_round(nodes, cast):
 def main():
     binary = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="batchcast-refused-") as root:
-        ports = [free_port(), free_port()]
-        nodes = []
-        for index, name in enumerate(("A", "B")):
-            workdir = os.path.join(root, name)
-            os.makedirs(workdir)
-            nodes.append(Node(
-                binary, workdir, SECRET_KEY, node_name=name,
-                serve_args=["--node-port", str(ports[index]),
-                            "--peer", f"127.0.0.1:{ports[1 - index]}",
-                            "--log-level", "debug"]))
+        nodes = node_pair(binary, root, ["--log-level", "debug"])
         a, b = nodes
         org = a.admin("org", "add", "Refused Org")
         cast = {"batches": [a.admin("batch", "add", org) for _ in range(4)]}
