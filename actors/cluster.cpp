@@ -189,12 +189,17 @@ void close_link(self_ptr self, const caf::actor_addr& address,
     return;
   if (!was_peer)
     log()->info("link closed peer={} reason={}", label(found->second), reason);
+  // What this link had not got across: pages unanswered, and statuses
+  // still to be read from the store (it was sending from there).
   const auto& closing = found->second;
-  if (!closing.unanswered_pages.empty() && !closing.name.empty()) {
-    auto oldest = *closing.unanswered_pages.begin();
-    auto [entry, added] = st.resend_from_ms.emplace(closing.name, oldest);
+  std::optional<std::int64_t> oldest = closing.relay.store_cursor();
+  if (!closing.unanswered_pages.empty())
+    oldest = std::min(oldest.value_or(*closing.unanswered_pages.begin()),
+                      *closing.unanswered_pages.begin());
+  if (oldest && !closing.name.empty()) {
+    auto [entry, added] = st.resend_from_ms.emplace(closing.name, *oldest);
     if (!added)
-      entry->second = std::min(entry->second, oldest);
+      entry->second = std::min(entry->second, *oldest);
   }
   self->demonitor(found->second.remote);
   st.links.erase(found);
@@ -249,6 +254,8 @@ log_throttle dropped_records_logged;
 // and a store that fails does so for every page a peer sends.
 log_throttle page_refusals_logged;
 log_throttle peer_records_not_stored_logged;
+// A catch-up is tried again each liveness round until it succeeds.
+log_throttle catch_up_failures_logged;
 
 void apply_records(self_ptr self, records batch,
                    std::function<void(bool, std::int64_t)> done) {
@@ -374,8 +381,19 @@ void catch_up(self_ptr self, std::size_t index, std::int64_t since_ms) {
               log()->debug("catch-up from peer={} waits: it is busy", label(p));
               return;
             }
-            log()->warn("catch-up failed peer={} error={}", label(p),
-                        describe(err));
+            // Tried again on the next liveness round: with the peer still
+            // up (the link on another of its connections), nothing else
+            // would ask for what this node missed.
+            p.catch_up_due = true;
+            auto held_back = catch_up_failures_logged.admit();
+            log()->log(held_back ? spdlog::level::warn : spdlog::level::debug,
+                       "catch-up failed peer={} error={}; trying again in {} "
+                       "ms{}",
+                       label(p), describe(err),
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           self->state.heartbeat)
+                           .count(),
+                       log_throttle::held_back_note(held_back.value_or(0)));
           });
 }
 

@@ -85,6 +85,12 @@ class peer_relay {
   std::size_t queued() const { return queue_.size(); }
   std::size_t pages_in_flight() const { return in_flight_; }
   bool reading_store() const { return from_store_; }
+  // Where the store is read from next, while the relay reads from it.
+  std::optional<std::int64_t> store_cursor() const {
+    if (!from_store_)
+      return std::nullopt;
+    return cursor_ms_;
+  }
   // How often the queue filled (a page the peer refused is read from
   // the store again too, but is not counted here).
   std::uint64_t times_fell_behind() const { return fell_behind_; }

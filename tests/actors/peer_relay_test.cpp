@@ -163,6 +163,18 @@ BOOST_AUTO_TEST_CASE(a_page_the_peer_did_not_store_is_read_again) {
   BOOST_TEST(*since == 5);
 }
 
+// What a link closing now would leave to the next one.
+BOOST_AUTO_TEST_CASE(the_store_cursor_shows_only_while_reading_the_store) {
+  peer_relay relay{small_limits(), "a"};
+  relay.push(record_at(5));
+  BOOST_TEST(!relay.store_cursor());
+  BOOST_REQUIRE(relay.next_live_page());
+  relay.page_failed(5);
+  BOOST_TEST(relay.store_cursor().value_or(0) == 5);
+  relay.resend_from(3);
+  BOOST_TEST(relay.store_cursor().value_or(0) == 3);
+}
+
 BOOST_AUTO_TEST_CASE(no_read_while_the_credit_is_spent) {
   peer_relay relay{small_limits(), "a"};
   for (std::int64_t ms = 1; ms <= 8; ++ms)
