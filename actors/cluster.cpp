@@ -20,6 +20,7 @@
 #include "common/log.hpp"
 #include "common/log_throttle.hpp"
 #include "common/node_name.hpp"
+#include "common/terminal_text.hpp"
 
 namespace batchcast::actors {
 
@@ -256,6 +257,9 @@ log_throttle page_refusals_logged;
 log_throttle peer_records_not_stored_logged;
 // A catch-up is tried again each liveness round until it succeeds.
 log_throttle catch_up_failures_logged;
+// Anything on the node port can send messages the cluster actor does not
+// know, as fast as it likes.
+log_throttle unexpected_messages_logged;
 
 void apply_records(self_ptr self, records batch,
                    std::function<void(bool, std::int64_t)> done) {
@@ -1109,9 +1113,19 @@ caf::behavior cluster(self_ptr self, services running,
   self->set_default_handler(
       [](caf::scheduled_actor* receiver,
          caf::message_view& unexpected) -> caf::result<caf::message> {
-        log()->debug("cluster: unexpected message from {}: {}",
-                     caf::to_string(receiver->current_sender()),
-                     caf::to_string(unexpected.content()));
+        // The sender logs that this node refused it and points here.
+        // What it held is shown in part: a message may be megabytes.
+        auto content = caf::to_string(unexpected.content());
+        if (content.size() > 200)
+          content = content.substr(0, 200) + "...";
+        auto held_back = unexpected_messages_logged.admit();
+        log()->log(held_back ? spdlog::level::warn : spdlog::level::debug,
+                   "cluster: message from {} not understood, refused: {} "
+                   "(another batchcast version, or a message altered on the "
+                   "way){}",
+                   caf::to_string(receiver->current_sender()),
+                   one_line(content),
+                   log_throttle::held_back_note(held_back.value_or(0)));
         return caf::sec::unexpected_message;
       });
   // CAF's default ends the actor on an error message that answers no

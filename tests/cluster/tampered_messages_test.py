@@ -208,6 +208,9 @@ def test_an_unknown_message_ends_neither_cluster_actor(nodes, relay, cast):
     both_answer(a, f)
     delivers(a, f, cast)
     assert a.process.poll() is None and f.process.poll() is None
+    # Each receiver says it refused what it could not read.
+    for node in (a, f):
+        assert "not understood, refused" in node.read_log(), node.node_name
 
 
 def test_exit_and_down_messages_never_reach_the_middleman(nodes, relay, cast):
