@@ -202,6 +202,8 @@ struct cluster_state {
   // unanswered. The peer may not have them (a page lost on the way, with
   // newer ones after it that its catch-up starts from), so the next link
   // to it sends this node's statuses from there again, from the store.
+  // Kept in memory only: a restart of this node forgets it, and such a
+  // status then reaches that peer only when the peer restarts.
   std::map<std::string, std::int64_t> resend_from_ms;
   // Node ids of namesakes whose hello was refused and logged.
   std::set<std::string> namesakes_logged;
