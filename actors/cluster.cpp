@@ -261,6 +261,21 @@ log_throttle catch_up_failures_logged;
 // know, as fast as it likes.
 log_throttle unexpected_messages_logged;
 
+// A warning a peer can cause as often as it likes: written while
+// `throttle` admits it, else at debug, so a debug log still has them all.
+void warn_throttled(log_throttle& throttle, const std::string& line) {
+  if (auto held_back = throttle.admit())
+    log()->warn("{}{}", line, log_throttle::held_back_note(*held_back));
+  else
+    log()->debug("{}", line);
+}
+
+std::int64_t heartbeat_ms(self_ptr self) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             self->state.heartbeat)
+      .count();
+}
+
 void apply_records(self_ptr self, records batch,
                    std::function<void(bool, std::int64_t)> done) {
   struct progress {
@@ -389,15 +404,11 @@ void catch_up(self_ptr self, std::size_t index, std::int64_t since_ms) {
             // up (the link on another of its connections), nothing else
             // would ask for what this node missed.
             p.catch_up_due = true;
-            auto held_back = catch_up_failures_logged.admit();
-            log()->log(held_back ? spdlog::level::warn : spdlog::level::debug,
-                       "catch-up failed peer={} error={}; trying again in {} "
-                       "ms{}",
-                       label(p), describe(err),
-                       std::chrono::duration_cast<std::chrono::milliseconds>(
-                           self->state.heartbeat)
-                           .count(),
-                       log_throttle::held_back_note(held_back.value_or(0)));
+            warn_throttled(
+                catch_up_failures_logged,
+                fmt::format("catch-up failed peer={} error={}; trying again "
+                            "in {} ms",
+                            label(p), describe(err), heartbeat_ms(self)));
           });
 }
 
@@ -698,17 +709,12 @@ void send_page(self_ptr self, link& l, records page) {
                   label(*l));
               return;
             }
-            auto held_back = page_refusals_logged.admit();
-            log()->log(
-                held_back ? spdlog::level::warn : spdlog::level::debug,
-                "peer={} did not store a page of statuses error={}; sending "
-                "them again from the store in {} ms (see that node's log and "
-                "/readyz){}",
-                label(*l), describe(err),
-                std::chrono::duration_cast<std::chrono::milliseconds>(
-                    self->state.heartbeat)
-                    .count(),
-                log_throttle::held_back_note(held_back.value_or(0)));
+            warn_throttled(
+                page_refusals_logged,
+                fmt::format("peer={} did not store a page of statuses "
+                            "error={}; sending them again from the store in "
+                            "{} ms (see that node's log and /readyz)",
+                            label(*l), describe(err), heartbeat_ms(self)));
           });
 }
 
@@ -1118,14 +1124,13 @@ caf::behavior cluster(self_ptr self, services running,
         auto content = caf::to_string(unexpected.content());
         if (content.size() > 200)
           content = content.substr(0, 200) + "...";
-        auto held_back = unexpected_messages_logged.admit();
-        log()->log(held_back ? spdlog::level::warn : spdlog::level::debug,
-                   "cluster: message from {} not understood, refused: {} "
-                   "(another batchcast version, or a message altered on the "
-                   "way){}",
-                   caf::to_string(receiver->current_sender()),
-                   one_line(content),
-                   log_throttle::held_back_note(held_back.value_or(0)));
+        warn_throttled(
+            unexpected_messages_logged,
+            fmt::format("cluster: message from {} not understood, refused: "
+                        "{} (another batchcast version, or a message "
+                        "altered on the way)",
+                        caf::to_string(receiver->current_sender()),
+                        one_line(content)));
         return caf::sec::unexpected_message;
       });
   // CAF's default ends the actor on an error message that answers no
