@@ -35,7 +35,7 @@ using records = std::vector<storage::batch_record>;
 
 // Bumped whenever the messages between nodes change meaning: nodes with
 // different numbers refuse to link up rather than misread each other.
-constexpr std::uint32_t protocol_version = 2;
+constexpr std::uint32_t protocol_version = 3;
 
 // How long a connect or a hello may take before it counts as failed: a
 // stopped process accepts TCP connections but never answers.
@@ -659,19 +659,41 @@ void connect(self_ptr self, std::size_t index) {
 
 void pump(self_ptr self, link& l);
 
+// How far the link's peer is known to hold this node's statuses: every
+// one older than the answer that went to it was stored there, as far as
+// this node knows. Held back by the page about to go (`oldest_ms`), pages
+// unanswered, statuses still queued or still to be read from the store,
+// and what an earlier link to the same peer left unanswered. The peer's
+// catch-up from this node starts no later than this, so a page lost on
+// the way reaches it even if this node restarts and forgets it.
+std::int64_t settled_before(self_ptr self, const link& l,
+                            std::int64_t oldest_ms) {
+  auto settled = oldest_ms;
+  if (!l.unanswered_pages.empty())
+    settled = std::min(settled, *l.unanswered_pages.begin());
+  if (auto owed = l.relay.oldest_owed_ms())
+    settled = std::min(settled, *owed);
+  const auto& resend = self->state.resend_from_ms;
+  if (auto found = resend.find(l.name); found != resend.end())
+    settled = std::min(settled, found->second);
+  return settled;
+}
+
 void send_page(self_ptr self, link& l, records page) {
   auto oldest_ms = page.front().updated_at_ms;
   for (const auto& record : page)
     oldest_ms = std::min(oldest_ms, record.updated_at_ms);
   auto address = l.remote.address();
   auto serial = l.serial;
+  auto settled_ms = settled_before(self, l, oldest_ms);
   l.unanswered_pages.insert(oldest_ms);
   auto answered = [](link& l, std::int64_t oldest_ms) {
     auto found = l.unanswered_pages.find(oldest_ms);
     if (found != l.unanswered_pages.end())
       l.unanswered_pages.erase(found);
   };
-  self->request(l.remote, page_timeout, apply_page_atom::value, std::move(page))
+  self->request(l.remote, page_timeout, apply_page_atom::value, std::move(page),
+                settled_ms)
       .then(
           [self, address, serial, oldest_ms, answered](std::uint64_t) {
             auto* l = find_link(self, address, serial);
@@ -979,8 +1001,11 @@ void refused_as_busy(self_ptr self, const std::string& node,
 }
 
 // A page of a peer's statuses: applied here, never forwarded. Once the
-// peer's catch-up is done its pages also move the catch-up mark.
-caf::result<std::uint64_t> on_apply_page(self_ptr self, records& page) {
+// peer's catch-up is done its pages also move the catch-up mark, up to
+// where the peer says all it sent before was stored here (`settled_ms`):
+// a newer page may arrive while an older one was lost on the way.
+caf::result<std::uint64_t> on_apply_page(self_ptr self, records& page,
+                                         std::int64_t settled_ms) {
   // Before the promise: making it takes the sender out of the message.
   auto sender = sender_of(self);
   heard_from(self, sender);
@@ -992,7 +1017,7 @@ caf::result<std::uint64_t> on_apply_page(self_ptr self, records& page) {
   }
   auto promise = self->make_response_promise<std::uint64_t>();
   apply_records(self, std::move(page),
-                [self, promise, sender, node, count](
+                [self, promise, sender, node, count, settled_ms](
                     bool ok, std::int64_t newest_ms) mutable {
                   self->state.intake.records_done(node, count);
                   if (!ok) {
@@ -1000,7 +1025,8 @@ caf::result<std::uint64_t> on_apply_page(self_ptr self, records& page) {
                     return;
                   }
                   if (auto* p = peer_of(self, sender); p && !p->catching_up)
-                    p->heard_up_to_ms = std::max(p->heard_up_to_ms, newest_ms);
+                    p->heard_up_to_ms = std::max(
+                        p->heard_up_to_ms, std::min(newest_ms, settled_ms));
                   promise.deliver(count);
                 });
   return promise;
@@ -1181,8 +1207,8 @@ caf::behavior cluster(self_ptr self, services running,
       [self](hello_atom, const std::string& peer_name, std::uint32_t protocol) {
         return on_hello(self, peer_name, protocol);
       },
-      [self](apply_page_atom, records& page) {
-        return on_apply_page(self, page);
+      [self](apply_page_atom, records& page, std::int64_t settled_ms) {
+        return on_apply_page(self, page, settled_ms);
       },
       [self](changes_atom, std::int64_t since_ms, std::uint64_t limit) {
         return serve_changes(self, since_ms, limit);

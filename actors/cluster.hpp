@@ -16,12 +16,15 @@
 //       link up when their protocol numbers match and their names differ:
 //       a node refuses a peer named as itself (see refuse_namesake) and
 //       keeps trying it with backoff, as it may come back renamed.
-//   (apply_page_atom, std::vector<storage::batch_record>) -> std::uint64_t
+//   (apply_page_atom, std::vector<storage::batch_record>,
+//    std::int64_t settled_ms) -> std::uint64_t
 //       A page of a peer's statuses, relayed live or read back from its
 //       store: handed to the local registry's apply path (stored
 //       newest-wins, delivered to local watchers if terminal), never
 //       forwarded again, so nothing loops. Answered with the number of
 //       records once all are committed, or errc::storage_failed.
+//       `settled_ms`: every status of the peer's older than this that it
+//       sent here was answered (see Catch-up).
 //   (changes_atom, std::int64_t since_ms, std::uint64_t limit)
 //       -> std::vector<storage::batch_record>
 //       One page of this node's records changed since `since_ms` (a peer
@@ -63,11 +66,15 @@
 // starved of CPU) by more than an interval, it judges no one that round.
 //
 // Catch-up: on every (re)connect a node pulls from the peer, page by page,
-// the records changed since the newest one it has taken from that peer
-// (everything, on first contact since this process started), and asks for
-// the next page only once the previous one is committed, so memory stays
-// bounded by one page. Duplicates and reordering are harmless: the store
-// keeps the newest (updated_at_ms, origin).
+// the records changed since the point up to which it holds all of the
+// peer's (everything, on first contact since this process started), and
+// asks for the next page only once the previous one is committed, so
+// memory stays bounded by one page. That point is the newest record of a
+// catch-up read, or what a live page says the peer has settled: a page
+// may be lost on the way while newer ones arrive, and the sender, which
+// alone knows, may restart before it sends the lost one again.
+// Duplicates and reordering are harmless: the store keeps the newest
+// (updated_at_ms, origin).
 #pragma once
 
 #include <chrono>
@@ -162,8 +169,9 @@ struct cluster_state {
     bool refusal_logged = false;
     std::int64_t last_heard_ms = 0;
     std::chrono::milliseconds backoff{250};
-    // updated_at_ms of the newest record taken from it; catch-up resumes
-    // here (minus a margin for clock skew between nodes).
+    // updated_at_ms up to which this node holds all of its statuses (see
+    // Catch-up); catch-up resumes here (minus a margin for clock skew
+    // between nodes).
     std::int64_t heard_up_to_ms = 0;
     bool catching_up = false;
     // Its last catch-up page was refused as busy (peer_intake.hpp): asked
@@ -202,8 +210,8 @@ struct cluster_state {
   // unanswered. The peer may not have them (a page lost on the way, with
   // newer ones after it that its catch-up starts from), so the next link
   // to it sends this node's statuses from there again, from the store.
-  // Kept in memory only: a restart of this node forgets it, and such a
-  // status then reaches that peer only when the peer restarts.
+  // Kept in memory only: should this node restart first, the peer's
+  // catch-up from it reaches back that far (see Catch-up).
   std::map<std::string, std::int64_t> resend_from_ms;
   // Node ids of namesakes whose hello was refused and logged.
   std::set<std::string> namesakes_logged;

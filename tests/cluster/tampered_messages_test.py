@@ -10,7 +10,9 @@ node holding the cluster secret. F lists only the relay as its peer.
   whatever its handlers say) and a down message are refused by the gate
   before the middleman reads them; the link comes back.
 - A page of statuses dropped on the way, a newer one let through: the
-  lost status still reaches F, over the next link.
+  lost status still reaches F, over the next link; and also when A is
+  killed before it notices the page went unanswered (F's catch-up from
+  the restarted A reaches back to it).
 
 Through all of it both nodes answer GET /cluster, and a status published
 on A reaches F.
@@ -20,6 +22,7 @@ Usage: tampered_messages_test.py PATH_TO_BATCHCAST
 
 import os
 import queue
+import signal
 import socket
 import struct
 import sys
@@ -39,7 +42,7 @@ NORMAL_MESSAGE_ID = 1 << 60
 # A direct message's payload as CAF 0.17 writes one: an empty forwarding
 # stack (varint 0), a 16-bit field, then the type names (varint length).
 ATOM_TYPES = b"\x00\x00\x00\x09@<>+@atom"
-PAGE_NAMES = b"@<>+@atom+std::vector<batchcast::batch_record>"
+PAGE_NAMES = b"@<>+@atom+std::vector<batchcast::batch_record>+@i64"
 PAGE_TYPES = b"\x00\x00\x00" + bytes([len(PAGE_NAMES)]) + PAGE_NAMES
 
 
@@ -231,9 +234,9 @@ def test_exit_and_down_messages_never_reach_the_middleman(nodes, relay, cast):
 
 def test_a_page_lost_on_the_way_is_sent_again(nodes, relay, cast):
     """A page of A's statuses dropped on the way, a newer page arriving:
-    F's catch-up starts from the newest status it took, so it would never
-    ask for the lost one. A, whose page went unanswered, drops the link
-    and sends its statuses from the lost page's on again on the next."""
+    F, whose own link to A stays up, has no reason to ask for the lost
+    one. A, whose page went unanswered, drops the link and sends its
+    statuses from the lost page's on again on the next."""
     a, f = nodes
     wait_until(lambda: f_reaches_a(f), 20, "F to reach A")
     lost, newer = cast["batches"].pop(), cast["batches"].pop()
@@ -247,6 +250,27 @@ def test_a_page_lost_on_the_way_is_sent_again(nodes, relay, cast):
     # A waits 30 s for the lost page's answer, then links again.
     wait_stored(f, lost, "failed", timeout=90)
     assert "left pages of them unanswered" in a.read_log()
+
+
+def test_a_lost_page_survives_the_sender_restarting(nodes, relay, cast):
+    """As above, but A is killed (SIGKILL: nothing written on the way out)
+    before its 30 s wait for the lost page's answer ends, so A never
+    learns the page was lost. F must still get the lost status from the
+    restarted A: the pages after the lost one told F that A's statuses
+    were settled only up to it, and F's catch-up starts there."""
+    a, f = nodes
+    wait_until(lambda: f_reaches_a(f), 40, "F to reach A")
+    lost, newer = cast["batches"].pop(), cast["batches"].pop()
+    relay.drop_next_page(TamperingRelay.TO_DIALING)
+    assert a.publish(lost, "failed")[0] == 200
+    assert relay.wait_done() == "dropped"
+    time.sleep(7)
+    assert a.publish(newer, "completed")[0] == 200
+    wait_stored(f, newer, "completed")
+    assert a.stop(signal.SIGKILL) == -signal.SIGKILL
+    a.start()
+    # Well within the 30 s after which A would have resent it had it run.
+    wait_stored(f, lost, "failed", timeout=20)
 
 
 def main():
@@ -274,7 +298,8 @@ def main():
             code = run_tests(
                 [test_an_unknown_message_ends_neither_cluster_actor,
                  test_exit_and_down_messages_never_reach_the_middleman,
-                 test_a_page_lost_on_the_way_is_sent_again],
+                 test_a_page_lost_on_the_way_is_sent_again,
+                 test_a_lost_page_survives_the_sender_restarting],
                 nodes, relay, cast)
         finally:
             relay.stop()
