@@ -3,7 +3,8 @@
 //
 // - exactly one of status and problem is set;
 // - an accepted body is a JSON object whose "status" names that status,
-//   and whose organization, when named, is a canonical uuid;
+//   whose organization, when named, is a canonical uuid, and which has
+//   no other members;
 // - writing the parsed result back as JSON and parsing it again gives the
 //   same result;
 // - a status or organization given as the fuzzed text itself is accepted
@@ -35,6 +36,9 @@ void check_body(std::string_view text) {
 
   auto body = nlohmann::json::parse(text, nullptr, false);
   require(body.is_object(), "an accepted body is a JSON object");
+  for (const auto& member : body.items())
+    require(member.key() == "status" || member.key() == "organization",
+            "an accepted body has no other members");
   auto status = body.find("status");
   require(status != body.end() && status->is_string() &&
               *status == std::string{storage::to_string(*parsed.status)},

@@ -44,6 +44,15 @@ publish_body parse_publish_body(std::string_view text) {
     parsed.problem = "the body has no status member";
     return parsed;
   }
+  // Refused rather than ignored: a misspelt "organization" would
+  // otherwise be acknowledged while creating no batch.
+  for (const auto& member : body.items()) {
+    if (member.key() != "status" && member.key() != "organization") {
+      parsed.problem =
+          "the body may have only the members status and organization";
+      return parsed;
+    }
+  }
   if (!status->is_string()) {
     parsed.problem = "status must be a string";
     return parsed;

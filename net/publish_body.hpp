@@ -24,8 +24,8 @@ struct publish_body {
   const char* problem = nullptr;  // static text, safe to send to the client
 };
 
-// Never throws for any input; other members of the object are ignored,
-// but no member of it may be named twice.
+// Never throws for any input. The object may have no other members, and
+// none named twice.
 publish_body parse_publish_body(std::string_view text);
 
 }  // namespace batchcast::net
