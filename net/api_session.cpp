@@ -50,6 +50,7 @@ api_session<Stream>::api_session(tcp::socket socket, asio::ssl::context* tls,
                                  std::shared_ptr<api_gate> gate,
                                  api_limits limits,
                                  std::shared_ptr<metrics> counters,
+                                 std::shared_ptr<request_tally> requests,
                                  std::uint64_t connection_id, std::string peer,
                                  connection_limits::slot slot)
     : executor_{socket.get_executor()},
@@ -58,6 +59,7 @@ api_session<Stream>::api_session(tcp::socket socket, asio::ssl::context* tls,
       gate_{std::move(gate)},
       limits_{limits},
       counters_{std::move(counters)},
+      requests_{std::move(requests)},
       connection_id_{connection_id},
       peer_{std::move(peer)},
       slot_{std::move(slot)} {}
@@ -103,6 +105,7 @@ void api_session<Stream>::on_header(error_code ec, std::size_t) {
   if (ec)
     return answer_error(ec);
 
+  answering_ = requests_->begin();
   const auto& header = parser_->get().base();
   // Closed after the answer: where this request's body ends is unknown.
   if (has_unsupported_transfer_coding(header))
@@ -215,6 +218,7 @@ template <class Stream>
 void api_session<Stream>::on_write(error_code ec, std::size_t) {
   bool keep_alive = response_->keep_alive();
   response_.reset();
+  answering_ = {};
   if (ec)
     return fail(connection_id_, "writing api response", ec);
   if (keep_alive)

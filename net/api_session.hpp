@@ -24,6 +24,7 @@
 #include "net/asio.hpp"
 #include "net/connection_limits.hpp"
 #include "net/publish_api.hpp"
+#include "net/request_tally.hpp"
 #include "net/transport.hpp"
 
 namespace batchcast::net {
@@ -42,11 +43,15 @@ class api_session : public std::enable_shared_from_this<api_session<Stream>> {
   // `tls` is the listener's TLS context (null for plain_stream). `slot`
   // counts this connection (empty when the listener has no cap); what it
   // counts in must outlive the session.
+  // `requests` counts each request from its header to its answer's
+  // last byte.
   api_session(tcp::socket socket, asio::ssl::context* tls,
               std::shared_ptr<const publish_api> api,
               std::shared_ptr<api_gate> gate, api_limits limits,
-              std::shared_ptr<metrics> counters, std::uint64_t connection_id,
-              std::string peer, connection_limits::slot slot);
+              std::shared_ptr<metrics> counters,
+              std::shared_ptr<request_tally> requests,
+              std::uint64_t connection_id, std::string peer,
+              connection_limits::slot slot);
 
   void start();
 
@@ -74,6 +79,8 @@ class api_session : public std::enable_shared_from_this<api_session<Stream>> {
   std::shared_ptr<api_gate> gate_;
   api_limits limits_;
   std::shared_ptr<metrics> counters_;  // responses by status code
+  std::shared_ptr<request_tally> requests_;
+  request_tally::ticket answering_;  // the request being answered, if any
   std::uint64_t connection_id_;
   std::string peer_;
   connection_limits::slot slot_;

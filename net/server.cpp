@@ -131,6 +131,10 @@ struct server::impl {
   std::shared_ptr<server_context> context;
   std::shared_ptr<const publish_api> api;
   std::shared_ptr<api_gate> gate;
+  // The internal listener's requests being answered: stop() lets them
+  // finish.
+  std::shared_ptr<request_tally> api_requests =
+      std::make_shared<request_tally>();
   std::shared_ptr<listener> public_listener;
   std::shared_ptr<listener> internal_listener;
   std::unique_ptr<node_gate> gate_for_nodes;  // null on a single node
@@ -211,18 +215,18 @@ void server::start() {
   state.internal_listener = std::make_shared<listener>(
       state.io, settings.internal_host, settings.internal_port, "internal",
       [api = state.api, gate = state.gate, limits,
-       counters = state.context->counters,
+       counters = state.context->counters, requests = state.api_requests,
        tls = internal_tls](tcp::socket socket, std::uint64_t id,
                            std::string peer, connection_limits::slot slot) {
         if (tls)
           std::make_shared<api_session<tls_stream>>(
-              std::move(socket), tls.get(), api, gate, limits, counters, id,
-              std::move(peer), std::move(slot))
+              std::move(socket), tls.get(), api, gate, limits, counters,
+              requests, id, std::move(peer), std::move(slot))
               ->start();
         else
           std::make_shared<api_session<plain_stream>>(
-              std::move(socket), nullptr, api, gate, limits, counters, id,
-              std::move(peer), std::move(slot))
+              std::move(socket), nullptr, api, gate, limits, counters, requests,
+              id, std::move(peer), std::move(slot))
               ->start();
       });
 
@@ -311,6 +315,7 @@ void server::stop(std::chrono::milliseconds grace) {
     return;
   state.running = false;
 
+  auto grace_ends = std::chrono::steady_clock::now() + grace;
   state.context->stopping = true;
   state.public_listener->stop();
   state.context->sessions.close_all();
@@ -320,6 +325,17 @@ void server::stop(std::chrono::milliseconds grace) {
   // Only now: until the sockets are gone, /readyz tells a load balancer
   // that this node is leaving, and producers' publishes still commit.
   state.internal_listener->stop();
+  // Publishes already read get their answers, within what is left of the
+  // grace: cut off, a producer cannot tell whether its status committed.
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      grace_ends - std::chrono::steady_clock::now());
+  if (!state.api_requests->wait_until_none(
+          std::max(left, std::chrono::milliseconds{0})))
+    log()->warn(
+        "{} publish API requests still unanswered after the {} ms grace; "
+        "closing their connections (a status among them may have been "
+        "committed all the same: GET it to know)",
+        state.api_requests->in_progress(), grace.count());
   if (state.gate_for_nodes)
     state.gate_for_nodes->stop();
   for (auto& gate : state.gates_to_peers)

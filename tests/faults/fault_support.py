@@ -15,6 +15,7 @@ import resource
 import signal
 import socket
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -78,6 +79,39 @@ class Cast:
         node.admin("member", "add", "staffer", self.org, "--admin")
         self.session = node.admin("session", "issue", "staffer",
                                   "--ttl", "86400")
+
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+db.execute("ROLLBACK")
+print("released", flush=True)
+"""
+
+
+class LockHolder:
+    """A separate process holding the write lock for `seconds`."""
+
+    def __init__(self, db, seconds):
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", HOLD_LOCK, db, str(seconds)],
+            stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline().strip()
+        assert line == "locked", f"lock holder said {line!r}"
+        self.locked_at = time.monotonic()
+
+    def wait_released(self):
+        line = self.process.stdout.readline().strip()
+        assert self.process.wait(timeout=60) == 0 and line == "released"
+        return time.monotonic()
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
 class Publisher:

@@ -28,7 +28,6 @@ import asyncio
 import http.client
 import json
 import re
-import subprocess
 import sys
 import time
 import uuid
@@ -36,7 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import websockets
 
-from fault_support import Publisher, run_on_one_node, setting, ws_headers
+from fault_support import (LockHolder, Publisher, run_on_one_node, setting,
+                           ws_headers)
 
 WATCHERS = setting("LOCK_WATCHERS", 40)
 # A publish waits this long for another process's lock (storage_actor.hpp).
@@ -49,39 +49,6 @@ PING_DEADLINE = 2.0
 # A new handshake completes within this while the database is locked.
 HANDSHAKE_DEADLINE = 3.0
 COMPLETED = '{"status":"completed"}'
-
-HOLD_LOCK = """
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
-db.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-db.execute("ROLLBACK")
-print("released", flush=True)
-"""
-
-
-class LockHolder:
-    """A separate process holding the write lock for `seconds`."""
-
-    def __init__(self, db, seconds):
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", HOLD_LOCK, db, str(seconds)],
-            stdout=subprocess.PIPE, text=True)
-        line = self.process.stdout.readline().strip()
-        assert line == "locked", f"lock holder said {line!r}"
-        self.locked_at = time.monotonic()
-
-    def wait_released(self):
-        line = self.process.stdout.readline().strip()
-        assert self.process.wait(timeout=60) == 0 and line == "released"
-        return time.monotonic()
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
 
 async def open_watcher(node, batch, session):
     return await websockets.connect(node.url(batch),

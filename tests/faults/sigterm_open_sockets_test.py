@@ -4,7 +4,9 @@ Thousands of watchers wait on batches that are still processing while
 producers publish over keep-alive connections. On SIGTERM every watcher
 must see close code 1001, the process must exit 0 within the configured
 --shutdown-grace (plus a little for committing and stopping the actors),
-and every publish answered 200 must be stored after a restart.
+and every publish answered 200 must be stored after a restart. With no
+socket open, publishes waiting in the store when SIGTERM arrives are still
+answered (200) before the process exits.
 
 Usage: sigterm_open_sockets_test.py PATH_TO_BATCHCAST
 Sizes: BATCHCAST_FAULTS_SIGTERM_SOCKETS (2000), BATCHCAST_FAULTS_SIGTERM_GRACE
@@ -20,8 +22,9 @@ import uuid
 
 import websockets
 
-from fault_support import (Publisher, raise_fd_limit, run_on_one_node,
-                           setting, source_addresses, ws_headers)
+from fault_support import (LockHolder, Publisher, raise_fd_limit,
+                           run_on_one_node, setting, source_addresses,
+                           ws_headers)
 
 SOCKETS = setting("SIGTERM_SOCKETS", 2000)
 GRACE = setting("SIGTERM_GRACE", 10)
@@ -130,12 +133,61 @@ def test_sigterm_closes_every_socket_with_1001_and_exits_zero(node, cast):
     assert not missing, f"{len(missing)} acknowledged publishes lost"
 
 
+def test_publishes_in_flight_at_sigterm_are_answered(node, cast):
+    """With no socket open (nothing holds the grace), publishes already
+    sent when SIGTERM arrives still get their answers: another process
+    holds the write lock, so they wait in the store when the signal
+    comes, and the lock clears within the grace and the store's wait.
+    Cut off instead, a producer could not tell that its status was
+    committed."""
+    batches = [str(uuid.uuid4()) for _ in range(5)]
+    answers = {}
+
+    def publish(batch):
+        publisher = Publisher(node, timeout=GRACE + EXIT_SLACK)
+        try:
+            answers[batch] = publisher.publish(batch, "completed",
+                                               cast.org)[0]
+        except Exception as error:
+            answers[batch] = repr(error)
+        finally:
+            publisher.close()
+
+    lock = LockHolder(node.db, 2.5)
+    try:
+        threads = [threading.Thread(target=publish, args=(batch,))
+                   for batch in batches]
+        for thread in threads:
+            thread.start()
+        time.sleep(1)
+        node.process.send_signal(signal.SIGTERM)
+        for thread in threads:
+            thread.join(timeout=GRACE + EXIT_SLACK + 5)
+        lock.wait_released()
+    finally:
+        lock.kill()
+    exit_code = node.process.wait(timeout=GRACE + EXIT_SLACK + 30)
+    print(f"  publishes in flight at SIGTERM: {sorted(answers.values())}",
+          flush=True)
+    assert sorted(answers.values()) == [200] * len(batches), answers
+    assert exit_code == 0, exit_code
+    node.stop()
+
+    node.start()
+    publisher = Publisher(node)
+    try:
+        assert all(publisher.fetch(b)[0] == 200 for b in batches)
+    finally:
+        publisher.close()
+
+
 def main():
     raise_fd_limit()
     # Thousands of sockets from one or two loopback addresses: far over
     # the default per-address cap, which is not what is tested.
     return run_on_one_node(
-        [test_sigterm_closes_every_socket_with_1001_and_exits_zero],
+        [test_sigterm_closes_every_socket_with_1001_and_exits_zero,
+         test_publishes_in_flight_at_sigterm_are_answered],
         "sigterm", serve_args=["--shutdown-grace", str(GRACE),
                                "--log-level", "warn",
                                "--max-connections-per-address", "0"])

@@ -108,12 +108,13 @@ struct internal_listener {
     auto api = std::make_shared<const publish_api>(backend(), token, 1024);
     listening = std::make_shared<listener>(
         io, "127.0.0.1", 0, "internal",
-        [api, gate = gate, counters = counters](
+        [api, gate = gate, counters = counters,
+         requests = std::make_shared<request_tally>()](
             tcp::socket socket, std::uint64_t id, std::string peer,
             connection_limits::slot slot) {
           std::make_shared<api_session<plain_stream>>(
-              std::move(socket), nullptr, api, gate, api_limits{}, counters, id,
-              std::move(peer), std::move(slot))
+              std::move(socket), nullptr, api, gate, api_limits{}, counters,
+              requests, id, std::move(peer), std::move(slot))
               ->start();
         });
     listening->cap_connections(limits, cap_refusal, [counters = counters] {
