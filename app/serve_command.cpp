@@ -180,11 +180,14 @@ void refuse_unsendable_token(const std::string& token,
       "(openssl rand -hex 32 makes one)");
 }
 
-// Throws naming the first of `flags` given an empty value: an empty path
-// would otherwise fail later with a message naming no file (`--db ""`),
-// or quietly stand for "none".
-void refuse_empty_paths(CLI::App& command,
-                        std::initializer_list<const char*> flags) {
+// Throws naming the first of `flags` given an empty value, with `advice`
+// on what to give: an empty path would otherwise fail later with a
+// message naming no file (`--db ""`), or quietly stand for "none", and
+// an empty --node-name for the default, a name that changes with every
+// restart.
+void refuse_empty_values(CLI::App& command,
+                         std::initializer_list<const char*> flags,
+                         const std::string& advice) {
   for (const char* flag : flags) {
     const auto* option = command.get_option(flag);
     if (option->count() == 0)
@@ -197,8 +200,8 @@ void refuse_empty_paths(CLI::App& command,
     // so only the command line and the config file can give an empty one.
     throw std::runtime_error(std::string{flag} +
                              " is empty (on the command line, or as `" + name +
-                             " =` in the config file): name a file, or leave " +
-                             flag + " out altogether");
+                             " =` in the config file): " + advice +
+                             ", or leave " + flag + " out altogether");
   }
 }
 
@@ -610,12 +613,17 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
         config = parse_config_text(*config_text, config_path, &config_where);
       }
       apply_environment_and_config(*command, config, config_where);
-      refuse_empty_paths(
+      refuse_empty_values(
           *command,
           {"--db", "--directory", "--tls-cert", "--tls-key",
            "--internal-tls-cert", "--internal-tls-key", "--secret-key-file",
            "--secret-key-fallbacks-file", "--publish-token-file",
-           "--metrics-token-file", "--cluster-secret-file"});
+           "--metrics-token-file", "--cluster-secret-file"},
+          "name a file");
+      refuse_empty_values(*command, {"--node-name"},
+                          "give it 1 to " +
+                              std::to_string(max_node_name_bytes) +
+                              " bytes of text");
       options->max_connections_set =
           command->get_option("--max-connections")->count() > 0;
       exit_code = serve(*options, on_command_line);

@@ -433,6 +433,19 @@ def test_an_empty_path_is_refused_naming_it(setup):
     assert "--tls-key is empty" in said, said
 
 
+def test_an_empty_node_name_is_refused(setup):
+    """Left empty, it would stand for the default HOSTNAME:PID, a name
+    that changes with every restart."""
+    said = refused_start(setup, "--node-name", "")
+    assert "--node-name is empty (on the command line, or as `node-name =` " \
+        "in the config file): give it 1 to 255 bytes of text" in said, said
+    config = os.path.join(setup.folder, "empty_name.conf")
+    with open(config, "w") as f:
+        f.write("node-name =\n")
+    said = refused_start(setup, "--config", config)
+    assert "--node-name is empty" in said, said
+
+
 def test_one_address_for_both_listeners_is_refused(setup):
     command = setup.command()
     public = command[command.index("--listen") + 1]
@@ -574,6 +587,7 @@ def main():
                           test_empty_allowed_hosts_are_refused,
                           test_a_numeric_setting_that_is_no_number_says_so,
                           test_an_empty_path_is_refused_naming_it,
+                          test_an_empty_node_name_is_refused,
                           test_one_address_for_both_listeners_is_refused,
                           test_a_node_port_shared_with_a_listener_is_refused,
                           test_a_peer_given_twice_is_refused_naming_it,
