@@ -21,6 +21,7 @@
 #include "common/log_throttle.hpp"
 #include "common/node_name.hpp"
 #include "common/terminal_text.hpp"
+#include "common/throttled_log.hpp"
 
 namespace batchcast::actors {
 
@@ -264,10 +265,7 @@ log_throttle unexpected_messages_logged;
 // A warning a peer can cause as often as it likes: written while
 // `throttle` admits it, else at debug, so a debug log still has them all.
 void warn_throttled(log_throttle& throttle, const std::string& line) {
-  if (auto held_back = throttle.admit())
-    log()->warn("{}{}", line, log_throttle::held_back_note(*held_back));
-  else
-    log()->debug("{}", line);
+  log_throttled(*log(), spdlog::level::warn, throttle, line);
 }
 
 std::int64_t heartbeat_ms(self_ptr self) {

@@ -6,6 +6,7 @@
 #include "actors/errors.hpp"
 #include "actors/message_types.hpp"
 #include "common/log.hpp"
+#include "common/throttled_log.hpp"
 
 namespace batchcast::actors {
 
@@ -31,13 +32,18 @@ unsigned rejection_status(auth_failure why) {
   return why == auth_failure::directory_failed ? 503 : 403;
 }
 
+// Any client can have its upgrade refused as often as it likes.
+log_throttle rejections_logged;
+
 void reject(self_ptr self, unsigned http_status, const char* reason) {
   auto& st = self->state;
   st.finished = true;
   st.socket->reject(http_status);
-  log()->info("rejected conn={} batch={} status={} reason={} peer={}",
-              st.request.connection_id, st.request.batch_id, http_status,
-              reason, st.request.peer);
+  log_throttled(*log(), spdlog::level::info, rejections_logged,
+                fmt::format("rejected conn={} batch={} status={} reason={} "
+                            "peer={}",
+                            st.request.connection_id, st.request.batch_id,
+                            http_status, reason, st.request.peer));
 }
 
 void accept(self_ptr self) {

@@ -7,6 +7,8 @@
 #include <boost/beast/http/write.hpp>
 
 #include "common/log.hpp"
+#include "common/log_throttle.hpp"
+#include "common/throttled_log.hpp"
 #include "net/cookies.hpp"
 #include "net/fail.hpp"
 #include "net/head_response.hpp"
@@ -21,6 +23,10 @@
 namespace batchcast::net {
 
 namespace {
+
+// Refusals any client can cause at will, each kind throttled on its own.
+log_throttle origin_refusals_logged;
+log_throttle host_refusals_logged;
 
 // Large enough for any browser's upgrade request with its cookies.
 constexpr std::uint32_t header_limit = 8 * 1024;
@@ -175,8 +181,10 @@ void http_session<Stream>::route() {
   auto verdict =
       count > 1 ? origin_verdict::malformed : context_->origins.check(origin);
   if (verdict != origin_verdict::allowed) {
-    log()->info("conn={} batch={} peer={} refused 403: origin {}",
-                connection_id_, *batch_id, peer_, to_string(verdict));
+    log_throttled(
+        *log(), spdlog::level::info, origin_refusals_logged,
+        fmt::format("conn={} batch={} peer={} refused 403: origin {}",
+                    connection_id_, *batch_id, peer_, to_string(verdict)));
     return respond(http::status::forbidden, "");
   }
 
@@ -243,8 +251,10 @@ void http_session<Stream>::show_status_page(std::string batch_id) {
   if (std::distance(hosts.first, hosts.second) != 1 ||
       !is_allowed_host(hosts.first->value(),
                        context_->settings.allowed_hosts)) {
-    log()->info("conn={} batch={} peer={} page refused 400: host not allowed",
-                connection_id_, batch_id, peer_);
+    log_throttled(*log(), spdlog::level::info, host_refusals_logged,
+                  fmt::format("conn={} batch={} peer={} page refused 400: "
+                              "host not allowed",
+                              connection_id_, batch_id, peer_));
     return respond(http::status::bad_request, "");
   }
   if (!slot_)

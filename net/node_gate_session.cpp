@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include "common/log.hpp"
+#include "common/throttled_log.hpp"
 #include "net/listener.hpp"
 #include "net/own_connection.hpp"
 
@@ -521,10 +522,7 @@ void node_gate_session::note_for_peer(std::string why) {
 }
 
 void node_gate_session::warn_or_debug(const std::string& line) {
-  if (auto held_back = shared_->refusals_logged.admit())
-    log()->warn("{}{}", line, log_throttle::held_back_note(*held_back));
-  else
-    log()->debug("{}", line);
+  log_throttled(*log(), spdlog::level::warn, shared_->refusals_logged, line);
 }
 
 void node_gate_session::close(const std::string& why) {

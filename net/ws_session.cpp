@@ -6,6 +6,7 @@
 
 #include "common/log.hpp"
 #include "common/log_throttle.hpp"
+#include "common/throttled_log.hpp"
 #include "net/fail.hpp"
 #include "net/server_context.hpp"
 
@@ -20,6 +21,8 @@ const std::shared_ptr<spdlog::logger>& log() {
 
 // Shared by every connection; see ws_session::refused_by_beast.
 log_throttle refused_by_beast_logged;
+// The end line of a refused upgrade, which any client can cause at will.
+log_throttle refusals_ended_logged;
 
 }  // namespace
 
@@ -471,8 +474,12 @@ void ws_session<Layer>::finish() {
   }
   slot_.release();
   context_->sessions.finished(this);
-  log()->info("conn={} batch={} peer={} {}", who_.connection_id, who_.batch_id,
-              who_.peer, outcome_);
+  auto line = fmt::format("conn={} batch={} peer={} {}", who_.connection_id,
+                          who_.batch_id, who_.peer, outcome_);
+  if (phase_ == phase::rejecting)
+    log_throttled(*log(), spdlog::level::info, refusals_ended_logged, line);
+  else
+    log()->info("{}", line);
 }
 
 template class ws_session<metered_stream<tcp::socket>>;

@@ -673,6 +673,39 @@ def test_json_logs_on_a_refused_start(root):
 
 
 
+def test_refusals_anyone_can_cause_are_throttled_in_the_log(root):
+    """A client without a session can have upgrades refused as fast as it
+    likes: each kind of refusal line is written 5 times per 10 s, the
+    rest are only counted (in the metrics, and in a note on the next
+    line written), while an accepted watcher is still logged."""
+    node = Node(os.path.abspath(sys.argv[1]), tempfile.mkdtemp(dir=root),
+                SECRET)
+    cast = seed(node)
+    node.start()
+    try:
+        for _ in range(40):
+            assert node.upgrade_status(cast["batch"], "nosuchsession") == 403
+            assert node.upgrade_status(cast["batch"], cast["session"],
+                                       origin="http://evil.example") == 403
+        assert node.upgrade_status(cast["batch"], cast["session"]) == 101
+        families = scrape(node)
+        assert sample(families, "batchcast_handshakes",
+                      {"outcome": "forbidden"}) == 80
+        log = node.read_log()
+        assert log.count("rejected conn=") == 5, log[-5000:]
+        assert log.count("refused 403: origin") == 5, log[-5000:]
+        assert log.count("refused 403\n") == 5, log[-5000:]
+        assert "upgrading conn=" in log, log[-5000:]
+        # The next window's first line says how many were held back.
+        time.sleep(10.5)
+        assert node.upgrade_status(cast["batch"], "nosuchsession") == 403
+        log = node.read_log()
+        assert log.count("rejected conn=") == 6, log[-5000:]
+        assert "(35 more like it held back)" in log, log[-5000:]
+    finally:
+        node.stop()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="batchcast-ops-") as root:
         return run_tests([test_metrics_parse_with_prometheus_client,
@@ -688,7 +721,8 @@ def main():
                           test_json_logs_on_a_refused_start,
                           test_database_files_are_private,
                           test_second_serve_on_one_state_database_is_refused,
-                          test_probes_answer_head_on_both_listeners],
+                          test_probes_answer_head_on_both_listeners,
+                          test_refusals_anyone_can_cause_are_throttled_in_the_log],
                          root)
 
 
