@@ -17,6 +17,7 @@
 #include "actors/errors.hpp"
 #include "actors/message_types.hpp"
 #include "actors/peer_record_check.hpp"
+#include "common/host_port.hpp"
 #include "common/log.hpp"
 #include "common/log_throttle.hpp"
 #include "common/node_name.hpp"
@@ -74,7 +75,7 @@ const char* to_string(phase state) {
 }
 
 std::string address_of(const peer& p) {
-  return p.address.host + ":" + std::to_string(p.address.port);
+  return host_and_port(p.address.host, p.address.port);
 }
 
 std::string label(const peer& p) {
@@ -1096,8 +1097,7 @@ caf::behavior cluster(self_ptr self, services running,
   auto& st = self->state;
   st.basp = std::move(basp);
   st.node_name = running.node_name;
-  st.node_address =
-      settings.node_host + ":" + std::to_string(settings.node_port);
+  st.node_address = host_and_port(settings.node_host, settings.node_port);
   st.registry = running.registry;
   st.store = running.store;
   st.counters = running.counters;
@@ -1252,7 +1252,7 @@ caf::expected<started_cluster> start_cluster(caf::actor_system& system,
   caf::anon_send(running.registry, attach_atom::value, node);
   std::string peers;
   for (auto& p : settings.peers)
-    peers += (peers.empty() ? "" : ",") + p.host + ":" + std::to_string(p.port);
+    peers += (peers.empty() ? "" : ",") + host_and_port(p.host, p.port);
   // The node port itself is not bound yet: the node gate says so, or
   // why not, once it has tried.
   log()->info("cluster node={} id={} middleman=127.0.0.1:{} peers={}",

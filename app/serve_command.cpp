@@ -22,6 +22,7 @@
 #include "app/serve_failure.hpp"
 #include "app/service.hpp"
 #include "app/settings.hpp"
+#include "common/host_port.hpp"
 #include "common/log.hpp"
 #include "common/node_name.hpp"
 #include "common/terminal_text.hpp"
@@ -257,8 +258,7 @@ void refuse_shared_node_port(const service_settings& settings) {
     if (port == cluster.node_port && hosts_overlap(host, cluster.node_host))
       throw std::runtime_error(
           "--node-port " + std::to_string(cluster.node_port) +
-          " is also the port of " + flag + " " + host + ":" +
-          std::to_string(port) +
+          " is also the port of " + flag + " " + host_and_port(host, port) +
           ": the node port needs a port of its own (other nodes connect "
           "to it; keep it private)");
 }

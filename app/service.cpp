@@ -8,6 +8,7 @@
 #include <caf/atom.hpp>
 
 #include "app/thread_plan.hpp"
+#include "common/host_port.hpp"
 #include "common/log.hpp"
 
 namespace batchcast::app {
@@ -131,11 +132,12 @@ void service::start() {
     actors::dial_through_gates(cluster_);
   }
   running_ = true;
-  logger("app")->info("serving node={} public={}:{} internal={}:{} state={}",
-                      settings_.runtime.node_name,
-                      settings_.network.public_host, server_->public_port(),
-                      settings_.network.internal_host, server_->internal_port(),
-                      settings_.runtime.state_db_path);
+  logger("app")->info(
+      "serving node={} public={} internal={} state={}",
+      settings_.runtime.node_name,
+      host_and_port(settings_.network.public_host, server_->public_port()),
+      host_and_port(settings_.network.internal_host, server_->internal_port()),
+      settings_.runtime.state_db_path);
 }
 
 caf::expected<actors::services> service::open_services() {

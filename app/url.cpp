@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "app/request_values.hpp"
+#include "common/host_port.hpp"
 #include "common/terminal_text.hpp"
 
 namespace batchcast::app {
@@ -18,8 +19,7 @@ std::uint16_t default_port(const std::string& scheme) {
 }  // namespace
 
 std::string parsed_url::authority() const {
-  auto shown = host.find(':') == std::string::npos ? host : "[" + host + "]";
-  return shown + ":" + std::to_string(port);
+  return host_and_port(host, port);
 }
 
 parsed_url parse_url(const std::string& text, const std::string& what) {

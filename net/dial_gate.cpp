@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "common/host_port.hpp"
 #include "common/log.hpp"
 #include "net/listener.hpp"
 
@@ -27,8 +28,8 @@ dial_gate::dial_gate(asio::io_context& context, dial_gate_settings settings,
   shared_->accepted = basp_end::accepting;
   shared_->target_host = settings.peer_host;
   shared_->target_port = settings.peer_port;
-  shared_->name = "dial gate to peer " + settings.peer_host + ":" +
-                  std::to_string(settings.peer_port);
+  shared_->name = "dial gate to peer " +
+                  host_and_port(settings.peer_host, settings.peer_port);
   shared_->limits = settings.session;
   shared_->cluster_secret = settings.cluster_secret;
   shared_->refusals = settings.refusals;

@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "common/host_port.hpp"
 #include "common/log.hpp"
 #include "net/fail.hpp"
 
@@ -50,7 +51,7 @@ listener::listener(asio::io_context& context, const std::string& host,
       backoff_{strand_},
       name_{std::move(name)},
       factory_{std::move(factory)} {
-  auto where = host + ":" + std::to_string(port);
+  auto where = host_and_port(host, port);
   error_code ec;
   tcp::resolver resolver{context};
   auto endpoints = resolver.resolve(

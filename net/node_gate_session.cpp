@@ -8,6 +8,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "common/host_port.hpp"
 #include "common/log.hpp"
 #include "common/throttled_log.hpp"
 #include "net/listener.hpp"
@@ -68,8 +69,7 @@ node_gate_session::node_gate_session(tcp::socket accepted, std::uint64_t id,
       // names the peer instead.
       peer_{shared_->accepted == basp_end::dialing
                 ? std::move(peer)
-                : shared_->target_host + ":" +
-                      std::to_string(shared_->target_port)},
+                : host_and_port(shared_->target_host, shared_->target_port)},
       framing_{shared_->limits.max_payload, shared_->accepted,
                shared_->limits.cluster_actor} {
   // The socket accepted is the other node on the node gate, this node's
