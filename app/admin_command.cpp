@@ -109,6 +109,14 @@ const std::string& batch_name(const std::string& value) {
   return value;
 }
 
+// What an OpenWISP organization's name takes (its model's field, from
+// django-organizations): required, at most 200 characters.
+const std::string& organization_name(const std::string& value) {
+  non_blank(value, "NAME");
+  refuse_unless_short_line(value, "NAME", 200, "OpenWISP");
+  return value;
+}
+
 // --ttl: whole seconds, at least 1, ending by the last second Django can
 // read. That bound moves with the clock, so it is checked against now
 // rather than printed in --help as a number.
@@ -222,7 +230,7 @@ void add_admin_command(CLI::App& parent, int& exit_code) {
       "directory: creates the --db file when it is missing",
       options,
       [](storage::directory_admin& directory, admin_options& o) {
-        return directory.add_organization(non_blank(o.name, "NAME"),
+        return directory.add_organization(organization_name(o.name),
                                           !o.inactive);
       },
       exit_code, when_missing::create);

@@ -221,6 +221,21 @@ def test_a_batch_name_openwisp_would_refuse_is_refused(ws):
     assert ws.count("radbatch") == 3
 
 
+def test_an_organization_name_openwisp_would_refuse_is_refused(ws):
+    for name, words in (("   ", "must not be blank"),
+                        ("a\x1b[31mb", "control characters"),
+                        ("x" * 201, "201 characters long")):
+        error = ws.fails("org", "add", name)
+        assert words in error, (name, error)
+        assert "\x1b" not in error, error
+    assert ws.count("openwisp_users_organization") == 0
+    # At most 200 characters (django-organizations' field), counted as
+    # characters, not bytes.
+    ws.ok("org", "add", "x" * 200)
+    ws.ok("org", "add", "é" * 200)
+    assert ws.count("openwisp_users_organization") == 2
+
+
 def test_a_taken_batch_name_or_id_is_refused_in_words(ws):
     org = ws.seed()
     batch = ws.ok("batch", "add", org, "--name", "March import")
@@ -263,6 +278,7 @@ def main():
              test_a_taken_username_is_refused_in_words,
              test_a_username_django_would_refuse_is_refused,
              test_a_batch_name_openwisp_would_refuse_is_refused,
+             test_an_organization_name_openwisp_would_refuse_is_refused,
              test_a_taken_batch_name_or_id_is_refused_in_words,
              test_a_second_membership_is_refused_in_words,
              test_organizations_may_share_a_name]
