@@ -429,13 +429,30 @@ void peer_up(self_ptr self, std::size_t index, caf::actor remote,
            std::max<std::int64_t>(0, p.heard_up_to_ms - skew_margin_ms));
 }
 
+// Why a connect, a hello or a link failed, in words an operator can act
+// on, CAF's own name for it following in parentheses.
+std::string peer_failure(const caf::error& err) {
+  const char* words = nullptr;
+  if (err == caf::sec::request_timeout)
+    words = "it did not answer in time";
+  else if (err == caf::sec::connection_timeout)
+    words = "nothing came over the connection for too long";
+  else if (err == caf::exit_reason::remote_link_unreachable)
+    words = "the connection to it was lost";
+  else if (err == caf::sec::cannot_connect_to_node)
+    words = "it could not be reached";
+  if (words == nullptr)
+    return describe(err);
+  return std::string{words} + " (" + describe(err) + ")";
+}
+
 void connect_failed(self_ptr self, std::size_t index, const caf::error& err) {
   auto& p = self->state.peers[index];
   set_phase(self, p, phase::down);
   auto refused = self->state.refused_by_gate
                      ? self->state.refused_by_gate->get(index)
                      : std::string{};
-  p.reason = refused.empty() ? describe(err) : refused;
+  p.reason = refused.empty() ? peer_failure(err) : refused;
   if (err == caf::sec::unexpected_message)
     log()->warn(
         "peer={} did not understand this node's hello; is it running the "
@@ -1191,7 +1208,7 @@ caf::behavior cluster(self_ptr self, services running,
         p.dialer = caf::actor_addr{};
         return;
       }
-    close_link(self, msg.source, describe(msg.reason));
+    close_link(self, msg.source, peer_failure(msg.reason));
   });
   for (std::size_t index = 0; index < st.peers.size(); ++index)
     self->send(self, connect_peer_atom::value, index);
