@@ -275,6 +275,29 @@ std::int64_t heartbeat_ms(self_ptr self) {
       .count();
 }
 
+// A stamp taken from a peer pulls this node's later stamps along with it
+// (stamp_clock.hpp): one well ahead of this node's clock, yet within a
+// day and so stored, moves every node's stamps ahead for good without
+// anything else showing it. Publish bursts run stamps ahead by minutes
+// at most; beyond this, a clock is wrong or a record was tampered with.
+constexpr std::int64_t far_ahead_ms = 10 * 60 * 1000;
+log_throttle far_ahead_logged;
+
+void warn_if_far_ahead(const storage::batch_record& record,
+                       std::int64_t now_ms) {
+  if (record.updated_at_ms - now_ms <= far_ahead_ms)
+    return;
+  warn_throttled(
+      far_ahead_logged,
+      fmt::format("a peer's status for batch={} origin={} is stamped {} s "
+                  "ahead of this node's clock; this node's later publishes "
+                  "are stamped after it. Is a node's clock ahead (check NTP "
+                  "on every node), or was the link between nodes tampered "
+                  "with?",
+                  record.batch_id, one_line(record.origin),
+                  (record.updated_at_ms - now_ms) / 1000));
+}
+
 void apply_records(self_ptr self, records batch,
                    std::function<void(bool, std::int64_t)> done) {
   struct progress {
@@ -309,8 +332,13 @@ void apply_records(self_ptr self, records batch,
   }
   auto state = std::make_shared<progress>();
   state->waiting = batch.size();
-  for (const auto& record : batch)
-    state->newest_ms = std::max(state->newest_ms, record.updated_at_ms);
+  const storage::batch_record* newest = nullptr;
+  for (const auto& record : batch) {
+    if (!newest || record.updated_at_ms > newest->updated_at_ms)
+      newest = &record;
+  }
+  state->newest_ms = newest->updated_at_ms;
+  warn_if_far_ahead(*newest, now_ms);
   auto finish_one = [state, done = std::move(done)] {
     if (--state->waiting == 0)
       done(!state->failed, state->newest_ms);

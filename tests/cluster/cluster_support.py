@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -215,6 +216,20 @@ def copy_database(source, target):
         elif os.path.exists(target.db + suffix):
             # A target's own WAL would be replayed onto the copy.
             os.remove(target.db + suffix)
+
+
+def move_stamp_ahead(db_path, batch, origin, ahead_ms):
+    """Sets `batch`'s stored stamp to `ahead_ms` past the wall clock."""
+    db = sqlite3.connect(db_path, timeout=30)
+    try:
+        with db:
+            changed = db.execute(
+                "UPDATE batch_status SET updated_at = ? "
+                "WHERE batch_id = ? AND origin = ?",
+                (int(time.time() * 1000) + ahead_ms, batch, origin)).rowcount
+    finally:
+        db.close()
+    assert changed == 1, f"no row of {origin} for {batch} in {db_path}"
 
 
 def stop_nodes(nodes, failed):

@@ -2,7 +2,8 @@
 up on what a peer published while it was frozen.
 
 After a (re)connect a node pulls from each peer every record changed since
-the newest one it took from that peer (less 5 s for clock differences).
+the point up to which it holds all of that peer's (less 5 s for clock
+differences).
 The peer's pages hold this node's own records too, echoed back; when those
 are stamped ahead of the clocks (a burst of more than 1,000 publishes a
 second, or a clock running ahead), the point to pull from must not jump
@@ -21,12 +22,11 @@ Usage: stamps_ahead_catch_up_test.py PATH_TO_BATCHCAST
 
 import re
 import signal
-import sqlite3
 import sys
 import time
 
-from cluster_support import (fetch, main_with_cluster, wait_stored,
-                             wait_until)
+from cluster_support import (fetch, main_with_cluster, move_stamp_ahead,
+                             wait_stored, wait_until)
 
 # Well past the 5 s margin of catch-up and any clock difference on one
 # machine, and past the end of the test.
@@ -40,20 +40,6 @@ RELINK_WITHIN = 30  # seconds from SIGCONT to A's catch-up from B
 # From A's catch-up from B after it resumes; generous for a handful of
 # records on a loaded 2-core machine.
 CATCH_UP_WITHIN = 20
-
-
-def move_stamp_ahead(db_path, batch, origin, ahead_ms):
-    """Sets `batch`'s stored stamp to `ahead_ms` past the wall clock."""
-    db = sqlite3.connect(db_path, timeout=30)
-    try:
-        with db:
-            changed = db.execute(
-                "UPDATE batch_status SET updated_at = ? "
-                "WHERE batch_id = ? AND origin = ?",
-                (int(time.time() * 1000) + ahead_ms, batch, origin)).rowcount
-    finally:
-        db.close()
-    assert changed == 1, f"no row of {origin} for {batch} in {db_path}"
 
 
 def a_status_stamped_ahead_everywhere(cluster, cast):
