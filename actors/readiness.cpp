@@ -132,7 +132,7 @@ std::string describe_not_ready(const readiness_report& report) {
           " s");
       break;
     case probe_result::failed:
-      add("state database failed a read or is out of space");
+      add("state database failed a read or a write (the log says why)");
       break;
     case probe_result::timeout:
       add("state database did not answer in time");
