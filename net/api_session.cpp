@@ -105,7 +105,6 @@ void api_session<Stream>::on_header(error_code ec, std::size_t) {
   if (ec)
     return answer_error(ec);
 
-  answering_ = requests_->begin();
   const auto& header = parser_->get().base();
   // Closed after the answer: where this request's body ends is unknown.
   if (has_unsupported_transfer_coding(header))
@@ -154,6 +153,17 @@ void api_session<Stream>::on_body(error_code ec, std::size_t) {
   if (ec)
     return answer_error(ec);
 
+  // The point of no return: handed on, a publish may commit. Once the
+  // server stops taking requests it is refused instead, not stored, so
+  // the producer knows to send it again.
+  auto ticket = requests_->try_begin();
+  if (!ticket)
+    return write(publish_api::error(
+        http::status::service_unavailable,
+        "the server is stopping; nothing was stored: send the request again "
+        "(to another node, or once this one is back)",
+        parser_->get().version(), false));
+  answering_ = std::move(*ticket);
   hold_for_answer();
   auto request = parser_->release();
   parser_.reset();
@@ -204,6 +214,9 @@ void api_session<Stream>::answer_error(error_code ec) {
 
 template <class Stream>
 void api_session<Stream>::write(publish_api::response answer) {
+  // A stopping server takes no further request on this connection.
+  if (!requests_->taking())
+    answer.keep_alive(false);
   counters_->count_api_response(answer.result_int());
   response_.emplace(std::move(answer));
   beast::get_lowest_layer(stream_).expires_after(limits_.request_timeout);

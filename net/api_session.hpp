@@ -43,8 +43,8 @@ class api_session : public std::enable_shared_from_this<api_session<Stream>> {
   // `tls` is the listener's TLS context (null for plain_stream). `slot`
   // counts this connection (empty when the listener has no cap); what it
   // counts in must outlive the session.
-  // `requests` counts each request from its header to its answer's
-  // last byte.
+  // `requests` counts each request from when it is handed on to its
+  // answer's last byte, and refuses new ones once the server stops.
   api_session(tcp::socket socket, asio::ssl::context* tls,
               std::shared_ptr<const publish_api> api,
               std::shared_ptr<api_gate> gate, api_limits limits,

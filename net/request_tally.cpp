@@ -6,6 +6,7 @@ struct request_tally::ticket::shared {
   std::mutex mutex;
   std::condition_variable changed;
   std::size_t in_progress = 0;
+  bool taking = true;
 };
 
 request_tally::ticket& request_tally::ticket::operator=(
@@ -27,10 +28,22 @@ request_tally::ticket::~ticket() {
 
 request_tally::request_tally() : counts_{std::make_shared<ticket::shared>()} {}
 
-request_tally::ticket request_tally::begin() {
+std::optional<request_tally::ticket> request_tally::try_begin() {
   std::lock_guard<std::mutex> guard{counts_->mutex};
+  if (!counts_->taking)
+    return std::nullopt;
   ++counts_->in_progress;
   return ticket{counts_};
+}
+
+void request_tally::stop_taking() {
+  std::lock_guard<std::mutex> guard{counts_->mutex};
+  counts_->taking = false;
+}
+
+bool request_tally::taking() const {
+  std::lock_guard<std::mutex> guard{counts_->mutex};
+  return counts_->taking;
 }
 
 std::size_t request_tally::in_progress() const {

@@ -1,7 +1,9 @@
-// The requests of one listener that have been read and not yet answered,
-// so that stopping can let them finish: a producer whose publish is
-// committed while the node stops should get its answer, not a reset
-// connection that makes it doubt the commit.
+// The requests of one listener handed on to be answered and not yet
+// answered, so that stopping can let them finish: a producer whose
+// publish is committed while the node stops should get its answer, not a
+// reset connection that makes it doubt the commit. Once stopping, no
+// request is handed on any more: each is refused instead, so the ones in
+// progress are all there is to wait for.
 //
 // Thread-safe: requests begin and end on I/O strands, and a session
 // holding a request may be destroyed on any thread, even after the
@@ -13,6 +15,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace batchcast::net {
 
@@ -37,7 +40,13 @@ class request_tally {
 
   request_tally();
 
-  ticket begin();
+  // A ticket for a request about to be handed on; nothing once
+  // stop_taking() was called.
+  std::optional<ticket> try_begin();
+
+  // From now on try_begin() refuses.
+  void stop_taking();
+  bool taking() const;
 
   std::size_t in_progress() const;
 

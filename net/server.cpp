@@ -324,9 +324,11 @@ void server::stop(std::chrono::milliseconds grace) {
                 state.context->sessions.open(), grace.count());
   // Only now: until the sockets are gone, /readyz tells a load balancer
   // that this node is leaving, and producers' publishes still commit.
+  state.api_requests->stop_taking();
   state.internal_listener->stop();
-  // Publishes already read get their answers, within what is left of the
+  // Publishes handed on get their answers, within what is left of the
   // grace: cut off, a producer cannot tell whether its status committed.
+  // Later requests on open connections are refused with 503, unstored.
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       grace_ends - std::chrono::steady_clock::now());
   if (!state.api_requests->wait_until_none(
