@@ -77,6 +77,10 @@ actors::cluster_settings cluster_settings_from(const cluster_options& options) {
     throw std::invalid_argument("--peer needs --node-port");
   for (const auto& text : options.peers) {
     auto parsed = parse_host_port(text, "--peer");
+    if (parsed.port == 0)
+      throw std::invalid_argument(
+          "--peer " + text +
+          ": port 0 names no node; give the peer's --node-port");
     // A node listed twice would be dialled twice; more likely a second
     // node's address was meant and is missing.
     for (const auto& earlier : settings.peers)

@@ -10,7 +10,9 @@
 #include <system_error>
 #include <utility>
 
+#include "app/request_values.hpp"
 #include "common/small_file.hpp"
+#include "common/terminal_text.hpp"
 
 namespace batchcast::app {
 
@@ -214,19 +216,48 @@ CLI::Validator whole_number(long long min, long long max) {
 }
 
 host_port parse_host_port(const std::string& text, const std::string& what) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
-    throw std::invalid_argument(what + ": expected HOST:PORT, got `" + text +
-                                "`");
+  auto expected = [&](const std::string& why) {
+    return std::invalid_argument(what + ": expected HOST:PORT, got `" +
+                                 one_line(text) + "` (" + why + ")");
+  };
   host_port parsed;
-  parsed.host = text.substr(0, colon);
-  if (parsed.host.front() == '[' && parsed.host.back() == ']')
-    parsed.host = parsed.host.substr(1, parsed.host.size() - 2);
-  auto port_text = text.substr(colon + 1);
-  if (!std::all_of(port_text.begin(), port_text.end(),
+  std::string port_text;
+  if (!text.empty() && text.front() == '[') {
+    // [IPv6]:PORT, the one spelling in which the port can be found.
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() ||
+        text[close + 1] != ':')
+      throw expected("an IPv6 address in brackets, then :PORT");
+    parsed.host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+    auto zone = parsed.host.find('%');
+    auto address = parsed.host.substr(0, zone);
+    if (address.find(':') == std::string::npos ||
+        !std::all_of(address.begin(), address.end(),
+                     [](unsigned char c) {
+                       return std::isxdigit(c) || c == ':' || c == '.';
+                     }) ||
+        (zone != std::string::npos &&
+         !is_sendable_host(parsed.host.substr(zone + 1))))
+      throw expected("brackets hold an IPv6 address");
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos)
+      throw expected("no port");
+    parsed.host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (parsed.host.find(':') != std::string::npos)
+      throw expected("an IPv6 address goes in brackets, as in [::1]:8000");
+    if (!is_sendable_host(parsed.host))
+      throw expected(
+          "the host is empty or holds a space, a control character, "
+          "non-ASCII or other characters no host has");
+  }
+  if (port_text.empty() || port_text.size() > 5 ||
+      !std::all_of(port_text.begin(), port_text.end(),
                    [](unsigned char c) { return std::isdigit(c); }) ||
-      port_text.size() > 5 || std::stoul(port_text) > 65535)
-    throw std::invalid_argument(what + ": `" + port_text +
+      std::stoul(port_text) > 65535)
+    throw std::invalid_argument(what + ": `" + one_line(port_text) +
                                 "` is not a port number");
   parsed.port = static_cast<std::uint16_t>(std::stoul(port_text));
   return parsed;

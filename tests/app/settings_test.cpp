@@ -172,13 +172,30 @@ BOOST_AUTO_TEST_CASE(an_endless_config_file_is_refused) {
 BOOST_AUTO_TEST_CASE(host_port_accepts_ipv4_ipv6_and_names) {
   BOOST_CHECK_EQUAL(parse_host_port("127.0.0.1:8000", "x").port, 8000);
   BOOST_CHECK_EQUAL(parse_host_port("[::1]:0", "x").host, "::1");
+  BOOST_CHECK_EQUAL(parse_host_port("[fe80::1%eth0]:80", "x").host,
+                    "fe80::1%eth0");
   BOOST_CHECK_EQUAL(parse_host_port("localhost:65535", "x").port, 65535);
+  BOOST_CHECK_EQUAL(parse_host_port("node-b.example.org:4101", "x").host,
+                    "node-b.example.org");
 }
 
 BOOST_AUTO_TEST_CASE(host_port_refuses_garbage) {
   for (auto bad :
-       {"", "8000", "host:", ":80", "host:65536", "host:8o", "host:123456"})
+       {"", "8000", "host:", ":80", "host:65536", "host:8o", "host:123456",
+        "::1", "::1:80", "[::1]", "[::1]80", "[host]:80", "[]:80", "a b:1",
+        "a\tb:1", "h\xc3\xa9:1", "[::1%]:80"})
     BOOST_CHECK_THROW(parse_host_port(bad, "--listen"), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(an_ipv6_address_without_brackets_is_told_how) {
+  try {
+    parse_host_port("::1:8000", "--peer");
+    BOOST_FAIL("accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string{e.what()}.find("goes in brackets, as in "
+                                          "[::1]:8000") != std::string::npos,
+               e.what());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(url_parsing_fills_defaults_and_strips_slashes) {

@@ -483,6 +483,17 @@ def test_a_peer_given_twice_is_refused_naming_it(setup):
     assert "--peer 127.0.0.1:4101 is given twice" in said, said
 
 
+def test_a_peer_no_node_can_have_is_refused(setup):
+    """Each was once taken, and shown in GET /cluster as an address no
+    node has (`[::1]` reaches serve as `::1`, which read as host `:`)."""
+    for peer, words in (("127.0.0.1:0", "port 0 names no node"),
+                        ("[::1]", "goes in brackets"),
+                        ("a b:4101", "holds a space")):
+        said = refused_start(setup, "--node-port", str(free_port()),
+                             "--peer", peer)
+        assert words in said, (peer, said)
+
+
 def test_a_node_port_without_a_cluster_secret_is_refused(setup):
     """A clustered node needs the secret its peers' gates check; without
     one it says how to make one, and a secret it cannot use is named by
@@ -591,6 +602,7 @@ def main():
                           test_one_address_for_both_listeners_is_refused,
                           test_a_node_port_shared_with_a_listener_is_refused,
                           test_a_peer_given_twice_is_refused_naming_it,
+                          test_a_peer_no_node_can_have_is_refused,
                           test_a_node_port_without_a_cluster_secret_is_refused,
                           test_a_config_file_naming_another_is_refused,
                           test_an_unusable_node_name_is_refused],
