@@ -606,6 +606,23 @@ std::optional<std::string> unlinkable(self_ptr self, std::size_t index,
   return std::nullopt;
 }
 
+// Why configured peer `index`, a node other than those linked, cannot
+// be linked under `name`: another linked peer has that name. Two nodes
+// sharing a name refuse each other, yet a third would take both, and
+// what this node keeps per peer name would mix them up.
+std::optional<std::string> name_taken(self_ptr self, std::size_t index,
+                                      const std::string& name) {
+  const auto& peers = self->state.peers;
+  for (std::size_t other = 0; other < peers.size(); ++other) {
+    const auto& q = peers[other];
+    if (other != index && q.state == phase::up && q.name == name)
+      return "it calls itself " + name + ", as linked peer " + label(q) +
+             " does: two nodes share a name; give every node its own "
+             "--node-name";
+  }
+  return std::nullopt;
+}
+
 void say_hello(self_ptr self, std::size_t index, caf::actor remote) {
   if (auto why = unlinkable(self, index, remote)) {
     refuse_address(self, index, *why);
@@ -634,6 +651,10 @@ void say_hello(self_ptr self, std::size_t index, caf::actor remote) {
             }
             // Another address may have led to it meanwhile.
             if (auto why = unlinkable(self, index, remote)) {
+              refuse_address(self, index, *why);
+              return;
+            }
+            if (auto why = name_taken(self, index, name)) {
               refuse_address(self, index, *why);
               return;
             }

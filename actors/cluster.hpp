@@ -11,8 +11,9 @@
 //   (hello_atom, std::string node_name, std::uint32_t protocol)
 //       -> std::tuple<std::string, std::uint32_t>
 //       A peer introducing itself after connecting, before it catches up
-//       from here; the answer is this node's name and protocol. From then
-//       on this node's statuses go to it (it is "subscribed"). Nodes only
+//       from here; the answer is this node's name and protocol. Its link
+//       is then "subscribed": it lists this node as a peer (every link
+//       gets this node's statuses, subscribed or not). Nodes only
 //       link up when their protocol numbers match and their names differ:
 //       a node refuses a peer named as itself (see refuse_namesake) and
 //       keeps trying it with backoff, as it may come back renamed.

@@ -79,9 +79,59 @@ def test_a_peer_with_this_nodes_name_is_refused(root):
             node.stop()
 
 
+def third_node_view(third):
+    """(states by name, reasons of the peers not up) in `third`'s view."""
+    peers = cluster_view(third)["peers"]
+    return ([(p["state"], p["name"]) for p in peers],
+            [p["reason"] for p in peers if p["state"] != "up"])
+
+
+def test_a_third_node_links_one_of_two_namesakes(root):
+    """The twins refuse each other; a third node listing both would take
+    both, each looking healthy there while the twins never exchange a
+    status. It links the first to answer and shows the other down with
+    the reason."""
+    ports = {name: free_port() for name in ("twin0", "twin1", "third")}
+    nodes = {}
+    for name, port in ports.items():
+        workdir = os.path.join(root, "three-" + name)
+        os.makedirs(workdir)
+        peers = []
+        for other, other_port in ports.items():
+            if other != name:
+                peers += ["--peer", f"127.0.0.1:{other_port}"]
+        nodes[name] = Node(sys.argv[1], workdir, SECRET_KEY,
+                           node_name="third" if name == "third" else "twin",
+                           serve_args=["--node-port", str(port), *peers])
+    third = nodes["third"]
+    try:
+        for node in nodes.values():
+            node.start()
+
+        def settled():
+            states, reasons = third_node_view(third)
+            return [s for s in states if s[0] == "up"] == [("up", "twin")] \
+                and any("two nodes share a name" in (r or "")
+                        for r in reasons)
+
+        wait_until(settled, 20, "the third node to link one twin only")
+        states, reasons = third_node_view(third)
+        assert any("it calls itself twin, as linked peer twin@127.0.0.1:" in
+                   (r or "") for r in reasons), reasons
+        assert "two nodes share a name" in third.read_log()
+    except Exception:
+        for node in nodes.values():
+            print(f"--- log of {node.workdir} ---\n" + node.read_log())
+        raise
+    finally:
+        for node in nodes.values():
+            node.stop()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="batchcast-same-name-") as root:
-        return run_tests([test_a_peer_with_this_nodes_name_is_refused], root)
+        return run_tests([test_a_peer_with_this_nodes_name_is_refused,
+                          test_a_third_node_links_one_of_two_namesakes], root)
 
 
 if __name__ == "__main__":
