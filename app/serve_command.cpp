@@ -1,14 +1,17 @@
 #include "app/serve_command.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <initializer_list>
 #include <map>
 #include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <tuple>
 
 #include <netdb.h>
@@ -435,7 +438,23 @@ int serve(const serve_options& options,
   int received = 0;
   sigwait(&signals, &received);
   logger("app")->info("received {}, shutting down", stop_signal_name(received));
+  // A second signal (an impatient Ctrl-C) is answered in the log rather
+  // than left pending unseen; the stop goes on all the same.
+  std::atomic<bool> stopped{false};
+  std::thread answer_more_signals{[&signals, &stopped, &options] {
+    const timespec poll{0, 200'000'000};
+    while (!stopped) {
+      int again = sigtimedwait(&signals, nullptr, &poll);
+      if (again > 0)
+        logger("app")->warn(
+            "received {} again: still shutting down, within the {} s grace "
+            "(SIGKILL ends it at once; acknowledged publishes are stored)",
+            stop_signal_name(again), options.shutdown_grace_seconds);
+    }
+  }};
   node.stop(std::chrono::seconds{options.shutdown_grace_seconds});
+  stopped = true;
+  answer_more_signals.join();
   return 0;
 }
 

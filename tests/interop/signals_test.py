@@ -4,13 +4,16 @@
   keeps serving publishes, and SIGTERM still ends it with exit code 0;
 - SIGHUP (its terminal closed): the same graceful shutdown as SIGTERM,
   exit code 0, and the log says which signal;
-- SIGUSR1 and SIGUSR2: ignored, the node keeps serving.
+- SIGUSR1 and SIGUSR2: ignored, the node keeps serving;
+- a second SIGINT during the shutdown grace: said in the log, and the
+  stop goes on.
 
 Usage: signals_test.py PATH_TO_BATCHCAST
 """
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -96,12 +99,61 @@ def test_sigusr1_and_sigusr2_are_ignored(binary, root):
     assert code == 0, (code, node.read_log())
 
 
+def held_open_watcher(node, batch):
+    """An accepted WebSocket that never answers the server's close: it
+    holds the shutdown grace open until it ends."""
+    node.admin("user", "add", "holder", "--staff", "--superuser")
+    session = node.admin("session", "issue", "holder")
+    sock = socket.create_connection(("127.0.0.1", node.public_port),
+                                    timeout=10)
+    sock.sendall((f"GET /ws/radius/batch/{batch}/ HTTP/1.1\r\n"
+                  f"Host: 127.0.0.1:{node.public_port}\r\n"
+                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n"
+                  "Origin: http://127.0.0.1\r\n"
+                  f"Cookie: sessionid={session}\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(4096)
+        assert chunk, "closed during the upgrade"
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def test_a_second_signal_during_the_grace_is_answered(binary, root):
+    """An impatient second Ctrl-C is said in the log (it was once left
+    pending, unseen), and the stop goes on within the grace."""
+    workdir = os.path.join(root, "twice")
+    os.makedirs(workdir)
+    node = Node(binary, workdir, SECRET, node_name="twice",
+                serve_args=["--shutdown-grace", "3"])
+    org = node.admin("org", "add", "Twice Org")
+    batch = node.admin("batch", "add", org)
+    node.start()
+    sock = held_open_watcher(node, batch)
+    try:
+        node.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        node.process.send_signal(signal.SIGINT)
+        code = node.process.wait(timeout=20)
+    finally:
+        sock.close()
+        node.stop()
+    log = node.read_log()
+    assert code == 0, (code, log)
+    assert "received SIGINT again: still shutting down, within the 3 s " \
+        "grace" in log, log
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="batchcast-signals-") as root:
         return run_tests([test_a_closed_log_pipe_does_not_stop_the_node,
                           test_sighup_shuts_down_as_sigterm_does,
-                          test_sigusr1_and_sigusr2_are_ignored],
+                          test_sigusr1_and_sigusr2_are_ignored,
+                          test_a_second_signal_during_the_grace_is_answered],
                          binary, root)
 
 
