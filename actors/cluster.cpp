@@ -944,16 +944,20 @@ void check_liveness(self_ptr self) {
 // what the peer published while its link was gone came through no link.
 // Catching up from the peer again fills that gap. (Not a hello back: two
 // nodes could answer each other's hellos for ever.)
+log_throttle relinks_logged;
+
 void catch_up_again(self_ptr self, const caf::actor_addr& address) {
   auto& peers = self->state.peers;
   for (std::size_t index = 0; index < peers.size(); ++index) {
     auto& p = peers[index];
     if (p.state != phase::up || !p.remote || p.remote.address() != address)
       continue;
-    log()->info(
-        "peer={} linked to this node again after letting it go; "
-        "catching up from it",
-        label(p));
+    // Also each time a node refusing this one (it links another node of
+    // this one's name) tries again: throttled.
+    log_throttled(*log(), spdlog::level::info, relinks_logged,
+                  fmt::format("peer={} linked to this node again after "
+                              "letting it go; catching up from it",
+                              label(p)));
     p.catching_up = true;
     catch_up(self, index,
              std::max<std::int64_t>(0, p.heard_up_to_ms - skew_margin_ms));

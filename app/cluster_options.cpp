@@ -73,6 +73,11 @@ actors::cluster_settings cluster_settings_from(const cluster_options& options) {
   actors::cluster_settings settings;
   settings.node_port = static_cast<std::uint16_t>(options.node_port);
   settings.node_host = options.node_host;
+  // Written as in --listen and --peer, an IPv6 address in brackets.
+  if (settings.node_host.size() > 2 && settings.node_host.front() == '[' &&
+      settings.node_host.back() == ']')
+    settings.node_host =
+        settings.node_host.substr(1, settings.node_host.size() - 2);
   if (settings.node_port == 0 && !options.peers.empty())
     throw std::invalid_argument("--peer needs --node-port");
   for (const auto& text : options.peers) {

@@ -445,7 +445,7 @@ int serve(const serve_options& options,
     const timespec poll{0, 200'000'000};
     while (!stopped) {
       int again = sigtimedwait(&signals, nullptr, &poll);
-      if (again > 0)
+      if (again > 0 && !stopped)
         logger("app")->warn(
             "received {} again: still shutting down, within the {} s grace "
             "(SIGKILL ends it at once; acknowledged publishes are stored)",

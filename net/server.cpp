@@ -8,6 +8,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include "common/host_port.hpp"
 #include "common/log.hpp"
 #include "net/api_session.hpp"
 #include "net/http_session.hpp"
@@ -265,10 +266,11 @@ void server::start() {
   for (int i = 0; i < thread_count; ++i)
     state.threads.emplace_back([&state] { state.run_io(); });
   state.running = true;
-  log()->info("listening public={}:{} ({}) internal={}:{} ({}) io_threads={}",
-              settings.public_host, public_port(),
-              describe_transport(public_tls), settings.internal_host,
-              internal_port(), describe_transport(internal_tls), thread_count);
+  log()->info("listening public={} ({}) internal={} ({}) io_threads={}",
+              host_and_port(settings.public_host, public_port()),
+              describe_transport(public_tls),
+              host_and_port(settings.internal_host, internal_port()),
+              describe_transport(internal_tls), thread_count);
   log()->info(
       "public connection caps: max_connections={} per_address={}; "
       "internal listener cap: {}",

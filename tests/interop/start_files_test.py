@@ -476,6 +476,29 @@ def test_a_node_port_shared_with_a_listener_is_refused(setup):
     assert "is also the port of --listen" in said, said
 
 
+def test_a_bracketed_ipv6_node_host_is_taken(setup):
+    """--node-host is written like the address in --listen and --peer:
+    `[::1]` once failed with "Host not found"."""
+    port = free_port()
+    process = subprocess.Popen(
+        setup.command("--node-port", str(port), "--node-host", "[::1]"),
+        env=dict(setup.env, BATCHCAST_CLUSTER_SECRET="s" * 32),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert process.poll() is None, process.stderr.read()
+            try:
+                socket.create_connection(("::1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "no node port on [::1]"
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def test_a_peer_given_twice_is_refused_naming_it(setup):
     said = refused_start(setup, "--node-port", str(free_port()),
                          "--peer", "127.0.0.1:4101", "--peer",
@@ -602,6 +625,7 @@ def main():
                           test_one_address_for_both_listeners_is_refused,
                           test_a_node_port_shared_with_a_listener_is_refused,
                           test_a_peer_given_twice_is_refused_naming_it,
+                          test_a_bracketed_ipv6_node_host_is_taken,
                           test_a_peer_no_node_can_have_is_refused,
                           test_a_node_port_without_a_cluster_secret_is_refused,
                           test_a_config_file_naming_another_is_refused,
