@@ -232,13 +232,10 @@ def test_exit_and_down_messages_never_reach_the_middleman(nodes, relay, cast):
     delivers(a, f, cast)
 
 
-def test_a_page_lost_on_the_way_is_sent_again(nodes, relay, cast):
-    """A page of A's statuses dropped on the way, a newer page arriving:
-    F, whose own link to A stays up, has no reason to ask for the lost
-    one. A, whose page went unanswered, drops the link and sends its
-    statuses from the lost page's on again on the next."""
-    a, f = nodes
-    wait_until(lambda: f_reaches_a(f), 20, "F to reach A")
+def lose_a_page_then_pass_a_newer(a, f, relay, cast):
+    """A publishes a status whose page the relay drops, then a newer one
+    that reaches F; returns the lost status's batch."""
+    wait_until(lambda: f_reaches_a(f), 40, "F to reach A")
     lost, newer = cast["batches"].pop(), cast["batches"].pop()
     relay.drop_next_page(TamperingRelay.TO_DIALING)
     assert a.publish(lost, "failed")[0] == 200
@@ -247,6 +244,16 @@ def test_a_page_lost_on_the_way_is_sent_again(nodes, relay, cast):
     time.sleep(7)
     assert a.publish(newer, "completed")[0] == 200
     wait_stored(f, newer, "completed")
+    return lost
+
+
+def test_a_page_lost_on_the_way_is_sent_again(nodes, relay, cast):
+    """A page of A's statuses dropped on the way, a newer page arriving:
+    F, whose own link to A stays up, has no reason to ask for the lost
+    one. A, whose page went unanswered, drops the link and sends its
+    statuses from the lost page's on again on the next."""
+    a, f = nodes
+    lost = lose_a_page_then_pass_a_newer(a, f, relay, cast)
     # A waits 30 s for the lost page's answer, then links again.
     wait_stored(f, lost, "failed", timeout=90)
     assert "left pages of them unanswered" in a.read_log()
@@ -259,14 +266,7 @@ def test_a_lost_page_survives_the_sender_restarting(nodes, relay, cast):
     restarted A: the pages after the lost one told F that A's statuses
     were settled only up to it, and F's catch-up starts there."""
     a, f = nodes
-    wait_until(lambda: f_reaches_a(f), 40, "F to reach A")
-    lost, newer = cast["batches"].pop(), cast["batches"].pop()
-    relay.drop_next_page(TamperingRelay.TO_DIALING)
-    assert a.publish(lost, "failed")[0] == 200
-    assert relay.wait_done() == "dropped"
-    time.sleep(7)
-    assert a.publish(newer, "completed")[0] == 200
-    wait_stored(f, newer, "completed")
+    lost = lose_a_page_then_pass_a_newer(a, f, relay, cast)
     assert a.stop(signal.SIGKILL) == -signal.SIGKILL
     a.start()
     # Well within the 30 s after which A would have resent it had it run.

@@ -37,7 +37,8 @@ from prometheus_client.parser import text_string_to_metric_families
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from batchcast_node import TOKEN, Node, free_port, run_tests  # noqa: E402
+from batchcast_node import (TOKEN, Node, free_port, raw_upgrade,  # noqa: E402
+                            run_tests)
 
 SECRET = "operations-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -93,28 +94,6 @@ def sample(families, family, labels=None):
                 continue
             return each.value
     raise KeyError((family, labels))
-
-
-def raw_upgrade(node, batch, session):
-    """An accepted WebSocket upgrade on a bare socket that will never read
-    or answer a close frame: it holds the server's shutdown grace open."""
-    sock = socket.create_connection(("127.0.0.1", node.public_port),
-                                    timeout=10)
-    request = (f"GET /ws/radius/batch/{batch}/ HTTP/1.1\r\n"
-               f"Host: 127.0.0.1:{node.public_port}\r\n"
-               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-               "Sec-WebSocket-Version: 13\r\n"
-               "Origin: http://127.0.0.1\r\n"
-               f"Cookie: sessionid={session}\r\n\r\n")
-    sock.sendall(request.encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = sock.recv(4096)
-        assert chunk, "closed during the upgrade"
-        head += chunk
-    assert head.startswith(b"HTTP/1.1 101"), head
-    return sock
 
 
 def json_lines(text):

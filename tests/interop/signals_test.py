@@ -13,7 +13,6 @@ Usage: signals_test.py PATH_TO_BATCHCAST
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from batchcast_node import Node, listening, run_tests  # noqa: E402
+from batchcast_node import (Node, listening, raw_upgrade,  # noqa: E402
+                            run_tests)
 
 SECRET = "signals-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -103,23 +103,7 @@ def held_open_watcher(node, batch):
     """An accepted WebSocket that never answers the server's close: it
     holds the shutdown grace open until it ends."""
     node.admin("user", "add", "holder", "--staff", "--superuser")
-    session = node.admin("session", "issue", "holder")
-    sock = socket.create_connection(("127.0.0.1", node.public_port),
-                                    timeout=10)
-    sock.sendall((f"GET /ws/radius/batch/{batch}/ HTTP/1.1\r\n"
-                  f"Host: 127.0.0.1:{node.public_port}\r\n"
-                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                  "Sec-WebSocket-Version: 13\r\n"
-                  "Origin: http://127.0.0.1\r\n"
-                  f"Cookie: sessionid={session}\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = sock.recv(4096)
-        assert chunk, "closed during the upgrade"
-        head += chunk
-    assert head.startswith(b"HTTP/1.1 101"), head
-    return sock
+    return raw_upgrade(node, batch, node.admin("session", "issue", "holder"))
 
 
 def test_a_second_signal_during_the_grace_is_answered(binary, root):
