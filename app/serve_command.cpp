@@ -189,19 +189,28 @@ void refuse_unsendable_token(const std::string& token,
 // message naming no file (`--db ""`), or quietly stand for "none", and
 // an empty --node-name for the default, a name that changes with every
 // restart.
+// The environment too: an empty variable counts as unset for other flags,
+// but for these it is as likely a unit file whose value went missing
+// (`Environment=BATCHCAST_DB=`), and a node serving a fresh database
+// would be its quiet result.
 void refuse_empty_values(CLI::App& command,
+                         const std::set<std::string>& on_command_line,
                          std::initializer_list<const char*> flags,
                          const std::string& advice) {
   for (const char* flag : flags) {
     const auto* option = command.get_option(flag);
+    auto name = option->get_lnames().front();
+    auto variable = environment_name(name);
+    const char* from_environment = std::getenv(variable.c_str());
+    if (on_command_line.count(name) == 0 && from_environment != nullptr &&
+        *from_environment == '\0')
+      throw std::runtime_error(variable + " is set but empty: " + advice +
+                               ", or unset it");
     if (option->count() == 0)
       continue;
     const auto& given = option->results();
     if (!given.empty() && !given.front().empty())
       continue;
-    auto name = option->get_lnames().front();
-    // An empty environment variable counts as unset, as for every flag,
-    // so only the command line and the config file can give an empty one.
     throw std::runtime_error(std::string{flag} +
                              " is empty (on the command line, or as `" + name +
                              " =` in the config file): " + advice +
@@ -633,13 +642,13 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
       }
       apply_environment_and_config(*command, config, config_where);
       refuse_empty_values(
-          *command,
+          *command, on_command_line,
           {"--db", "--directory", "--tls-cert", "--tls-key",
            "--internal-tls-cert", "--internal-tls-key", "--secret-key-file",
            "--secret-key-fallbacks-file", "--publish-token-file",
            "--metrics-token-file", "--cluster-secret-file"},
           "name a file");
-      refuse_empty_values(*command, {"--node-name"},
+      refuse_empty_values(*command, on_command_line, {"--node-name"},
                           "give it 1 to " +
                               std::to_string(max_node_name_bytes) +
                               " bytes of text");

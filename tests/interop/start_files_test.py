@@ -446,6 +446,25 @@ def test_an_empty_node_name_is_refused(setup):
     assert "--node-name is empty" in said, said
 
 
+def test_an_empty_variable_for_a_file_or_name_is_refused(setup):
+    """An empty BATCHCAST_DB (a unit file whose value went missing) once
+    counted as unset: serve started on a fresh ./batchcast.db."""
+    without_db = setup.command()
+    at = without_db.index("--db")
+    del without_db[at:at + 2]
+    for variable, command, words in (
+            ("BATCHCAST_DB", without_db, "name a file"),
+            ("BATCHCAST_NODE_NAME", setup.command(), "bytes of text")):
+        result = subprocess.run(command, env=dict(setup.env, **{variable: ""}),
+                                cwd=setup.folder, capture_output=True,
+                                text=True, timeout=60)
+        said = result.stderr
+        assert result.returncode == 2, (variable, result)
+        assert f"{variable} is set but empty: " in said and words in said, \
+            (variable, said)
+    assert not os.path.exists(os.path.join(setup.folder, "batchcast.db"))
+
+
 def test_one_address_for_both_listeners_is_refused(setup):
     command = setup.command()
     public = command[command.index("--listen") + 1]
@@ -622,6 +641,7 @@ def main():
                           test_a_numeric_setting_that_is_no_number_says_so,
                           test_an_empty_path_is_refused_naming_it,
                           test_an_empty_node_name_is_refused,
+                          test_an_empty_variable_for_a_file_or_name_is_refused,
                           test_one_address_for_both_listeners_is_refused,
                           test_a_node_port_shared_with_a_listener_is_refused,
                           test_a_peer_given_twice_is_refused_naming_it,
