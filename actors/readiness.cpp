@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/atoms.hpp"
+#include "actors/errors.hpp"
 #include "actors/message_types.hpp"
 #include "common/log.hpp"
 
@@ -29,9 +30,17 @@ void log_change(self_ptr self, const readiness_report& report) {
     log()->warn(
         "not ready state_store={} directory={} ({}): /readyz answers 503 "
         "until both answer within {} ms and the state database can take a "
-        "write",
+        "write{}{}",
         to_string(report.state_store), to_string(report.directory),
-        describe_not_ready(report), st.settings.probe_timeout.count());
+        describe_not_ready(report), st.settings.probe_timeout.count(),
+        // The probes' own errors, which /readyz keeps to itself: they
+        // name files, and the public listener answers /readyz too.
+        report.state_store == probe_result::failed
+            ? "; state database: " + st.store.failure
+            : std::string{},
+        report.directory == probe_result::failed
+            ? "; directory: " + st.directory.failure
+            : std::string{});
 }
 
 void finish_round(self_ptr self) {
@@ -78,7 +87,8 @@ void ask(self_ptr self, state::dependency state::*member, Judge judge) {
           [self, member, judge](Reply& reply) {
             on_answer(self, self->state.*member, judge(reply));
           },
-          [self, member](caf::error&) {
+          [self, member](caf::error& err) {
+            (self->state.*member).failure = describe(err);
             on_answer(self, self->state.*member, probe_result::failed);
           });
 }
@@ -132,7 +142,7 @@ std::string describe_not_ready(const readiness_report& report) {
           " s");
       break;
     case probe_result::failed:
-      add("state database failed a read or a write (the log says why)");
+      add("state database failed its check (the log says why)");
       break;
     case probe_result::timeout:
       add("state database did not answer in time");

@@ -82,6 +82,7 @@ struct readiness_state {
     caf::actor target;
     bool outstanding = false;  // a probe was sent and has not come back
     std::optional<probe_result> answer;  // in the current round
+    std::string failure;  // why its last probe failed, for the log
   };
 
   dependency store;

@@ -214,6 +214,9 @@ def test_full_disk_answers_503_and_recovers(root, mount_point):
     log = node.read_log()
     assert "commit failed" in log and node.db in log, \
         "the log does not name the failing database"
+    # The readiness line says why, not only that a check failed.
+    assert "not ready state_store=failed" in log, log[-3000:]
+    assert "bytes free on its filesystem" in log, log[-3000:]
     failures_logged = log.count("commit failed")
     refusals_logged = log.count("outcome=storage_failed")
     print(f"{len(refused)} publishes refused, {failures_logged} 'commit "
