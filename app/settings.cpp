@@ -222,6 +222,10 @@ host_port parse_host_port(const std::string& text, const std::string& what) {
   };
   host_port parsed;
   std::string port_text;
+  if (text.find(',') != std::string::npos)
+    throw expected(
+        "one address: a comma is no part of one; where several may be "
+        "given, repeat the flag");
   if (!text.empty() && text.front() == '[') {
     // [IPv6]:PORT, the one spelling in which the port can be found.
     auto close = text.find(']');

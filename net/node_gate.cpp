@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "common/host_port.hpp"
 #include "common/log.hpp"
 #include "net/listener.hpp"
 
@@ -47,10 +48,10 @@ node_gate::~node_gate() = default;
 void node_gate::start() {
   listener_->start();
   logger("net")->info(
-      "node gate listening={}:{} middleman=127.0.0.1:{} max_connections={} "
+      "node gate listening={} middleman=127.0.0.1:{} max_connections={} "
       "max_greeting={} max_payload={} first_message_timeout={}ms "
       "idle_timeout={}ms",
-      host_, port(), shared_->target_port,
+      host_and_port(host_, port()), shared_->target_port,
       shared_->cap->limits().max_connections, shared_->greetings->room(),
       shared_->limits.max_payload,
       shared_->limits.first_message_timeout.count(),
