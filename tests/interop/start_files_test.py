@@ -261,11 +261,10 @@ def test_a_fifo_key_written_later_is_used(setup):
 
 
 def test_a_setting_given_twice_in_the_config_is_refused(setup):
-    config = os.path.join(setup.folder, "twice.conf")
-    with open(config, "w") as f:
-        f.write("allowed-hosts = admin.example\n"
-                "log-level = info\n"
-                "allowed_hosts = ws.example\n")
+    config = config_file(setup, "twice.conf",
+                         "allowed-hosts = admin.example\n"
+                         "log-level = info\n"
+                         "allowed_hosts = ws.example\n")
     result = subprocess.run(setup.command("--config", config), env=setup.env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result
@@ -339,6 +338,14 @@ def test_a_state_database_anyone_can_read_is_warned_about(setup):
             "(mode 644)") in output, output
 
 
+def config_file(setup, name, text):
+    """A config file `name` in the setup's folder holding `text`."""
+    path = os.path.join(setup.folder, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
 def refused_start(setup, *flags, env=None):
     """Runs serve with `flags`, which must refuse to start; returns what
     it printed."""
@@ -384,9 +391,8 @@ def test_the_publish_command_refuses_such_a_token_too(setup):
 
 
 def test_empty_allowed_hosts_are_refused(setup):
-    config = os.path.join(setup.folder, "no_hosts.conf")
-    with open(config, "w") as f:
-        f.write("allowed-hosts =\n")
+    config = config_file(setup, "no_hosts.conf",
+                         "allowed-hosts =\n")
     for flags in (["--config", config], ["--allowed-hosts", ""],
                   ["--allowed-hosts", " , "]):
         said = refused_start(setup, *flags)
@@ -395,9 +401,8 @@ def test_empty_allowed_hosts_are_refused(setup):
 
 
 def test_a_numeric_setting_that_is_no_number_says_so(setup):
-    config = os.path.join(setup.folder, "ttl.conf")
-    with open(config, "w") as f:
-        f.write("session-ttl = abc\n")
+    config = config_file(setup, "ttl.conf",
+                         "session-ttl = abc\n")
     said = refused_start(setup, "--config", config)
     assert "--session-ttl: `abc` is not a whole number" in said, said
     said = refused_start(setup, "--max-connections", "1.5")
@@ -426,9 +431,8 @@ def test_an_empty_path_is_refused_naming_it(setup):
     assert "--db is empty (on the command line, or as `db =` in the " \
         "config file): name a file" in said, said
     assert "cannot open state database" not in said, said
-    config = os.path.join(setup.folder, "empty_key.conf")
-    with open(config, "w") as f:
-        f.write("tls-key =\n")
+    config = config_file(setup, "empty_key.conf",
+                         "tls-key =\n")
     said = refused_start(setup, "--config", config)
     assert "--tls-key is empty" in said, said
 
@@ -439,9 +443,8 @@ def test_an_empty_node_name_is_refused(setup):
     said = refused_start(setup, "--node-name", "")
     assert "--node-name is empty (on the command line, or as `node-name =` " \
         "in the config file): give it 1 to 255 bytes of text" in said, said
-    config = os.path.join(setup.folder, "empty_name.conf")
-    with open(config, "w") as f:
-        f.write("node-name =\n")
+    config = config_file(setup, "empty_name.conf",
+                         "node-name =\n")
     said = refused_start(setup, "--config", config)
     assert "--node-name is empty" in said, said
 
@@ -599,9 +602,8 @@ def test_a_config_file_naming_another_is_refused(setup):
     other = os.path.join(setup.folder, "other.conf")
     with open(other, "w") as f:
         f.write("session-ttl = 5\n")
-    config = os.path.join(setup.folder, "nested.conf")
-    with open(config, "w") as f:
-        f.write(f"# settings\nconfig = {other}\n")
+    config = config_file(setup, "nested.conf",
+                         f"# settings\nconfig = {other}\n")
     said = refused_start(setup, "--config", config)
     assert f"{config}:2: config cannot name another config file" in said, \
         said
