@@ -21,10 +21,6 @@ bool is_malformed_request(const error_code& ec) {
          ec != http::error::partial_message;
 }
 
-bool expects_continue(const http::request_header<>& header) {
-  return beast::iequals(header[http::field::expect], "100-continue");
-}
-
 // Whether the request names a transfer coding other than a single
 // `chunked`. Beast reads a body only when chunked is the last coding; for
 // any other it takes the body to be empty, so what the client sent as its
@@ -116,7 +112,7 @@ void api_session<Stream>::on_header(error_code ec, std::size_t) {
   std::optional<std::uint64_t> length;
   if (auto announced = parser_->content_length())
     length = *announced;
-  if (auto early = api_->check_header(length, header.version()))
+  if (auto early = api_->check_header(header, length, peer_))
     return write(std::move(*early));
 
   if (expects_continue(header)) {

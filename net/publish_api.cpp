@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 
+#include <boost/beast/core/string.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
@@ -71,11 +72,20 @@ failure_answer answer_for(actors::api_failure failure) {
 // Authorization is a singleton field (RFC 9110, 11.6.2). Of two, this
 // server would judge the first while a proxy in front may have judged
 // the other, so a request carrying more is refused whole.
-bool has_one_authorization_at_most(const publish_api::request& req) {
-  return req.count(http::field::authorization) <= 1;
+bool has_one_authorization_at_most(const http::request_header<>& header) {
+  return header.count(http::field::authorization) <= 1;
+}
+
+bool is_probe_route(std::string_view target) {
+  return is_health_route(target) || is_ready_route(target) ||
+         is_metrics_route(target);
 }
 
 }  // namespace
+
+bool expects_continue(const http::request_header<>& header) {
+  return beast::iequals(header[http::field::expect], "100-continue");
+}
 
 std::string format_utc_millis(std::int64_t unix_ms) {
   // Floor division, so times before 1970 still print a valid clock.
@@ -113,13 +123,42 @@ publish_api::response publish_api::error(http::status status,
 }
 
 std::optional<publish_api::response> publish_api::check_header(
-    std::optional<std::uint64_t> content_length, unsigned version) const {
-  // Refused without reading the body; the connection then closes, since
-  // the unread body would otherwise be taken for the next request.
+    const http::request_header<>& header,
+    std::optional<std::uint64_t> content_length,
+    const std::string& peer) const {
   if (content_length && *content_length > max_body_bytes_)
     return error(http::status::payload_too_large, "the body is too large",
-                 version, false);
-  return std::nullopt;
+                 header.version(), false);
+  // The probes are answered once read whole, as they always are.
+  auto target = header.target();
+  if (!expects_continue(header) || is_probe_route(target))
+    return std::nullopt;
+  return refusal_before_body(header, peer, false);
+}
+
+std::optional<publish_api::response> publish_api::refusal_before_body(
+    const http::request_header<>& header, const std::string& peer,
+    bool keep_alive) const {
+  auto version = header.version();
+  auto target = header.target();
+  if (parse_api_route(target).kind == api_route::other &&
+      !is_cluster_route(target))
+    return error(http::status::not_found, "not found", version, keep_alive);
+
+  if (!has_one_authorization_at_most(header))
+    return error(http::status::bad_request,
+                 "more than one Authorization header", version, keep_alive);
+  auto token = parse_bearer_token(header[http::field::authorization]);
+  if (token && token_.matches(*token))
+    return std::nullopt;
+  if (auto held_back = refusals_logged_.admit())
+    log()->warn("refused 401 peer={}: {} bearer token{}", peer,
+                token ? "wrong" : "missing",
+                log_throttle::held_back_note(*held_back));
+  auto answer = error(http::status::unauthorized,
+                      "missing or wrong bearer token", version, keep_alive);
+  answer.set(http::field::www_authenticate, "Bearer");
+  return answer;
 }
 
 void publish_api::handle(const request& req, const std::string& peer,
@@ -130,30 +169,12 @@ void publish_api::handle(const request& req, const std::string& peer,
   if (handle_probe(req, respond))
     return;
 
-  auto route = parse_api_route(req.target());
-  bool cluster = is_cluster_route(req.target());
-  if (route.kind == api_route::other && !cluster)
-    return respond(
-        error(http::status::not_found, "not found", version, keep_alive));
+  if (auto refused = refusal_before_body(req.base(), peer, keep_alive))
+    return respond(std::move(*refused));
 
-  if (!has_one_authorization_at_most(req))
-    return respond(error(http::status::bad_request,
-                         "more than one Authorization header", version,
-                         keep_alive));
-  auto token = parse_bearer_token(req[http::field::authorization]);
-  if (!token || !token_.matches(*token)) {
-    if (auto held_back = refusals_logged_.admit())
-      log()->warn("refused 401 peer={}: {} bearer token{}", peer,
-                  token ? "wrong" : "missing",
-                  log_throttle::held_back_note(*held_back));
-    auto answer = error(http::status::unauthorized,
-                        "missing or wrong bearer token", version, keep_alive);
-    answer.set(http::field::www_authenticate, "Bearer");
-    return respond(std::move(answer));
-  }
-
-  if (cluster)
+  if (is_cluster_route(req.target()))
     return handle_cluster(req, std::move(respond));
+  auto route = parse_api_route(req.target());
 
   if (req.method() != http::verb::get && req.method() != http::verb::post) {
     auto answer = error(http::status::method_not_allowed, "method not allowed",

@@ -66,9 +66,16 @@ class publish_api {
 
   // Decides from the header alone whether to read the body: a 413 when
   // the announced Content-Length (as the parser read it) is over the
-  // limit, else nothing.
+  // limit. A client that waits for "100 Continue" before sending its body
+  // also gets here the refusals that need no body (an unknown path, two
+  // Authorization fields, a missing or wrong token), so a refused
+  // producer never sends it. Nothing: read the body. Every refusal closes
+  // the connection, since the unread body would be taken for the next
+  // request. `peer` is for logs.
   std::optional<response> check_header(
-      std::optional<std::uint64_t> content_length, unsigned version) const;
+      const http::request_header<>& header,
+      std::optional<std::uint64_t> content_length,
+      const std::string& peer) const;
 
   // Answers `req` by calling `respond` exactly once, either before this
   // returns or later from the backend's callback. `peer` is for logs.
@@ -84,6 +91,12 @@ class publish_api {
                       const std::string& peer, responder respond) const;
   void handle_fetch(const request& req, std::string batch_id,
                     responder respond) const;
+  // The refusals a status or cluster request's header decides alone: a
+  // path that is neither (404), two Authorization fields (400), a missing
+  // or wrong token (401, logged). Nothing when the request may go on.
+  std::optional<response> refusal_before_body(
+      const http::request_header<>& header, const std::string& peer,
+      bool keep_alive) const;
   // The probe routes; false when `req` is not one of them.
   bool handle_probe(const request& req, responder& respond) const;
   void handle_cluster(const request& req, responder respond) const;
@@ -97,6 +110,9 @@ class publish_api {
   // counted in batchcast_api_responses_total.
   mutable log_throttle refusals_logged_;
 };
+
+// Whether the client waits for "100 Continue" before sending its body.
+bool expects_continue(const http::request_header<>& header);
 
 // "2026-12-04T15:41:40.123Z" for a unix time in milliseconds.
 std::string format_utc_millis(std::int64_t unix_ms);

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
@@ -84,6 +85,23 @@ struct api_fixture {
                [&](publish_api::response answer) { got = std::move(answer); });
     BOOST_REQUIRE(got);
     return std::move(*got);
+  }
+
+  // A POST header to `target` with these Authorization fields and, when
+  // not empty, this Expect field.
+  static http::request_header<> header(
+      const std::string& target,
+      const std::vector<std::string>& authorizations = {"Bearer s3cret"},
+      const std::string& expect = {}) {
+    http::request_header<> result;
+    result.method(http::verb::post);
+    result.target(target);
+    result.version(11);
+    for (const auto& authorization : authorizations)
+      result.insert(http::field::authorization, authorization);
+    if (!expect.empty())
+      result.set(http::field::expect, expect);
+    return result;
   }
 
   publish_api::response post(const std::string& body) {
@@ -258,11 +276,56 @@ BOOST_AUTO_TEST_CASE(oversized_bodies_are_413) {
   auto big = R"({"status":"completed","pad":")" + std::string(100, 'x') + "\"}";
   BOOST_TEST(status_of(post(big)) == 413u);
 
-  BOOST_REQUIRE(api.check_header(129, 11));
-  BOOST_TEST(status_of(*api.check_header(129, 11)) == 413u);
-  BOOST_TEST(!api.check_header(129, 11)->keep_alive());
-  BOOST_TEST(!api.check_header(128, 11));
-  BOOST_TEST(!api.check_header(std::nullopt, 11));
+  auto announced = [this](std::optional<std::uint64_t> length) {
+    return api.check_header(header(route), length, "127.0.0.1:1234");
+  };
+  BOOST_REQUIRE(announced(129));
+  BOOST_TEST(status_of(*announced(129)) == 413u);
+  BOOST_TEST(!announced(129)->keep_alive());
+  BOOST_TEST(!announced(128));
+  BOOST_TEST(!announced(std::nullopt));
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_client_waiting_to_continue_hears_it_first) {
+  struct refusal {
+    std::string target;
+    std::vector<std::string> authorizations;
+    unsigned status;
+  };
+  std::vector<refusal> cases = {
+      {route, {}, 401},
+      {route, {"Bearer wrong"}, 401},
+      {route, {"Bearer s3cret", "Bearer s3cret"}, 400},
+      {"/api/v1/other", {"Bearer s3cret"}, 404},
+      {"/cluster", {"Bearer wrong"}, 401},
+  };
+  for (const auto& refused : cases) {
+    BOOST_TEST_CONTEXT(refused.target << " " << refused.status) {
+      auto early = api.check_header(
+          header(refused.target, refused.authorizations, "100-continue"), 22,
+          "127.0.0.1:1234");
+      BOOST_REQUIRE(early);
+      BOOST_TEST(status_of(*early) == refused.status);
+      // The body was never read, so nothing more can come on this
+      // connection.
+      BOOST_TEST(!early->keep_alive());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_client_waiting_to_continue_is_let_on_when_it_may) {
+  // Its token is right, or the path is a probe, which is judged whole.
+  for (const auto& target : {route, std::string{"/cluster"}})
+    BOOST_TEST(
+        !api.check_header(header(target, {"Bearer s3cret"}, "100-continue"), 22,
+                          "127.0.0.1:1234"));
+  for (const auto* probe : {"/healthz", "/readyz", "/metrics"})
+    BOOST_TEST(!api.check_header(header(probe, {}, "100-continue"), 0,
+                                 "127.0.0.1:1234"));
+  // Without the Expect field a wrong token is judged with the body, on a
+  // connection that stays open.
+  BOOST_TEST(
+      !api.check_header(header(route, {"Bearer wrong"}), 22, "127.0.0.1:1234"));
 }
 
 BOOST_AUTO_TEST_CASE(health_needs_no_token) {

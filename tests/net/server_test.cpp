@@ -238,17 +238,25 @@ BOOST_AUTO_TEST_CASE(announced_oversized_body_is_413_without_reading_it) {
   BOOST_TEST(!response.keep_alive());
 }
 
+// The header of a publish to `batch` that waits for 100 Continue before
+// sending its body of `body_size` bytes.
+std::string publish_head_awaiting_continue(const std::string& batch,
+                                           const std::string& bearer,
+                                           std::size_t body_size) {
+  return "POST /api/v1/radius/batch/" + batch +
+         "/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + bearer +
+         "\r\nExpect: 100-continue\r\nContent-Length: " +
+         std::to_string(body_size) + "\r\n\r\n";
+}
+
 BOOST_AUTO_TEST_CASE(expect_continue_gets_100_before_the_body) {
   asio::io_context io;
   tcp::socket socket{io};
   socket.connect(
       {asio::ip::make_address("127.0.0.1"), server->internal_port()});
   std::string body = R"({"status":"processing"})";
-  std::string head = "POST /api/v1/radius/batch/" + batch +
-                     "/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                     token + "\r\nExpect: 100-continue\r\nContent-Length: " +
-                     std::to_string(body.size()) + "\r\n\r\n";
-  asio::write(socket, asio::buffer(head));
+  asio::write(socket, asio::buffer(publish_head_awaiting_continue(
+                          batch, token, body.size())));
 
   beast::flat_buffer buffer;
   http::response<http::empty_body> interim;
@@ -259,6 +267,30 @@ BOOST_AUTO_TEST_CASE(expect_continue_gets_100_before_the_body) {
   http::response<http::string_body> response;
   http::read(socket, buffer, response);
   BOOST_TEST(response.result_int() == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(
+    expect_continue_with_a_wrong_token_is_401_before_the_body) {
+  asio::io_context io;
+  tcp::socket socket{io};
+  socket.connect(
+      {asio::ip::make_address("127.0.0.1"), server->internal_port()});
+  std::string body = R"({"status":"failed"})";
+  asio::write(socket, asio::buffer(publish_head_awaiting_continue(
+                          batch, "not-the-token", body.size())));
+
+  // The final answer comes instead of 100 Continue, and the connection
+  // ends: the body it never asked for is not taken as a next request.
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response);
+  BOOST_TEST(response.result_int() == 401u);
+  BOOST_TEST(!response.keep_alive());
+  beast::error_code ec;
+  asio::write(socket, asio::buffer(body), ec);
+  http::response<http::string_body> second;
+  http::read(socket, buffer, second, ec);
+  BOOST_TEST(ec.failed());
 }
 
 // A publish of `completed` to `batch` whose body is one chunk, sent with
