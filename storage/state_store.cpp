@@ -314,15 +314,18 @@ std::vector<batch_record> state_store::save_all(
   }
   impl_->db.set_busy_timeout(default_busy_timeout);
   auto& tx = *begun;
+  // Peers' stamps move the clock first: a publish committed together with
+  // a peer's record for its batch is the later of the two, as it would be
+  // had that record arrived a moment sooner.
+  for (const auto& record : records)
+    if (record.updated_at_ms != stamp_at_commit)
+      impl_->clock.observe(record.updated_at_ms);
   std::vector<batch_record> stamped = records;
   for (auto& record : stamped) {
     // Stamped here, inside the transaction and after everything this store
-    // holds, so the publish supersedes the status it replaces; a peer's
-    // stamp moves the clock instead.
+    // holds or is given, so the publish supersedes the status it replaces.
     if (record.updated_at_ms == stamp_at_commit)
       record.updated_at_ms = impl_->clock.next();
-    else
-      impl_->clock.observe(record.updated_at_ms);
     auto found = current.find(record.batch_id);
     if (found == current.end()) {
       auto stored = impl_->load(record.batch_id);

@@ -39,7 +39,8 @@ class state_store {
   // one only when it supersedes it (records in the same call compare with
   // each other too). A record stamped stamp_at_commit is this node's
   // publish: it gets its stamp here, after every stamp the store has held
-  // or seen, and so always supersedes. Returns, for each input in order,
+  // or seen, peers' records in the same call included, and so always
+  // supersedes. Returns, for each input in order,
   // the record its batch holds once the transaction has committed: the
   // input itself (stamped), or a newer one already stored or given in the
   // same call. Throws storage_error, with nothing applied, when the commit

@@ -264,6 +264,28 @@ BOOST_AUTO_TEST_CASE(a_peers_record_moves_the_stamps_of_later_publishes) {
   BOOST_TEST(stored.at(0).origin == "node-a");
 }
 
+// A producer publishes `processing` on node B, then `failed` here; B's
+// record arrives in the transaction that commits `failed`, listed first
+// or last. The later publish must not lose to it.
+BOOST_AUTO_TEST_CASE(a_publish_supersedes_a_peers_record_committed_with_it) {
+  state_store store(path);
+  auto ahead = an_hour_ahead();
+  auto from_peer = record(batch_a, batch_status::processing, ahead, "node-b");
+  auto stored =
+      store.save_all({publish(batch_a, batch_status::failed), from_peer});
+  BOOST_REQUIRE(stored.size() == 2u);
+  BOOST_TEST(stored.at(0).status == batch_status::failed);
+  BOOST_TEST(stored.at(0).updated_at_ms > ahead);
+  BOOST_TEST(stored.at(1) == stored.at(0));
+
+  stored = store.save_all(
+      {record(batch_b, batch_status::processing, ahead + 10, "node-b"),
+       publish(batch_b, batch_status::failed)});
+  BOOST_TEST(stored.at(1).status == batch_status::failed);
+  BOOST_TEST(store.load(batch_a)->status == batch_status::failed);
+  BOOST_TEST(store.load(batch_b)->status == batch_status::failed);
+}
+
 BOOST_AUTO_TEST_CASE(publishes_in_one_group_settle_on_the_last_one) {
   state_store store(path);
   auto stored = store.save_all({publish(batch_a, batch_status::processing),
