@@ -364,6 +364,15 @@ void apply_records(self_ptr self, records batch,
 }
 
 // ---- catching up from a configured peer -------------------------------
+//
+// Pages of everything the peer holds from a point on, whichever node
+// published it: the only way a status reaches this node from a node other
+// than its origin, since peers relay only their own. The point is kept in
+// the peer's stamps for its own statuses (heard_up_to_ms), so a status
+// the peer took from a third node is pulled only when this node links to
+// the peer; one whose origin is cut off from this node alone and then
+// dies waits for that. A point counted in the peer's own order of
+// commits, whatever the origin, would close the gap.
 
 void catch_up(self_ptr self, std::size_t index, std::int64_t since_ms);
 
@@ -445,6 +454,7 @@ void peer_up(self_ptr self, std::size_t index, caf::actor remote,
   set_phase(self, p, phase::up);
   p.reason.clear();
   p.refusal_logged = false;
+  p.failure_logged.clear();
   p.backoff = min_backoff;
   p.name = std::move(name);
   p.remote = remote;
@@ -486,9 +496,19 @@ void connect_failed(self_ptr self, std::size_t index, const caf::error& err) {
         "peer={} did not understand this node's hello; is it running the "
         "same batchcast version? retry_in={}ms",
         label(p), p.backoff.count());
-  else
+  else if (p.reason != p.failure_logged) {
+    // A mistyped --peer or a node not started yet: said once, not at
+    // every retry.
+    p.failure_logged = p.reason;
+    log()->info(
+        "peer={} not reached: {}; retrying at least every {} s (logged "
+        "again if the reason changes)",
+        label(p), p.reason,
+        std::chrono::duration_cast<std::chrono::seconds>(max_backoff).count());
+  } else {
     log()->debug("connect failed peer={} retry_in={}ms error={}", label(p),
                  p.backoff.count(), describe(err));
+  }
   schedule_connect(self, index);
 }
 

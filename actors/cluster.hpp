@@ -168,6 +168,9 @@ struct cluster_state {
     // one, or as a node linked already) and the log said so; cleared once
     // it links.
     bool refusal_logged = false;
+    // Why connecting to it failed, as the log last said; cleared once it
+    // links. The log speaks again only when the reason changes.
+    std::string failure_logged;
     std::int64_t last_heard_ms = 0;
     std::chrono::milliseconds backoff{250};
     // updated_at_ms up to which this node holds all of its statuses (see

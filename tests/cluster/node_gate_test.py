@@ -159,6 +159,26 @@ def test_a_proof_sent_back_to_its_gate_does_not_pass(pair, cast):
     still_delivers(pair, cast, "failed")
 
 
+def test_a_peer_not_reached_is_logged_once(pair, cast):
+    """With B stopped, A's log says that B is not reached and why, once
+    rather than at each of its retries, so that a mistyped --peer shows
+    in the log and not only in GET /cluster; B started again links."""
+    a, b = pair
+    not_reached = f"peer=B@127.0.0.1:{b.node_port} not reached: "
+    before = a.read_log().count(not_reached)
+    b.stop()
+    wait_until(lambda: a.read_log().count(not_reached) > before, 20,
+               "A to log that it cannot reach B")
+    # Backoff from 250 ms: several more attempts fail meanwhile.
+    time.sleep(4)
+    log = a.read_log()
+    assert log.count(not_reached) == before + 1, log
+    line = log[log.rindex(not_reached):].splitlines()[0]
+    assert "cannot connect to it" in line, line
+    b.start()
+    still_delivers(pair, cast, "completed")
+
+
 def test_a_peer_address_without_the_secret_is_refused(pair, cast):
     """With B stopped and a listener of the test's own on B's port that
     answers A's hello with a proof under another secret, A's dial gate
@@ -629,6 +649,7 @@ def main():
                  test_nothing_without_the_secret_reaches_the_middleman,
                  test_a_dial_gate_serves_only_its_own_node,
                  test_a_proof_sent_back_to_its_gate_does_not_pass,
+                 test_a_peer_not_reached_is_logged_once,
                  test_a_peer_address_without_the_secret_is_refused,
                  test_a_node_with_another_secret_never_links,
                  test_a_header_with_an_unknown_operation_is_refused,
