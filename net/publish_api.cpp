@@ -283,8 +283,18 @@ void publish_api::handle_publish(const request& req, std::string batch_id,
       [batch_id, status_name, peer, version, keep_alive,
        respond = std::move(respond)](actors::api_result result) {
         if (auto record = std::get_if<storage::batch_record>(&result)) {
-          log()->info("publish batch={} status={} peer={} outcome=stored",
-                      batch_id, status_name, peer);
+          // Committed, but a status stamped later was already held (a
+          // peer's, for one): the answer carries that one, and so does
+          // this line.
+          if (storage::to_string(record->status) != status_name)
+            log()->info(
+                "publish batch={} status={} peer={} outcome=superseded "
+                "held={} from={} updated_at={}",
+                batch_id, status_name, peer, storage::to_string(record->status),
+                record->origin, format_utc_millis(record->updated_at_ms));
+          else
+            log()->info("publish batch={} status={} peer={} outcome=stored",
+                        batch_id, status_name, peer);
           return respond(json_response(http::status::ok, record_json(*record),
                                        version, keep_alive));
         }
