@@ -314,34 +314,43 @@ std::vector<batch_record> state_store::save_all(
   }
   impl_->db.set_busy_timeout(default_busy_timeout);
   auto& tx = *begun;
-  // Peers' stamps move the clock first: a publish committed together with
-  // a peer's record for its batch is the later of the two, as it would be
-  // had that record arrived a moment sooner.
-  for (const auto& record : records)
-    if (record.updated_at_ms != stamp_at_commit)
-      impl_->clock.observe(record.updated_at_ms);
+  // Stamps handed out in a transaction that does not commit are taken
+  // back: producers retrying through a full disk or a held lock would
+  // otherwise run the stamps ahead by a millisecond per refused publish.
+  auto clock_before = impl_->clock;
   std::vector<batch_record> stamped = records;
-  for (auto& record : stamped) {
-    // Stamped here, inside the transaction and after everything this store
-    // holds or is given, so the publish supersedes the status it replaces.
-    if (record.updated_at_ms == stamp_at_commit)
-      record.updated_at_ms = impl_->clock.next();
-    auto found = current.find(record.batch_id);
-    if (found == current.end()) {
-      auto stored = impl_->load(record.batch_id);
-      if (stored)
-        found = current.emplace(record.batch_id, *stored).first;
+  try {
+    // Peers' stamps move the clock first: a publish committed together with
+    // a peer's record for its batch is the later of the two, as it would be
+    // had that record arrived a moment sooner.
+    for (const auto& record : records)
+      if (record.updated_at_ms != stamp_at_commit)
+        impl_->clock.observe(record.updated_at_ms);
+    for (auto& record : stamped) {
+      // Stamped here, inside the transaction and after everything this store
+      // holds or is given, so the publish supersedes the status it replaces.
+      if (record.updated_at_ms == stamp_at_commit)
+        record.updated_at_ms = impl_->clock.next();
+      auto found = current.find(record.batch_id);
+      if (found == current.end()) {
+        auto stored = impl_->load(record.batch_id);
+        if (stored)
+          found = current.emplace(record.batch_id, *stored).first;
+      }
+      if (found != current.end() && !supersedes(record, found->second))
+        continue;
+      impl_->store(record);
+      current[record.batch_id] = record;
     }
-    if (found != current.end() && !supersedes(record, found->second))
-      continue;
-    impl_->store(record);
-    current[record.batch_id] = record;
+    // A commit into a file that was deleted or replaced under us reaches no
+    // file anybody will open again: rolled back and refused, not
+    // acknowledged.
+    impl_->check_files_in_place();
+    tx.commit();
+  } catch (...) {
+    impl_->clock = clock_before;
+    throw;
   }
-  // A commit into a file that was deleted or replaced under us reaches no
-  // file anybody will open again: rolled back and refused, not
-  // acknowledged.
-  impl_->check_files_in_place();
-  tx.commit();
 
   std::vector<batch_record> result;
   result.reserve(stamped.size());

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -220,6 +221,35 @@ BOOST_AUTO_TEST_CASE(a_group_of_saves_commits_all_or_nothing) {
   // The store stays usable after the failed group.
   store.save_all({record(batch_a, batch_status::completed, 2)});
   BOOST_TEST(store.load(batch_a).has_value());
+}
+
+// Producers retrying through a full disk: every attempt is stamped and
+// rolled back. The stamps it took must not push later ones ahead.
+BOOST_AUTO_TEST_CASE(a_group_that_fails_gives_its_stamps_back) {
+  state_store store(path);
+  {
+    sqlite_connection db(path, open_mode::read_write);
+    db.exec(
+        "CREATE TRIGGER poison BEFORE INSERT ON batch_status "
+        "WHEN NEW.origin = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); "
+        "END");
+  }
+  // Ten thousand publishes in one group take ten seconds of stamps.
+  std::vector<batch_record> refused;
+  for (int i = 0; i < 10000; ++i) {
+    char id[37];
+    std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012d", i);
+    refused.push_back(publish(id, batch_status::processing));
+  }
+  refused.push_back(record(batch_b, batch_status::failed, 1, "poison"));
+  BOOST_CHECK_THROW(store.save_all(refused), storage_error);
+
+  using namespace std::chrono;
+  auto before =
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+          .count();
+  auto stored = store.save_all({publish(batch_a, batch_status::completed)});
+  BOOST_TEST(stored.at(0).updated_at_ms - before < 2000);
 }
 
 BOOST_AUTO_TEST_CASE(records_for_one_batch_in_one_group_settle_on_the_newest) {
