@@ -140,6 +140,7 @@ CLI::Validator session_ttl() {
                  "` seconds from now is after 9999-12-31 23:59:59 UTC, the "
                  "latest expiry Django can read: give at most " +
                  std::to_string(longest);
+        text = std::to_string(value);  // decimal, as whole_number() does
         return {};
       },
       "SECONDS");
@@ -357,7 +358,7 @@ void add_admin_command(CLI::App& parent, int& exit_code) {
                    "expire by 9999-12-31 23:59:59 UTC, the latest date "
                    "Django can read")
       ->capture_default_str()
-      ->check(session_ttl());
+      ->transform(session_ttl());
 
   auto* session_end = add_leaf(
       *session, "end",

@@ -13,7 +13,7 @@ void add_cluster_options(CLI::App& command, cluster_options& options) {
                   "Port other nodes of the cluster connect to (0: run a "
                   "single node)")
       ->capture_default_str()
-      ->check(whole_number(0, 65535));
+      ->transform(whole_number(0, 65535));
   command
       .add_option("--node-host", options.node_host,
                   "Address the node port listens on")

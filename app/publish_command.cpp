@@ -206,7 +206,7 @@ void add_publish_command(CLI::App& parent, int& exit_code) {
       ->add_option("--timeout", options->timeout_seconds,
                    "Seconds to wait for the reply")
       ->capture_default_str()
-      ->check(whole_number(1, std::numeric_limits<int>::max()));
+      ->transform(whole_number(1, std::numeric_limits<int>::max()));
   describe_environment(*command, "url", false);
   command->callback([command, options, &exit_code] {
     std::string token_source = "--token";

@@ -562,12 +562,12 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
       ->add_option("--io-threads", options->io_threads,
                    "Threads serving sockets (0: half the cores)")
       ->capture_default_str()
-      ->check(whole_number(0, 64));
+      ->transform(whole_number(0, 64));
   command
       ->add_option("--actor-threads", options->actor_threads,
                    "CAF scheduler threads (0: half the cores)")
       ->capture_default_str()
-      ->check(whole_number(0, 64));
+      ->transform(whole_number(0, 64));
   command
       ->add_option("--actor-scheduler", options->actor_scheduler,
                    "CAF scheduler: sharing (idle workers sleep) or stealing "
@@ -579,47 +579,47 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
                    "Seconds a validated session is trusted before the "
                    "directory is read again")
       ->capture_default_str()
-      ->check(whole_number(0, 3600));
+      ->transform(whole_number(0, 3600));
   command
       ->add_option("--max-message-bytes", options->max_message_bytes,
                    "Largest client message; larger closes with 1009")
       ->capture_default_str()
-      ->check(whole_number(1, 1 << 20));
+      ->transform(whole_number(1, 1 << 20));
   command
       ->add_option("--upgrade-timeout", options->upgrade_timeout_seconds,
                    "Seconds a client has to send its upgrade request")
       ->capture_default_str()
-      ->check(whole_number(1, 600));
+      ->transform(whole_number(1, 600));
   command
       ->add_option("--idle-timeout", options->idle_timeout_seconds,
                    "Seconds of silence before a peer is dropped; pings "
                    "go out at half of it")
       ->capture_default_str()
-      ->check(whole_number(2, 86400));
+      ->transform(whole_number(2, 86400));
   command
       ->add_option("--close-timeout", options->close_timeout_seconds,
                    "Seconds to wait for a client's close frame")
       ->capture_default_str()
-      ->check(whole_number(1, 600));
+      ->transform(whole_number(1, 600));
   command
       ->add_option("--shutdown-grace", options->shutdown_grace_seconds,
                    "Seconds SIGTERM waits for sockets to close")
       ->capture_default_str()
-      ->check(whole_number(0, 3600));
+      ->transform(whole_number(0, 3600));
   command
       ->add_option("--max-connections", options->max_connections,
                    "Most open public connections (WebSockets and upgrades "
                    "in progress); more get 503. Lowered to what the open "
                    "file limit allows")
       ->capture_default_str()
-      ->check(whole_number(1, 10000000));
+      ->transform(whole_number(1, 10000000));
   command
       ->add_option("--max-connections-per-address",
                    options->max_connections_per_address,
                    "Most open public connections from one client address; "
                    "more get 503 (0: no cap, as behind a reverse proxy)")
       ->capture_default_str()
-      ->check(whole_number(0, 10000000));
+      ->transform(whole_number(0, 10000000));
   add_cluster_options(*command, options->cluster);
   describe_environment(*command, "internal-listen", true);
 

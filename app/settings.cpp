@@ -210,6 +210,7 @@ CLI::Validator whole_number(long long min, long long max) {
         if (error == std::errc::result_out_of_range || value < min ||
             value > max)
           return "`" + text + "` is out of range: give " + range;
+        text = std::to_string(value);
         return {};
       },
       "INT in [" + range + "]");

@@ -58,7 +58,10 @@ void describe_environment(CLI::App& command, const std::string& example_flag,
 // A check for a numeric option: a whole number from `min` to `max`.
 // Unlike CLI::Range, which says "not in range" of `abc` too, it tells a
 // value that is no whole number (`abc`, `1.5`, `1e3`) from one out of
-// range.
+// range. It reads decimal digits only and hands the number on written
+// without leading zeros, since CLI11 itself would read `010` as octal
+// (8) and refuse `09`: attach it with transform(), as check() gives it a
+// copy to look at.
 CLI::Validator whole_number(long long min, long long max);
 
 struct host_port {

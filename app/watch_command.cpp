@@ -285,7 +285,7 @@ void add_watch_command(CLI::App& parent, int& exit_code) {
                    "to the status, whatever the server sends meanwhile (0: "
                    "never)")
       ->capture_default_str()
-      ->check(whole_number(0, std::numeric_limits<int>::max()));
+      ->transform(whole_number(0, std::numeric_limits<int>::max()));
   describe_environment(*command, "url", false);
   command->callback([command, options, &exit_code] {
     apply_environment_and_config(*command, {});

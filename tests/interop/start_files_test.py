@@ -149,11 +149,11 @@ def wait_until_listening(setup, process):
         time.sleep(0.1)
 
 
-def serve_then_stop(setup, command, while_serving=lambda: None):
+def serve_then_stop(setup, command, while_serving=lambda: None, env=None):
     """Starts `command` (a serve), waits until it listens, runs
     `while_serving`, then stops it with SIGTERM. Returns its output, once
     it has exited 0."""
-    process = subprocess.Popen(command, env=setup.env,
+    process = subprocess.Popen(command, env=env or setup.env,
                                stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     try:
@@ -412,6 +412,22 @@ def test_a_numeric_setting_that_is_no_number_says_so(setup):
         said
 
 
+def test_a_number_with_leading_zeros_is_read_in_decimal(setup):
+    """`010` once meant 8 (read as octal) and `09` was refused with a
+    bare "Could not convert", from the command line, the environment and
+    the config file alike."""
+    config = config_file(setup, "zeros.conf",
+                         "max-connections-per-address = 0100\n")
+    output = serve_then_stop(
+        setup, setup.command("--config", config, "--max-connections", "010",
+                             "--session-ttl", "09"))
+    assert "max_connections=10 per_address=100;" in output, output
+    output = serve_then_stop(
+        setup, setup.command(),
+        env=dict(setup.env, BATCHCAST_MAX_CONNECTIONS="0012"))
+    assert "max_connections=12 " in output, output
+
+
 def replaced(command, flag, value):
     """`command` with the value after `flag` replaced."""
     command = list(command)
@@ -641,6 +657,7 @@ def main():
                           test_the_publish_command_refuses_such_a_token_too,
                           test_empty_allowed_hosts_are_refused,
                           test_a_numeric_setting_that_is_no_number_says_so,
+                          test_a_number_with_leading_zeros_is_read_in_decimal,
                           test_an_empty_path_is_refused_naming_it,
                           test_an_empty_node_name_is_refused,
                           test_an_empty_variable_for_a_file_or_name_is_refused,
