@@ -15,6 +15,7 @@ database read back through Python's sqlite3 as another tool would see it.
 Usage: admin_commands_test.py PATH_TO_BATCHCAST
 """
 
+import datetime
 import math
 import os
 import sqlite3
@@ -107,6 +108,19 @@ def test_a_ttl_just_short_of_9999_is_stored_as_9999(ws):
     (expires,), = ws.rows("SELECT expire_date FROM django_session "
                           "WHERE session_key = ?", key)
     assert expires.startswith("9999-12-31 23:5"), expires
+
+
+def test_a_ttl_with_a_leading_zero_is_read_in_decimal(ws):
+    """`--ttl 010` once gave a session of 8 seconds (octal)."""
+    ws.seed()
+    before = time.time()
+    key = ws.ok("session", "issue", "alice", "--ttl", "03600")
+    (expires,), = ws.rows("SELECT expire_date FROM django_session "
+                          "WHERE session_key = ?", key)
+    expiry = datetime.datetime.strptime(
+        expires[:19], "%Y-%m-%d %H:%M:%S").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+    assert 3598 <= expiry - before <= 3602, expires
 
 
 def test_help_advertises_no_bogus_ttl_maximum(ws):
@@ -270,6 +284,7 @@ def main():
     binary = os.path.abspath(sys.argv[1])
     tests = [test_a_ttl_past_9999_is_refused_and_stores_nothing,
              test_a_ttl_just_short_of_9999_is_stored_as_9999,
+             test_a_ttl_with_a_leading_zero_is_read_in_decimal,
              test_help_advertises_no_bogus_ttl_maximum,
              test_a_missing_db_is_refused_and_not_created,
              test_a_missing_db_from_the_environment_names_the_variable,
