@@ -551,7 +551,7 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
                       "bytes of printable text (default: HOSTNAME:PID)");
   command
       ->add_option("--log-level", options->log_level,
-                   "trace, debug, info, warn, error or off")
+                   "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
       ->check(CLI::IsMember(
           {"trace", "debug", "info", "warn", "error", "critical", "off"}));

@@ -69,14 +69,19 @@ void set_from(CLI::Option& option, const std::string& value) {
   option.run_callback();
 }
 
-// One line of a config file as (name, value); nothing for a blank line,
-// a comment or a [section] header. Throws std::runtime_error starting with
-// `where` for a line that is none of these.
+// One line of a config file as (name, value); nothing for a blank line or
+// a comment. Throws std::runtime_error starting with `where` for a line
+// that is neither. A [section] header is refused: the settings under it
+// would apply all the same, which is not what its writer meant.
 std::optional<std::pair<std::string, std::string>> parse_config_line(
     const std::string& line, const std::string& where) {
   auto text = trim(line);
-  if (text.empty() || text.front() == '#' || text.front() == '[')
+  if (text.empty() || text.front() == '#')
     return std::nullopt;
+  if (text.front() == '[')
+    throw std::runtime_error(
+        where + ": the config file has no [sections]: every line is a " +
+        "setting of serve; remove the line");
   auto equals = text.find('=');
   if (equals == std::string::npos)
     throw std::runtime_error(where + ": expected `name = value`");

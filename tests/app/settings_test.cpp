@@ -137,6 +137,20 @@ BOOST_AUTO_TEST_CASE(a_setting_given_twice_names_both_lines) {
   }
 }
 
+// `[admin]` above a setting once applied it to serve all the same.
+BOOST_AUTO_TEST_CASE(a_section_header_is_refused_naming_its_line) {
+  try {
+    parse_config_text("listen = :8000\n[admin]\nmax-connections = 5\n",
+                      "c.conf");
+    BOOST_FAIL("expected an error");
+  } catch (const std::runtime_error& e) {
+    BOOST_TEST(
+        std::string{e.what()}.find(
+            "c.conf:2: the config file has no [sections]") != std::string::npos,
+        e.what());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_config_file_naming_another_is_refused) {
   try {
     parse_config_text("listen = :8000\nconfig = /etc/other.conf\n", "c.conf");
