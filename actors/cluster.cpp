@@ -47,6 +47,9 @@ constexpr auto handshake_timeout = std::chrono::seconds{5};
 constexpr auto page_timeout = std::chrono::seconds{30};
 constexpr auto max_backoff = std::chrono::milliseconds{5000};
 constexpr auto min_backoff = std::chrono::milliseconds{250};
+// For log lines: "retried at least every 5 s".
+constexpr auto max_backoff_seconds =
+    std::chrono::duration_cast<std::chrono::seconds>(max_backoff).count();
 // Catch-up starts this far before the newest record taken from a peer:
 // records carry their origin's clock, and nodes' clocks differ a little.
 constexpr std::int64_t skew_margin_ms = 5000;
@@ -503,8 +506,7 @@ void connect_failed(self_ptr self, std::size_t index, const caf::error& err) {
     log()->info(
         "peer={} not reached: {}; retrying at least every {} s (logged "
         "again if the reason changes)",
-        label(p), p.reason,
-        std::chrono::duration_cast<std::chrono::seconds>(max_backoff).count());
+        label(p), p.reason, max_backoff_seconds);
   } else {
     log()->debug("connect failed peer={} retry_in={}ms error={}", label(p),
                  p.backoff.count(), describe(err));
@@ -541,8 +543,7 @@ void refuse_namesake(self_ptr self, std::size_t index,
         "themselves {}; give every node its own --node-name and restart one "
         "of them (retried meanwhile, at least every {} s)",
         p.name, self->state.node_address, address_of(p),
-        caf::to_string(remote.node()), p.name,
-        std::chrono::duration_cast<std::chrono::seconds>(max_backoff).count());
+        caf::to_string(remote.node()), p.name, max_backoff_seconds);
   } else {
     log()->debug("still not linking to peer={}: {} retry_in={}ms", label(p),
                  p.reason, p.backoff.count());
@@ -577,7 +578,7 @@ void refuse_bad_name(self_ptr self, std::size_t index, const caf::actor& remote,
         "not linking to peer at {} (id={}): {} (retried meanwhile, "
         "at least every {} s)",
         address_of(p), caf::to_string(remote.node()), p.reason,
-        std::chrono::duration_cast<std::chrono::seconds>(max_backoff).count());
+        max_backoff_seconds);
   } else {
     log()->debug("still not linking to peer={}: {} retry_in={}ms", label(p),
                  p.reason, p.backoff.count());
@@ -601,8 +602,7 @@ void refuse_address(self_ptr self, std::size_t index, std::string reason) {
     log()->warn(
         "not linking to peer={}: {} (retried meanwhile, at least "
         "every {} s)",
-        label(p), p.reason,
-        std::chrono::duration_cast<std::chrono::seconds>(max_backoff).count());
+        label(p), p.reason, max_backoff_seconds);
   } else {
     log()->debug("still not linking to peer={}: {} retry_in={}ms", label(p),
                  p.reason, p.backoff.count());

@@ -74,6 +74,16 @@ struct store_fixture {
     return store.load(id);
   }
 
+  // From now on, storing a record whose origin is "poison" fails, and
+  // with it the transaction it is in.
+  void poison_inserts() {
+    sqlite_connection db(path, open_mode::read_write);
+    db.exec(
+        "CREATE TRIGGER poison BEFORE INSERT ON batch_status "
+        "WHEN NEW.origin = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); "
+        "END");
+  }
+
   std::string pragma(const std::string& name) {
     sqlite_connection db(path, open_mode::read_write);
     return db.query_text("PRAGMA " + name);
@@ -203,14 +213,8 @@ BOOST_AUTO_TEST_CASE(changed_since_stops_at_the_limit) {
 
 BOOST_AUTO_TEST_CASE(a_group_of_saves_commits_all_or_nothing) {
   state_store store(path);
-  {
-    // A trigger stands in for a failure halfway through the group.
-    sqlite_connection db(path, open_mode::read_write);
-    db.exec(
-        "CREATE TRIGGER poison BEFORE INSERT ON batch_status "
-        "WHEN NEW.origin = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); "
-        "END");
-  }
+  // A trigger stands in for a failure halfway through the group.
+  poison_inserts();
   BOOST_CHECK_THROW(
       store.save_all({record(batch_a, batch_status::completed, 1),
                       record(batch_b, batch_status::failed, 1, "poison")}),
@@ -227,13 +231,7 @@ BOOST_AUTO_TEST_CASE(a_group_of_saves_commits_all_or_nothing) {
 // rolled back. The stamps it took must not push later ones ahead.
 BOOST_AUTO_TEST_CASE(a_group_that_fails_gives_its_stamps_back) {
   state_store store(path);
-  {
-    sqlite_connection db(path, open_mode::read_write);
-    db.exec(
-        "CREATE TRIGGER poison BEFORE INSERT ON batch_status "
-        "WHEN NEW.origin = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); "
-        "END");
-  }
+  poison_inserts();
   // Ten thousand publishes in one group take ten seconds of stamps.
   std::vector<batch_record> refused;
   for (int i = 0; i < 10000; ++i) {
