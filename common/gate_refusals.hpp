@@ -20,7 +20,7 @@ namespace batchcast {
 class gate_refusals {
  public:
   // One note per configured peer, in the order of --peer.
-  explicit gate_refusals(std::size_t peers) : notes_(peers) {}
+  explicit gate_refusals(std::size_t peers) : notes_(peers), said_(peers) {}
 
   // Out-of-range peers are ignored.
   void set(std::size_t peer, std::string why) {
@@ -32,6 +32,23 @@ class gate_refusals {
   // The peer's gate let a connection through: the last refusal is over.
   void clear(std::size_t peer) { set(peer, {}); }
 
+  // Whether a refusal of the peer for `why` is news to the log: true the
+  // first time, and again after a connection passed (passed()) or the
+  // peer was refused for another reason. A dial gate retries its peer
+  // every few seconds for as long as the node runs.
+  bool news(std::size_t peer, const std::string& why) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (peer >= said_.size() || said_[peer] == why)
+      return false;
+    said_[peer] = why;
+    return true;
+  }
+  void passed(std::size_t peer) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (peer < said_.size())
+      said_[peer].clear();
+  }
+
   // Empty when the last connection was not refused by the gate.
   std::string get(std::size_t peer) const {
     std::lock_guard<std::mutex> guard{mutex_};
@@ -41,6 +58,7 @@ class gate_refusals {
  private:
   mutable std::mutex mutex_;
   std::vector<std::string> notes_;
+  std::vector<std::string> said_;  // the refusal the log last told
 };
 
 }  // namespace batchcast

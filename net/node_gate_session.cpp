@@ -235,6 +235,8 @@ void node_gate_session::on_answer(error_code ec) {
           return self->close("proof write failed: " + write_ec.message());
         self->greeted_ = true;
         self->note_for_peer({});
+        if (self->shared_->refusals)
+          self->shared_->refusals->passed(self->shared_->peer_index);
         self->relay();
       });
 }
@@ -246,25 +248,34 @@ void node_gate_session::refuse_greeting(cluster_handshake_verdict verdict) {
                     ? "closed before it reached the middleman"
                     : "closed before the middleman read any of it; this "
                       "node will try again with backoff";
-  note_for_peer(verdict == cluster_handshake_verdict::not_a_node
-                    ? "what answers there did not greet as a batchcast node "
-                      "of this version"
-                    : "its gate did not prove it holds this node's cluster "
-                      "secret: the two nodes' secrets differ, or another "
-                      "program answers there");
-  if (verdict == cluster_handshake_verdict::not_a_node)
-    warn_or_debug(fmt::format(
-        "{}: conn={} peer={} did not greet as a batchcast node of this "
-        "version; {}. Something other than a node at that address, or a "
-        "node of another batchcast version",
-        shared_->name, id_, peer_, closed));
+  // A dial gate meets the same refusal at every retry of its peer, every
+  // few seconds for as long as the node runs: said once until the reason
+  // changes or a connection passes.
+  std::string why =
+      verdict == cluster_handshake_verdict::not_a_node
+          ? "what answers there did not greet as a batchcast node of this "
+            "version"
+          : "its gate did not prove it holds this node's cluster secret: the "
+            "two nodes' secrets differ, or another program answers there";
+  bool news = refusal_is_news(why);
+  note_for_peer(std::move(why));
+  auto line =
+      verdict == cluster_handshake_verdict::not_a_node
+          ? fmt::format(
+                "{}: conn={} peer={} did not greet as a batchcast node of "
+                "this version; {}. Something other than a node at that "
+                "address, or a node of another batchcast version",
+                shared_->name, id_, peer_, closed)
+          : fmt::format(
+                "{}: conn={} peer={} did not prove it holds this node's "
+                "cluster secret; {}. A node whose cluster secret "
+                "(--cluster-secret-file or BATCHCAST_CLUSTER_SECRET) differs "
+                "from this one's, or something else at that address",
+                shared_->name, id_, peer_, closed);
+  if (news)
+    warn_or_debug(line);
   else
-    warn_or_debug(fmt::format(
-        "{}: conn={} peer={} did not prove it holds this node's cluster "
-        "secret; {}. A node whose cluster secret (--cluster-secret-file or "
-        "BATCHCAST_CLUSTER_SECRET) differs from this one's, or something "
-        "else at that address",
-        shared_->name, id_, peer_, closed));
+    log()->debug("{} (again)", line);
   close(to_string(verdict));
 }
 
@@ -519,6 +530,11 @@ void node_gate_session::refuse(basp_verdict verdict) {
 void node_gate_session::note_for_peer(std::string why) {
   if (shared_->refusals)
     shared_->refusals->set(shared_->peer_index, std::move(why));
+}
+
+bool node_gate_session::refusal_is_news(const std::string& why) {
+  return !shared_->refusals ||
+         shared_->refusals->news(shared_->peer_index, why);
 }
 
 void node_gate_session::warn_or_debug(const std::string& line) {

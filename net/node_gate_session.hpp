@@ -171,6 +171,10 @@ class node_gate_session
   // On a dial gate, what the cluster's view of the peer should say about
   // this connection's end (gate_refusals.hpp); empty once it relays.
   void note_for_peer(std::string why);
+  // Whether refusing for `why` is news to the log: on a dial gate, not
+  // when the last refusal of its peer said the same (gate_refusals.hpp);
+  // on the node gate, always (its own throttle applies).
+  bool refusal_is_news(const std::string& why);
   // Closes both sockets and the timers; `why` goes to the debug log.
   void close(const std::string& why);
 
