@@ -78,6 +78,9 @@ actors::cluster_settings cluster_settings_from(const cluster_options& options) {
       settings.node_host.back() == ']')
     settings.node_host =
         settings.node_host.substr(1, settings.node_host.size() - 2);
+  else if (auto problem = ambiguous_ipv4_problem(settings.node_host);
+           !problem.empty())
+    throw std::invalid_argument("--node-host: " + problem);
   if (settings.node_port == 0 && !options.peers.empty())
     throw std::invalid_argument("--peer needs --node-port");
   for (const auto& text : options.peers) {

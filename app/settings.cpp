@@ -10,6 +10,8 @@
 #include <system_error>
 #include <utility>
 
+#include <arpa/inet.h>
+
 #include "app/request_values.hpp"
 #include "common/small_file.hpp"
 #include "common/terminal_text.hpp"
@@ -262,15 +264,43 @@ host_port parse_host_port(const std::string& text, const std::string& what) {
       throw expected(
           "the host is empty or holds a space, a control character, "
           "non-ASCII or other characters no host has");
+    if (auto problem = ambiguous_ipv4_problem(parsed.host); !problem.empty())
+      throw expected(problem);
   }
-  if (port_text.empty() || port_text.size() > 5 ||
+  // Decimal, leading zeros and all, as every other number.
+  auto significant = port_text.find_first_not_of('0');
+  auto digits = significant == std::string::npos
+                    ? std::string{"0"}
+                    : port_text.substr(significant);
+  if (port_text.empty() || digits.size() > 5 ||
       !std::all_of(port_text.begin(), port_text.end(),
                    [](unsigned char c) { return std::isdigit(c); }) ||
-      std::stoul(port_text) > 65535)
+      std::stoul(digits) > 65535)
     throw std::invalid_argument(what + ": `" + one_line(port_text) +
                                 "` is not a port number");
-  parsed.port = static_cast<std::uint16_t>(std::stoul(port_text));
+  parsed.port = static_cast<std::uint16_t>(std::stoul(digits));
   return parsed;
+}
+
+std::string ambiguous_ipv4_problem(const std::string& host) {
+  in_addr read{};
+  if (::inet_pton(AF_INET, host.c_str(), &read) == 1)
+    return {};
+  // No top-level domain is all digits, so this was meant as an address.
+  bool numeric = !host.empty() &&
+                 std::all_of(host.begin(), host.end(), [](unsigned char c) {
+                   return std::isdigit(c) || c == '.';
+                 });
+  if (::inet_aton(host.c_str(), &read) == 0)
+    return numeric ? "`" + host +
+                         "` is no IPv4 address: write the four decimal "
+                         "numbers, without leading zeros"
+                   : std::string{};
+  char written[INET_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET, &read, written, sizeof written);
+  return "`" + host + "` would be read as the IPv4 address " + written +
+         " (a leading 0 means octal, 0x hex, and fewer than four parts a "
+         "shorthand): write the four decimal numbers, without leading zeros";
 }
 
 std::string read_secret_text(const std::string& path) {

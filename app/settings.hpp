@@ -73,6 +73,12 @@ struct host_port {
 // std::invalid_argument with a message naming `what` on anything else.
 host_port parse_host_port(const std::string& text, const std::string& what);
 
+// Why `host` cannot be taken as written, or nothing: a number that the C
+// library reads as an IPv4 address other than it looks, in octal
+// (127.0.0.010 is 127.0.0.8), hex (0x7f.0.0.1) or a shorthand (127.1),
+// which a listener would bind and a peer dial without a word.
+std::string ambiguous_ipv4_problem(const std::string& host);
+
 // The whole of a secret file, at most secret_file_limit bytes. Throws
 // std::runtime_error naming the file and the reason it cannot be read;
 // the secret itself never appears in a message.

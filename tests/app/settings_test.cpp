@@ -193,6 +193,34 @@ BOOST_AUTO_TEST_CASE(host_port_accepts_ipv4_ipv6_and_names) {
                     "node-b.example.org");
 }
 
+// The C library reads 127.0.0.010 as 127.0.0.8: a listener bound there,
+// and a log line naming the address as typed.
+BOOST_AUTO_TEST_CASE(an_ipv4_address_read_otherwise_than_written_is_refused) {
+  for (auto address : {"127.0.0.010:8000", "10.0.0.08:80", "0x7f.0.0.1:80",
+                       "127.1:80", "2130706433:80"}) {
+    try {
+      parse_host_port(address, "--listen");
+      BOOST_ERROR("taken: " << address);
+    } catch (const std::invalid_argument& e) {
+      BOOST_TEST(std::string{e.what()}.find("write the four decimal numbers") !=
+                     std::string::npos,
+                 e.what());
+    }
+  }
+  BOOST_TEST(ambiguous_ipv4_problem("127.0.0.010").find("127.0.0.8") !=
+             std::string::npos);
+  for (auto fine :
+       {"127.0.0.10", "0.0.0.0", "localhost", "3com.example", "node-1"})
+    BOOST_TEST(ambiguous_ipv4_problem(fine).empty(), fine);
+}
+
+BOOST_AUTO_TEST_CASE(a_port_with_leading_zeros_is_decimal) {
+  BOOST_CHECK_EQUAL(parse_host_port("127.0.0.1:08000", "x").port, 8000);
+  BOOST_CHECK_EQUAL(parse_host_port("127.0.0.1:000", "x").port, 0);
+  BOOST_CHECK_THROW(parse_host_port("127.0.0.1:065536", "x"),
+                    std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(host_port_refuses_garbage) {
   for (auto bad :
        {"", "8000", "host:", ":80", "host:65536", "host:8o", "host:123456",
