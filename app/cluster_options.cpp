@@ -4,6 +4,7 @@
 #include <string>
 
 #include "app/settings.hpp"
+#include "common/log.hpp"
 
 namespace batchcast::app {
 
@@ -33,8 +34,18 @@ constexpr std::size_t shortest_cluster_secret = 16;
 
 std::string resolve_cluster_secret(const cluster_options& options,
                                    bool file_on_command_line) {
-  if (options.node_port == 0)
+  if (options.node_port == 0) {
+    // A secret says a cluster was meant; without a node port the node
+    // runs alone, and nothing else at start would show it.
+    if (!options.secret_file.empty() ||
+        environment_value("BATCHCAST_CLUSTER_SECRET"))
+      logger("app")->warn(
+          "a cluster secret is given ({}) but no --node-port: this node runs "
+          "alone; give --node-port and --peer to join a cluster",
+          secret_source(file_on_command_line, options.secret_file,
+                        "BATCHCAST_CLUSTER_SECRET", "cluster-secret"));
     return {};
+  }
   if (options.secret_file.empty() &&
       !environment_value("BATCHCAST_CLUSTER_SECRET"))
     throw std::runtime_error(

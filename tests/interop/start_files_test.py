@@ -428,6 +428,17 @@ def test_a_number_with_leading_zeros_is_read_in_decimal(setup):
     assert "max_connections=12 " in output, output
 
 
+def test_a_cluster_secret_without_a_node_port_is_warned_about(setup):
+    """An operator who meant to join a cluster but left out --node-port
+    once got a lone node and not a word."""
+    output = serve_then_stop(
+        setup, setup.command(),
+        env=dict(setup.env, BATCHCAST_CLUSTER_SECRET="c" * 32))
+    assert "a cluster secret is given (BATCHCAST_CLUSTER_SECRET) but no " \
+        "--node-port: this node runs alone" in output, output
+    assert "c" * 32 not in output, output
+
+
 def replaced(command, flag, value):
     """`command` with the value after `flag` replaced."""
     command = list(command)
@@ -658,6 +669,7 @@ def main():
                           test_empty_allowed_hosts_are_refused,
                           test_a_numeric_setting_that_is_no_number_says_so,
                           test_a_number_with_leading_zeros_is_read_in_decimal,
+                          test_a_cluster_secret_without_a_node_port_is_warned_about,
                           test_an_empty_path_is_refused_naming_it,
                           test_an_empty_node_name_is_refused,
                           test_an_empty_variable_for_a_file_or_name_is_refused,
