@@ -311,21 +311,30 @@ void apply_records(self_ptr self, records batch,
   // No batchcast node sends these (see peer_record_check.hpp).
   auto now_ms = unix_now_ms();
   const char* problem = nullptr;
-  auto dropped =
-      std::remove_if(batch.begin(), batch.end(),
-                     [now_ms, &problem](const storage::batch_record& record) {
-                       auto found = peer_record_problem(record, now_ms);
-                       if (found && problem == nullptr)
-                         problem = *found;
-                       return found.has_value();
-                     });
+  std::string first_dropped;  // "batch=... origin=..." of the first
+  auto dropped = std::remove_if(
+      batch.begin(), batch.end(),
+      [now_ms, &problem, &first_dropped](const storage::batch_record& record) {
+        auto found = peer_record_problem(record, now_ms);
+        if (found && problem == nullptr) {
+          problem = *found;
+          // Cut short: a hostile page may carry megabytes in either.
+          auto shown = [](const std::string& text) {
+            return one_line(std::string_view{text}.substr(0, 64));
+          };
+          first_dropped =
+              fmt::format("batch={} origin={}", shown(record.batch_id),
+                          shown(record.origin));
+        }
+        return found.has_value();
+      });
   if (dropped != batch.end()) {
     if (auto held_back = dropped_records_logged.admit())
       log()->warn(
-          "ignored {} record(s) from a peer, the first {}; is it "
+          "ignored {} record(s) from a peer, the first ({}) {}; is it "
           "running the same batchcast version, with its clock right? "
           "(anything that reaches the node port can send records){}",
-          std::distance(dropped, batch.end()), problem,
+          std::distance(dropped, batch.end()), first_dropped, problem,
           log_throttle::held_back_note(*held_back));
     batch.erase(dropped, batch.end());
   }

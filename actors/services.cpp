@@ -1,6 +1,7 @@
 #include "actors/services.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 
 #include <sys/statvfs.h>
@@ -13,6 +14,7 @@
 #include "actors/directory_reader.hpp"
 #include "actors/errors.hpp"
 #include "actors/message_types.hpp"
+#include "actors/peer_record_check.hpp"
 #include "actors/registry.hpp"
 #include "actors/session_auth.hpp"
 #include "actors/session_watch.hpp"
@@ -285,6 +287,36 @@ struct opened_state {
   std::shared_ptr<storage::directory_admin> admin;  // standalone only
 };
 
+// A state file stamped ahead of this machine's clock: a clock that was
+// fast when the file was written, or is slow now, or a file restored
+// from a machine whose clock was fast. Every publish is stamped after
+// the newest stamp, so this node's `updated_at` runs that far ahead, and
+// peers drop statuses stamped more than a day ahead of their own clocks
+// (peer_record_check.hpp): past that, none of this node's publishes
+// would reach them, with nothing else said here.
+void warn_if_stamped_ahead(const storage::state_store& store,
+                           const std::string& path) {
+  using namespace std::chrono;
+  auto now_ms =
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+          .count();
+  auto ahead_ms = store.newest_stamp() - now_ms;
+  if (ahead_ms <= duration_cast<milliseconds>(minutes{10}).count())
+    return;
+  bool past_peers =
+      ahead_ms > duration_cast<milliseconds>(peer_stamp_max_ahead).count();
+  log()->warn(
+      "state={} holds a status stamped {} s ahead of this machine's clock; "
+      "every publish here is stamped after it{}. Is this machine's clock "
+      "right (check NTP)? A file restored from a machine whose clock ran "
+      "fast does this too",
+      path, ahead_ms / 1000,
+      past_peers ? ", and cluster peers drop statuses stamped more than a "
+                   "day ahead of their clocks: none of this node's "
+                   "publishes will reach them until its clock catches up"
+                 : "");
+}
+
 caf::expected<opened_state> open_state(const runtime_settings& settings) {
   opened_state opened;
   try {
@@ -294,6 +326,7 @@ caf::expected<opened_state> open_state(const runtime_settings& settings) {
     return open_failure("state database", settings.state_db_path, e,
                         writability_hint(settings.state_db_path));
   }
+  warn_if_stamped_ahead(*opened.store, settings.state_db_path);
   if (settings.standalone) {
     try {
       // Also creates the directory tables of a fresh file.

@@ -249,6 +249,10 @@ int state_store::schema_version() {
   return latest_version;
 }
 
+std::int64_t state_store::newest_stamp() const {
+  return impl_->clock.newest();
+}
+
 void state_store::check() {
   impl_->check_files_in_place();
   impl_->db.query_text("SELECT count(*) FROM sqlite_master");

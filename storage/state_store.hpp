@@ -54,6 +54,10 @@ class state_store {
   std::vector<batch_record> changed_since(std::int64_t since_ms,
                                           std::size_t limit);
 
+  // The newest stamp the store holds or was given (0 for none): after
+  // opening, the newest in the file. Every publish is stamped after it.
+  std::int64_t newest_stamp() const;
+
   // A real read of the database, for readiness probes: the file must
   // still be at its path (see sqlite_connection::check_file_in_place),
   // answer a query, and have 1 MiB free on its filesystem. Throws
