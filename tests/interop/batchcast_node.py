@@ -124,8 +124,14 @@ class Node:
         self.node_name = node_name
         # Runs in the child before exec, e.g. to lower its resource limits.
         self.preexec_fn = preexec_fn
+        # Only a node of a cluster gets the cluster secret: serve warns
+        # about one given to a node that runs alone.
+        clustered = ("--node-port" in self.serve_args or
+                     "BATCHCAST_NODE_PORT" in (env or {}))
         self.env = {**os.environ, "BATCHCAST_PUBLISH_TOKEN": TOKEN,
-                    "BATCHCAST_CLUSTER_SECRET": CLUSTER_SECRET, **(env or {})}
+                    **({"BATCHCAST_CLUSTER_SECRET": CLUSTER_SECRET}
+                       if clustered else {}),
+                    **(env or {})}
         self.process = None
         self.log = None
         self.log_path = os.path.join(workdir, "server.log")
