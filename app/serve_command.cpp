@@ -21,6 +21,7 @@
 
 #include "app/cluster_options.hpp"
 #include "app/connection_caps.hpp"
+#include "app/request_values.hpp"
 #include "app/secret_hygiene.hpp"
 #include "app/serve_failure.hpp"
 #include "app/service.hpp"
@@ -301,6 +302,13 @@ service_settings build_settings(const serve_options& options,
   session.auth_backends = options.auth_backends.empty()
                               ? storage::default_auth_backends()
                               : split_list(options.auth_backends, ',');
+  // A list of nothing but commas and spaces would refuse every session.
+  if (session.auth_backends.empty())
+    throw std::runtime_error(
+        "--auth-backends `" + one_line(options.auth_backends) +
+        "` names no backend, so every session would be refused: list the "
+        "dotted paths of Django's AUTHENTICATION_BACKENDS, or leave it out "
+        "for OpenWISP's and Django's");
 
   auto& network = settings.network;
   auto public_address = parse_host_port(options.listen, "--listen");
@@ -333,6 +341,11 @@ service_settings build_settings(const serve_options& options,
         "in the config file), so every watcher would be refused: list the "
         "hosts an Origin may name (admin.example.com, or .example.com for "
         "a domain and its subdomains), or give * to allow any Origin");
+  // A name no browser sends would refuse every watcher.
+  if (auto problem = cookie_name_problem(options.session_cookie_name))
+    throw std::runtime_error("--session-cookie-name: " + *problem +
+                             "; give Django's SESSION_COOKIE_NAME (sessionid "
+                             "by default)");
   network.session_cookie_name = options.session_cookie_name;
   network.publish_token = resolve_secret(
       on_command_line.count("publish-token-file") > 0,
@@ -646,8 +659,11 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
           {"--db", "--directory", "--tls-cert", "--tls-key",
            "--internal-tls-cert", "--internal-tls-key", "--secret-key-file",
            "--secret-key-fallbacks-file", "--publish-token-file",
-           "--metrics-token-file", "--cluster-secret-file"},
+           "--metrics-token-file", "--cluster-secret-file", "--config"},
           "name a file");
+      refuse_empty_values(*command, on_command_line,
+                          {"--session-cookie-name", "--auth-backends"},
+                          "give a value");
       refuse_empty_values(*command, on_command_line, {"--node-name"},
                           "give it 1 to " +
                               std::to_string(max_node_name_bytes) +

@@ -7,6 +7,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "common/terminal_text.hpp"
 #include "storage/sqlite_db.hpp"
 #include "storage/stamp_clock.hpp"
 #include "storage/storage_error.hpp"
@@ -51,6 +52,12 @@ constexpr std::uint64_t least_free_bytes = 1 << 20;
 constexpr const char* newest_stamp_sql =
     "SELECT coalesce(max(updated_at), 0) FROM batch_status";
 
+constexpr const char* newest_row_sql =
+    "SELECT batch_id FROM batch_status ORDER BY updated_at DESC LIMIT 1";
+
+// 9999-12-31T23:59:59.999Z: the last instant written in four digits.
+constexpr std::int64_t last_stamp_ms = 253402300799999;
+
 constexpr const char* changed_since_sql =
     "SELECT batch_id, status, updated_at, origin FROM batch_status "
     "WHERE updated_at >= ? ORDER BY updated_at, batch_id LIMIT ?";
@@ -89,9 +96,29 @@ struct state_store::impl {
     // ahead of the clock, and a publish must still come after them.
     auto newest = db.use(newest_stamp_sql);
     newest->step();
+    refuse_stamp_past_9999(newest->column_int64(0));
     clock.observe(newest->column_int64(0));
     // The reads above created the WAL's side files.
     db.hold_wal_files_in_place();
+  }
+
+  // Every publish is stamped after the newest stored stamp; past the end
+  // of 9999 no timestamp can be written, and near the end of int64 none
+  // can follow. Such a row was written by hand or is damaged: nothing
+  // this process does could replace its status, so it does not start.
+  void refuse_stamp_past_9999(std::int64_t newest_ms) {
+    if (newest_ms <= last_stamp_ms)
+      return;
+    auto row = db.use(newest_row_sql);
+    row->step();
+    throw storage_error(
+        "state store: " + db.path() + ": batch " +
+        one_line(row->column_text(0)) + " is stamped " +
+        std::to_string(newest_ms) +
+        " ms after 1970, past the end of 9999: no publish could replace its "
+        "status. Correct its updated_at or delete the row (sqlite3 " +
+        db.path() + " \"DELETE FROM batch_status WHERE updated_at > " +
+        std::to_string(last_stamp_ms) + "\") and start again");
   }
 
   bool database_file_moved() const {

@@ -439,6 +439,21 @@ def test_a_cluster_secret_without_a_node_port_is_warned_about(setup):
     assert "c" * 32 not in output, output
 
 
+def test_settings_that_would_refuse_every_watcher_are_refused(setup):
+    """An empty or impossible cookie name, or backends that are only
+    commas, once started a node that refused every session; an empty
+    --config once started on the defaults."""
+    for flags, said_part in (
+            (["--session-cookie-name", ""], "--session-cookie-name is empty"),
+            (["--session-cookie-name", "a b"],
+             "a character a cookie name cannot"),
+            (["--auth-backends", " , "], "names no backend"),
+            (["--auth-backends", ""], "--auth-backends is empty"),
+            (["--config", ""], "--config is empty")):
+        said = refused_start(setup, *flags)
+        assert said_part in said, (flags, said)
+
+
 def replaced(command, flag, value):
     """`command` with the value after `flag` replaced."""
     command = list(command)
@@ -670,6 +685,7 @@ def main():
                           test_a_numeric_setting_that_is_no_number_says_so,
                           test_a_number_with_leading_zeros_is_read_in_decimal,
                           test_a_cluster_secret_without_a_node_port_is_warned_about,
+                          test_settings_that_would_refuse_every_watcher_are_refused,
                           test_an_empty_path_is_refused_naming_it,
                           test_an_empty_node_name_is_refused,
                           test_an_empty_variable_for_a_file_or_name_is_refused,

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -248,6 +249,29 @@ BOOST_AUTO_TEST_CASE(a_group_that_fails_gives_its_stamps_back) {
           .count();
   auto stored = store.save_all({publish(batch_a, batch_status::completed)});
   BOOST_TEST(stored.at(0).updated_at_ms - before < 2000);
+}
+
+// A row stamped near the end of int64 (written by hand, or damaged)
+// would hold its batch's status for good, every publish answered 200 and
+// lost: the store refuses to open rather than run so.
+BOOST_AUTO_TEST_CASE(a_stamp_past_9999_keeps_the_store_from_opening) {
+  save(record(batch_a, batch_status::completed,
+              std::numeric_limits<std::int64_t>::max(), "node-b"));
+  try {
+    state_store store(path);
+    BOOST_FAIL("expected an error");
+  } catch (const storage_error& e) {
+    BOOST_TEST(std::string{e.what()}.find(std::string{"batch "} + batch_a +
+                                          " is stamped") != std::string::npos,
+               e.what());
+    BOOST_TEST(
+        std::string{e.what()}.find("past the end of 9999") != std::string::npos,
+        e.what());
+  }
+  // The last instant of 9999 is still taken.
+  sqlite_connection db(path, open_mode::read_write);
+  db.exec("UPDATE batch_status SET updated_at = 253402300799999");
+  BOOST_CHECK_NO_THROW(state_store{path});
 }
 
 BOOST_AUTO_TEST_CASE(records_for_one_batch_in_one_group_settle_on_the_newest) {
