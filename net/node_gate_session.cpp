@@ -248,16 +248,13 @@ void node_gate_session::refuse_greeting(cluster_handshake_verdict verdict) {
                     ? "closed before it reached the middleman"
                     : "closed before the middleman read any of it; this "
                       "node will try again with backoff";
-  // A dial gate meets the same refusal at every retry of its peer, every
-  // few seconds for as long as the node runs: said once until the reason
-  // changes or a connection passes.
   std::string why =
       verdict == cluster_handshake_verdict::not_a_node
           ? "what answers there did not greet as a batchcast node of this "
             "version"
           : "its gate did not prove it holds this node's cluster secret: the "
             "two nodes' secrets differ, or another program answers there";
-  bool news = refusal_is_news(why);
+  auto kind = why;
   note_for_peer(std::move(why));
   auto line =
       verdict == cluster_handshake_verdict::not_a_node
@@ -272,10 +269,7 @@ void node_gate_session::refuse_greeting(cluster_handshake_verdict verdict) {
                 "(--cluster-secret-file or BATCHCAST_CLUSTER_SECRET) differs "
                 "from this one's, or something else at that address",
                 shared_->name, id_, peer_, closed);
-  if (news)
-    warn_or_debug(line);
-  else
-    log()->debug("{} (again)", line);
+  warn_or_debug(line, kind);
   close(to_string(verdict));
 }
 
@@ -472,23 +466,27 @@ void node_gate_session::on_deadline(error_code ec) {
   if (writing_since_ && now >= *writing_since_ + shared_->limits.idle_timeout) {
     shared_->counters->node_gate_closed.add(
         static_cast<std::size_t>(node_gate_close::not_reading));
-    warn_or_debug(fmt::format(
-        "{}: conn={} peer={} read nothing of what this node sent it for {} "
-        "ms; closed (a batchcast node reads all the time; this one is "
-        "stuck, or sends requests without reading the answers)",
-        shared_->name, id_, peer_, shared_->limits.idle_timeout.count()));
+    warn_or_debug(
+        fmt::format(
+            "{}: conn={} peer={} read nothing of what this node sent it for {} "
+            "ms; closed (a batchcast node reads all the time; this one is "
+            "stuck, or sends requests without reading the answers)",
+            shared_->name, id_, peer_, shared_->limits.idle_timeout.count()),
+        "not reading");
     return close("not reading");
   }
   if (framing_.complete_messages() == 0) {
     shared_->counters->node_gate_closed.add(
         static_cast<std::size_t>(node_gate_close::no_first_message));
-    warn_or_debug(fmt::format(
-        "{}: conn={} peer={} {} within {} ms of connecting; closed (not a "
-        "batchcast node, or one that stalled)",
-        shared_->name, id_, peer_,
-        greeted_ ? "no complete BASP message from the other node"
-                 : "the other node did not complete the cluster greeting",
-        shared_->limits.first_message_timeout.count()));
+    warn_or_debug(
+        fmt::format(
+            "{}: conn={} peer={} {} within {} ms of connecting; closed (not a "
+            "batchcast node, or one that stalled)",
+            shared_->name, id_, peer_,
+            greeted_ ? "no complete BASP message from the other node"
+                     : "the other node did not complete the cluster greeting",
+            shared_->limits.first_message_timeout.count()),
+        "no first message");
     return close("no first message");
   }
   shared_->counters->node_gate_closed.add(
@@ -517,13 +515,15 @@ void node_gate_session::refuse(basp_verdict verdict) {
   auto where = shared_->accepted == basp_end::dialing
                    ? "reaches the node port"
                    : "answers at this peer's address";
-  warn_or_debug(fmt::format(
-      "{}: conn={} peer={} refused after {} messages: {} (operation {}, "
-      "payload_len {} bytes, cap {}); closed before the middleman read it. "
-      "Something that is not a batchcast node of this version {}",
-      shared_->name, id_, peer_, framing_.complete_messages(),
-      to_string(verdict), static_cast<unsigned>(header.operation),
-      header.payload_len, shared_->limits.max_payload, where));
+  warn_or_debug(
+      fmt::format(
+          "{}: conn={} peer={} refused after {} messages: {} (operation {}, "
+          "payload_len {} bytes, cap {}); closed before the middleman read it. "
+          "Something that is not a batchcast node of this version {}",
+          shared_->name, id_, peer_, framing_.complete_messages(),
+          to_string(verdict), static_cast<unsigned>(header.operation),
+          header.payload_len, shared_->limits.max_payload, where),
+      std::string{"basp "} + to_string(verdict));
   close(to_string(verdict));
 }
 
@@ -537,7 +537,15 @@ bool node_gate_session::refusal_is_news(const std::string& why) {
          shared_->refusals->news(shared_->peer_index, why);
 }
 
-void node_gate_session::warn_or_debug(const std::string& line) {
+void node_gate_session::warn_or_debug(const std::string& line,
+                                      const std::string& kind) {
+  // A dial gate meets the same refusal at every retry of its peer, every
+  // few seconds for as long as the node runs: said once until the kind
+  // changes or a connection passes.
+  if (!kind.empty() && !refusal_is_news(kind)) {
+    log()->debug("{} (again)", line);
+    return;
+  }
   log_throttled(*log(), spdlog::level::warn, shared_->refusals_logged, line);
 }
 

@@ -167,7 +167,10 @@ class node_gate_session
   void on_deadline(error_code ec);
   clock::time_point deadline() const;
   void refuse(basp_verdict verdict);
-  void warn_or_debug(const std::string& line);
+  // At warning within the gate's throttle. With a `kind` (what went
+  // wrong, in a few words), a dial gate says it at debug when its last
+  // refusal of the peer was of the same kind (refusal_is_news).
+  void warn_or_debug(const std::string& line, const std::string& kind = {});
   // On a dial gate, what the cluster's view of the peer should say about
   // this connection's end (gate_refusals.hpp); empty once it relays.
   void note_for_peer(std::string why);

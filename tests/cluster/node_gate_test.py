@@ -179,6 +179,34 @@ def test_a_peer_not_reached_is_logged_once(pair, cast):
     still_delivers(pair, cast, "completed")
 
 
+def test_a_peer_address_that_never_greets_is_warned_about_once(pair, cast):
+    """With B stopped and a listener of the test's own on B's port that
+    takes connections and never answers (as a frozen node's kernel does),
+    A's dial gate closes each at its deadline, warning once rather than
+    at every retry (a tester counted 17 in 80 s)."""
+    a, b = pair
+    b.stop()
+    wait_until(lambda: cluster_view(a)["peers"][0]["state"] != "up", 20,
+               "A to see B gone")
+    before = len(a.read_log())
+    held = []
+    with socket.create_server(("127.0.0.1", b.node_port)) as hole:
+        hole.settimeout(0.5)
+        deadline = time.monotonic() + 16
+        while time.monotonic() < deadline:
+            try:
+                held.append(hole.accept()[0])
+            except socket.timeout:
+                pass
+        for sock in held:
+            sock.close()
+    assert len(held) >= 2, f"A tried {len(held)} times"
+    log = a.read_log()[before:]
+    assert log.count("did not complete the cluster greeting") == 1, log
+    b.start()
+    still_delivers(pair, cast, "failed")
+
+
 def test_a_peer_address_without_the_secret_is_refused(pair, cast):
     """With B stopped and a listener of the test's own on B's port that
     answers A's hello with a proof under another secret, A's dial gate
@@ -653,6 +681,7 @@ def main():
                  test_a_dial_gate_serves_only_its_own_node,
                  test_a_proof_sent_back_to_its_gate_does_not_pass,
                  test_a_peer_not_reached_is_logged_once,
+                 test_a_peer_address_that_never_greets_is_warned_about_once,
                  test_a_peer_address_without_the_secret_is_refused,
                  test_a_node_with_another_secret_never_links,
                  test_a_header_with_an_unknown_operation_is_refused,
