@@ -133,7 +133,13 @@ std::optional<publish_api::response> publish_api::check_header(
   auto target = header.target();
   if (!expects_continue(header) || is_probe_route(target))
     return std::nullopt;
-  return refusal_before_body(header, peer, false);
+  if (auto refused = refusal_before_body(header, peer, false))
+    return refused;
+  if (parse_api_route(target).kind == api_route::malformed_id)
+    return error(http::status::bad_request,
+                 "the batch id must be a canonical uuid", header.version(),
+                 false);
+  return std::nullopt;
 }
 
 std::optional<publish_api::response> publish_api::refusal_before_body(

@@ -298,6 +298,7 @@ BOOST_AUTO_TEST_CASE(a_refused_client_waiting_to_continue_hears_it_first) {
       {route, {"Bearer s3cret", "Bearer s3cret"}, 400},
       {"/api/v1/other", {"Bearer s3cret"}, 404},
       {"/cluster", {"Bearer wrong"}, 401},
+      {"/api/v1/radius/batch/NOT-A-UUID/status", {"Bearer s3cret"}, 400},
   };
   for (const auto& refused : cases) {
     BOOST_TEST_CONTEXT(refused.target << " " << refused.status) {
