@@ -381,9 +381,10 @@ void apply_records(self_ptr self, records batch,
 // published it: the only way a status reaches this node from a node other
 // than its origin, since peers relay only their own. The point is kept in
 // the peer's stamps for its own statuses (heard_up_to_ms), so a status
-// the peer took from a third node is pulled only when this node links to
-// the peer; one whose origin is cut off from this node alone and then
-// dies waits for that. A point counted in the peer's own order of
+// the peer took from a third node is pulled only if it is stamped after
+// that point (less the skew margin), or at this node's restart, which
+// pulls everything: one whose origin is cut off from this node alone and
+// then dies waits for that. A point counted in the peer's own order of
 // commits, whatever the origin, would close the gap.
 
 void catch_up(self_ptr self, std::size_t index, std::int64_t since_ms);
