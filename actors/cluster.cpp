@@ -126,8 +126,12 @@ void post_peer_metrics(self_ptr self) {
 }
 
 void set_phase(self_ptr self, peer& p, phase next) {
+  // Since when it is up, or not: a peer that stays away goes between
+  // connecting and down at every retry, and "down since" must survive
+  // that.
+  if ((p.state == phase::up) != (next == phase::up) || p.state_since_ms == 0)
+    p.state_since_ms = unix_now_ms();
   p.state = next;
-  p.state_since_ms = unix_now_ms();
   post_peer_metrics(self);
 }
 

@@ -169,10 +169,14 @@ def test_a_peer_not_reached_is_logged_once(pair, cast):
     b.stop()
     wait_until(lambda: a.read_log().count(not_reached) > before, 20,
                "A to log that it cannot reach B")
-    # Backoff from 250 ms: several more attempts fail meanwhile.
+    down_since = cluster_view(a)["peers"][0]["state_since"]
+    # Backoff from 250 ms: several more attempts fail meanwhile, each
+    # going from down to connecting and back, which leave "down since".
     time.sleep(4)
     log = a.read_log()
     assert log.count(not_reached) == before + 1, log
+    view = cluster_view(a)["peers"][0]
+    assert view["state"] != "up" and view["state_since"] == down_since, view
     line = log[log.rindex(not_reached):].splitlines()[0]
     assert "cannot connect to it" in line, line
     b.start()
