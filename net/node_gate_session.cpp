@@ -254,8 +254,6 @@ void node_gate_session::refuse_greeting(cluster_handshake_verdict verdict) {
             "version"
           : "its gate did not prove it holds this node's cluster secret: the "
             "two nodes' secrets differ, or another program answers there";
-  auto kind = why;
-  note_for_peer(std::move(why));
   auto line =
       verdict == cluster_handshake_verdict::not_a_node
           ? fmt::format(
@@ -269,7 +267,8 @@ void node_gate_session::refuse_greeting(cluster_handshake_verdict verdict) {
                 "(--cluster-secret-file or BATCHCAST_CLUSTER_SECRET) differs "
                 "from this one's, or something else at that address",
                 shared_->name, id_, peer_, closed);
-  warn_or_debug(line, kind);
+  warn_or_debug(line, why);
+  note_for_peer(std::move(why));
   close(to_string(verdict));
 }
 

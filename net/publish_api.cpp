@@ -76,6 +76,9 @@ bool has_one_authorization_at_most(const http::request_header<>& header) {
   return header.count(http::field::authorization) <= 1;
 }
 
+constexpr const char* malformed_id_message =
+    "the batch id must be a canonical uuid";
+
 bool is_probe_route(std::string_view target) {
   return is_health_route(target) || is_ready_route(target) ||
          is_metrics_route(target);
@@ -136,9 +139,8 @@ std::optional<publish_api::response> publish_api::check_header(
   if (auto refused = refusal_before_body(header, peer, false))
     return refused;
   if (parse_api_route(target).kind == api_route::malformed_id)
-    return error(http::status::bad_request,
-                 "the batch id must be a canonical uuid", header.version(),
-                 false);
+    return error(http::status::bad_request, malformed_id_message,
+                 header.version(), false);
   return std::nullopt;
 }
 
@@ -151,14 +153,21 @@ std::optional<publish_api::response> publish_api::refusal_before_body(
       !is_cluster_route(target))
     return error(http::status::not_found, "not found", version, keep_alive);
 
+  return token_refusal(token_, header, "peer=" + peer, keep_alive);
+}
+
+std::optional<publish_api::response> publish_api::token_refusal(
+    const bearer_token_check& expected, const http::request_header<>& header,
+    const std::string& what, bool keep_alive) const {
+  auto version = header.version();
   if (!has_one_authorization_at_most(header))
     return error(http::status::bad_request,
                  "more than one Authorization header", version, keep_alive);
   auto token = parse_bearer_token(header[http::field::authorization]);
-  if (token && token_.matches(*token))
+  if (token && expected.matches(*token))
     return std::nullopt;
   if (auto held_back = refusals_logged_.admit())
-    log()->warn("refused 401 peer={}: {} bearer token{}", peer,
+    log()->warn("refused 401 {}: {} bearer token{}", what,
                 token ? "wrong" : "missing",
                 log_throttle::held_back_note(*held_back));
   auto answer = error(http::status::unauthorized,
@@ -189,9 +198,8 @@ void publish_api::handle(const request& req, const std::string& peer,
     return respond(std::move(answer));
   }
   if (route.kind == api_route::malformed_id)
-    return respond(error(http::status::bad_request,
-                         "the batch id must be a canonical uuid", version,
-                         keep_alive));
+    return respond(error(http::status::bad_request, malformed_id_message,
+                         version, keep_alive));
 
   if (req.method() == http::verb::post)
     handle_publish(req, std::move(route.batch_id), peer, std::move(respond));
@@ -238,25 +246,12 @@ bool publish_api::handle_probe(const request& req, responder& respond) const {
     return true;
   }
 
-  if (metrics_token_) {
-    if (!has_one_authorization_at_most(req)) {
-      respond(error(http::status::bad_request,
-                    "more than one Authorization header", version, keep_alive));
+  if (metrics_token_)
+    if (auto refused = token_refusal(*metrics_token_, req.base(), "/metrics",
+                                     keep_alive)) {
+      respond(std::move(*refused));
       return true;
     }
-    auto token = parse_bearer_token(req[http::field::authorization]);
-    if (!token || !metrics_token_->matches(*token)) {
-      if (auto held_back = refusals_logged_.admit())
-        log()->warn("refused 401 /metrics: {} bearer token{}",
-                    token ? "wrong" : "missing",
-                    log_throttle::held_back_note(*held_back));
-      auto answer = error(http::status::unauthorized,
-                          "missing or wrong bearer token", version, keep_alive);
-      answer.set(http::field::www_authenticate, "Bearer");
-      respond(std::move(answer));
-      return true;
-    }
-  }
   respond(as_response(backend_.metrics()));
   return true;
 }

@@ -97,6 +97,12 @@ class publish_api {
   std::optional<response> refusal_before_body(
       const http::request_header<>& header, const std::string& peer,
       bool keep_alive) const;
+  // A missing or wrong token for `expected` (401, logged naming `what`)
+  // or two Authorization fields (400); nothing when the token is right.
+  std::optional<response> token_refusal(const bearer_token_check& expected,
+                                        const http::request_header<>& header,
+                                        const std::string& what,
+                                        bool keep_alive) const;
   // The probe routes; false when `req` is not one of them.
   bool handle_probe(const request& req, responder& respond) const;
   void handle_cluster(const request& req, responder respond) const;
