@@ -15,6 +15,7 @@ using save_atom = caf::atom_constant<caf::atom("save")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using ensure_batch_atom = caf::atom_constant<caf::atom("ensure_bat")>;
 using changes_atom = caf::atom_constant<caf::atom("changes")>;
+using commits_atom = caf::atom_constant<caf::atom("commits")>;
 
 // directory_reader
 using validate_atom = caf::atom_constant<caf::atom("validate")>;

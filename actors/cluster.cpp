@@ -37,7 +37,7 @@ using records = std::vector<storage::batch_record>;
 
 // Bumped whenever the messages between nodes change meaning: nodes with
 // different numbers refuse to link up rather than misread each other.
-constexpr std::uint32_t protocol_version = 3;
+constexpr std::uint32_t protocol_version = 4;
 
 // How long a connect or a hello may take before it counts as failed: a
 // stopped process accepts TCP connections but never answers.
@@ -50,9 +50,6 @@ constexpr auto min_backoff = std::chrono::milliseconds{250};
 // For log lines: "retried at least every 5 s".
 constexpr auto max_backoff_seconds =
     std::chrono::duration_cast<std::chrono::seconds>(max_backoff).count();
-// Catch-up starts this far before the newest record taken from a peer:
-// records carry their origin's clock, and nodes' clocks differ a little.
-constexpr std::int64_t skew_margin_ms = 5000;
 
 std::shared_ptr<spdlog::logger> log() {
   static auto instance = batchcast::logger("cluster");
@@ -135,14 +132,6 @@ void set_phase(self_ptr self, peer& p, phase next) {
   post_peer_metrics(self);
 }
 
-// The configured peer whose connection is up through `address`.
-peer* peer_of(self_ptr self, const caf::actor_addr& address) {
-  for (auto& p : self->state.peers)
-    if (p.remote && p.remote.address() == address)
-      return &p;
-  return nullptr;
-}
-
 caf::actor_addr sender_of(self_ptr self) {
   auto source = self->current_sender();
   return source ? source->address() : caf::actor_addr{};
@@ -178,6 +167,7 @@ void peer_down(self_ptr self, std::size_t index, const std::string& reason) {
   p.remote = nullptr;
   set_phase(self, p, phase::down);
   p.catching_up = false;
+  p.pulling = false;
   ++p.generation;
   schedule_connect(self, index);
 }
@@ -381,73 +371,104 @@ void apply_records(self_ptr self, records batch,
 
 // ---- catching up from a configured peer -------------------------------
 //
-// Pages of everything the peer holds from a point on, whichever node
-// published it: the only way a status reaches this node from a node other
-// than its origin, since peers relay only their own. The point is kept in
-// the peer's stamps for its own statuses (heard_up_to_ms), so a status
-// the peer took from a third node is pulled only if it is stamped after
-// that point (less the skew margin), or at this node's restart, which
-// pulls everything: one whose origin is cut off from this node alone and
-// then dies waits for that. A point counted in the peer's own order of
-// commits, whatever the origin, would close the gap.
+// Pages of everything the peer wrote to its store after a point in its
+// own order of commits, whichever node published it: besides the live
+// relay of each node's own statuses, the way a status reaches this node
+// from a node other than its origin. The point (pulled_up_to_seq) is the
+// last commit number of the peer's store this node has applied, with
+// that store's id; a page from another store (the peer's file deleted or
+// restored) starts it again from the beginning. A pull runs after every
+// (re)connect, as the catch-up GET /cluster shows, and again every pull
+// interval while the peer is up, so that a status whose origin is cut off
+// from this node alone still arrives through the nodes that heard it.
 
-void catch_up(self_ptr self, std::size_t index, std::int64_t since_ms);
+void pull(self_ptr self, std::size_t index);
 
 // The page is committed (or failed); advance and ask for the next one.
 void page_applied(self_ptr self, std::size_t index, std::uint64_t generation,
-                  std::int64_t since_ms, std::int64_t newest_ms,
+                  std::uint64_t after_seq, const storage::commit_page& page,
                   std::size_t count, bool failed) {
   auto& p = self->state.peers[index];
   if (p.generation != generation || !p.remote)
     return;
   if (failed) {
-    // Not advanced: the next reconnect asks for the same records again.
-    p.catching_up = false;
-    log()->warn("catch-up stopped peer={} since={}: a record was not stored",
-                label(p), since_ms);
+    // Not advanced: the next pull asks for the same records again.
+    p.pulling = false;
+    log()->warn("catch-up stopped peer={} after={}: a record was not stored",
+                label(p), p.pulled_up_to_seq);
     return;
   }
-  p.heard_up_to_ms = std::max(p.heard_up_to_ms, newest_ms);
+  if (page.store_id != p.pulled_store_id) {
+    p.pulled_store_id = page.store_id;
+    if (after_seq != 0) {
+      // The peer restarted: its numbers count from another point, and
+      // what it wrote up to the old one would be skipped. Applied anyway
+      // (newest wins); read again from its first write on.
+      log()->info("peer={} restarted; pulling everything it holds again",
+                  label(p));
+      p.pulled_up_to_seq = 0;
+      pull(self, index);
+      return;
+    }
+  }
+  p.pulled_up_to_seq = std::max(p.pulled_up_to_seq, page.last_seq);
   if (count < self->state.catch_up_page) {
-    p.catching_up = false;
-    log()->info("caught up peer={} up_to={}", label(p), p.heard_up_to_ms);
+    p.pulling = false;
+    if (p.catching_up) {
+      p.catching_up = false;
+      log()->info("caught up peer={} up_to={}", label(p), p.pulled_up_to_seq);
+    }
     return;
   }
-  // A full page whose records all share one millisecond would be asked
-  // for again forever; step past it (such a burst is not expected from
-  // publishes, which get distinct timestamps per node).
-  catch_up(self, index, newest_ms > since_ms ? newest_ms : since_ms + 1);
+  pull(self, index);
 }
 
-// Pulls one page of the peer's changes since `since_ms`.
-void catch_up(self_ptr self, std::size_t index, std::int64_t since_ms) {
+// Starts a pull from the peer, a page at a time; `catching_up` after a
+// (re)connect, which GET /cluster shows and the log reports when done.
+void start_pull(self_ptr self, std::size_t index, bool catching_up) {
   auto& p = self->state.peers[index];
+  p.catching_up = p.catching_up || catching_up;
+  p.catch_up_due = false;
+  p.next_pull = steady::now() + self->state.pull_interval;
+  pull(self, index);
+}
+
+// Pulls one page of what the peer committed after pulled_up_to_seq.
+void pull(self_ptr self, std::size_t index) {
+  auto& p = self->state.peers[index];
+  p.pulling = true;
   auto generation = p.generation;
   auto address = p.remote.address();
-  self->request(p.remote, page_timeout, changes_atom::value, since_ms,
+  auto after_seq = p.pulled_up_to_seq;
+  self->request(p.remote, page_timeout, commits_atom::value, after_seq,
                 static_cast<std::uint64_t>(self->state.catch_up_page))
       .then(
-          [self, index, generation, since_ms, address](records& page) {
+          [self, index, generation, after_seq,
+           address](storage::commit_page& page) {
             if (self->state.peers[index].generation != generation)
               return;
             heard_from(self, address);
-            log()->debug("catch-up page peer={} since={} records={}",
-                         label(self->state.peers[index]), since_ms,
-                         page.size());
-            auto count = page.size();
-            apply_records(self, std::move(page),
-                          [self, index, generation, since_ms, count](
-                              bool ok, std::int64_t newest_ms) {
-                            page_applied(self, index, generation, since_ms,
-                                         std::max(since_ms, newest_ms), count,
-                                         !ok);
-                          });
+            log()->debug("catch-up page peer={} after={} records={}",
+                         label(self->state.peers[index]), after_seq,
+                         page.records.size());
+            // Bounded by this node's page size, whatever the peer sent.
+            if (page.records.size() > self->state.catch_up_page)
+              page.records.resize(self->state.catch_up_page);
+            auto count = page.records.size();
+            auto records = std::move(page.records);
+            apply_records(
+                self, std::move(records),
+                [self, index, generation, after_seq, page = std::move(page),
+                 count](bool ok, std::int64_t) {
+                  page_applied(self, index, generation, after_seq, page, count,
+                               !ok);
+                });
           },
           [self, index, generation](caf::error& err) {
             auto& p = self->state.peers[index];
             if (p.generation != generation)
               return;
-            p.catching_up = false;
+            p.pulling = false;
             if (is_error(err, errc::node_busy)) {
               p.catch_up_due = true;
               log()->debug("catch-up from peer={} waits: it is busy", label(p));
@@ -478,10 +499,7 @@ void peer_up(self_ptr self, std::size_t index, caf::actor remote,
   open_link(self, remote, p.name);
   heard_from(self, remote.address());
   log()->info("peer up peer={}", label(p));
-  p.catching_up = true;
-  p.catch_up_due = false;
-  catch_up(self, index,
-           std::max<std::int64_t>(0, p.heard_up_to_ms - skew_margin_ms));
+  start_pull(self, index, true);
 }
 
 // Why a connect, a hello or a link failed, in words an operator can act
@@ -758,41 +776,19 @@ void connect(self_ptr self, std::size_t index) {
 
 void pump(self_ptr self, link& l);
 
-// How far the link's peer is known to hold this node's statuses: every
-// one older than the answer that went to it was stored there, as far as
-// this node knows. Held back by the page about to go (`oldest_ms`), pages
-// unanswered, statuses still queued or still to be read from the store,
-// and what an earlier link to the same peer left unanswered. The peer's
-// catch-up from this node starts no later than this, so a page lost on
-// the way reaches it even if this node restarts and forgets it.
-std::int64_t settled_before(self_ptr self, const link& l,
-                            std::int64_t oldest_ms) {
-  auto settled = oldest_ms;
-  if (!l.unanswered_pages.empty())
-    settled = std::min(settled, *l.unanswered_pages.begin());
-  if (auto owed = l.relay.oldest_owed_ms())
-    settled = std::min(settled, *owed);
-  const auto& resend = self->state.resend_from_ms;
-  if (auto found = resend.find(l.name); found != resend.end())
-    settled = std::min(settled, found->second);
-  return settled;
-}
-
 void send_page(self_ptr self, link& l, records page) {
   auto oldest_ms = page.front().updated_at_ms;
   for (const auto& record : page)
     oldest_ms = std::min(oldest_ms, record.updated_at_ms);
   auto address = l.remote.address();
   auto serial = l.serial;
-  auto settled_ms = settled_before(self, l, oldest_ms);
   l.unanswered_pages.insert(oldest_ms);
   auto answered = [](link& l, std::int64_t oldest_ms) {
     auto found = l.unanswered_pages.find(oldest_ms);
     if (found != l.unanswered_pages.end())
       l.unanswered_pages.erase(found);
   };
-  self->request(l.remote, page_timeout, apply_page_atom::value, std::move(page),
-                settled_ms)
+  self->request(l.remote, page_timeout, apply_page_atom::value, std::move(page))
       .then(
           [self, address, serial, oldest_ms, answered](std::uint64_t) {
             auto* l = find_link(self, address, serial);
@@ -957,12 +953,10 @@ void check_liveness(self_ptr self) {
     close_link(self, address, reason);
   for (std::size_t index = 0; index < st.peers.size(); ++index) {
     auto& p = st.peers[index];
-    if (!p.catch_up_due || p.state != phase::up || !p.remote || p.catching_up)
+    if (p.state != phase::up || !p.remote || p.pulling)
       continue;
-    p.catch_up_due = false;
-    p.catching_up = true;
-    catch_up(self, index,
-             std::max<std::int64_t>(0, p.heard_up_to_ms - skew_margin_ms));
+    if (p.catch_up_due || now >= p.next_pull)
+      start_pull(self, index, false);
   }
   post_peer_metrics(self);
   st.next_liveness_check = now + st.heartbeat;
@@ -992,9 +986,12 @@ void catch_up_again(self_ptr self, const caf::actor_addr& address) {
                   fmt::format("peer={} linked to this node again after "
                               "letting it go; catching up from it",
                               label(p)));
-    p.catching_up = true;
-    catch_up(self, index,
-             std::max<std::int64_t>(0, p.heard_up_to_ms - skew_margin_ms));
+    // A pull in flight may have read the peer's store before the gap
+    // ended: another starts on the next liveness round.
+    if (!p.pulling)
+      start_pull(self, index, true);
+    else
+      p.catch_up_due = p.catching_up = true;
     return;
   }
 }
@@ -1103,12 +1100,8 @@ void refused_as_busy(self_ptr self, const std::string& node,
     log()->debug("answered {} from node id={} with node_busy", what(), node);
 }
 
-// A page of a peer's statuses: applied here, never forwarded. Once the
-// peer's catch-up is done its pages also move the catch-up mark, up to
-// where the peer says all it sent before was stored here (`settled_ms`):
-// a newer page may arrive while an older one was lost on the way.
-caf::result<std::uint64_t> on_apply_page(self_ptr self, records& page,
-                                         std::int64_t settled_ms) {
+// A page of a peer's statuses: applied here, never forwarded.
+caf::result<std::uint64_t> on_apply_page(self_ptr self, records& page) {
   // Before the promise: making it takes the sender out of the message.
   auto sender = sender_of(self);
   heard_from(self, sender);
@@ -1120,23 +1113,20 @@ caf::result<std::uint64_t> on_apply_page(self_ptr self, records& page,
   }
   auto promise = self->make_response_promise<std::uint64_t>();
   apply_records(self, std::move(page),
-                [self, promise, sender, node, count, settled_ms](
-                    bool ok, std::int64_t newest_ms) mutable {
+                [self, promise, node, count](bool ok, std::int64_t) mutable {
                   self->state.intake.records_done(node, count);
                   if (!ok) {
                     promise.deliver(make_error(errc::storage_failed));
                     return;
                   }
-                  if (auto* p = peer_of(self, sender); p && !p->catching_up)
-                    p->heard_up_to_ms = std::max(
-                        p->heard_up_to_ms, std::min(newest_ms, settled_ms));
                   promise.deliver(count);
                 });
   return promise;
 }
 
-caf::result<records> serve_changes(self_ptr self, std::int64_t since_ms,
-                                   std::uint64_t limit) {
+caf::result<storage::commit_page> serve_commits(self_ptr self,
+                                                std::uint64_t after_seq,
+                                                std::uint64_t limit) {
   // Before the promise takes the sender.
   auto requester = caf::actor_cast<caf::actor>(self->current_sender());
   // A peer pulling our changes gets our statuses, as after a hello. A peer
@@ -1151,13 +1141,13 @@ caf::result<records> serve_changes(self_ptr self, std::int64_t since_ms,
     refused_as_busy(self, node, 0);
     return make_error(errc::node_busy);
   }
-  auto promise = self->make_response_promise<records>();
+  auto promise = self->make_response_promise<storage::commit_page>();
   // Bounded by our page size whatever a peer asks for.
   limit = std::min<std::uint64_t>(limit, self->state.catch_up_page);
-  self->request(self->state.store, caf::infinite, changes_atom::value, since_ms,
-                limit)
+  self->request(self->state.store, caf::infinite, commits_atom::value,
+                after_seq, limit)
       .then(
-          [self, promise, node](records& found) mutable {
+          [self, promise, node](storage::commit_page& found) mutable {
             self->state.intake.read_done(node);
             promise.deliver(found);
           },
@@ -1206,6 +1196,7 @@ caf::behavior cluster(self_ptr self, services running,
   st.store = running.store;
   st.counters = running.counters;
   st.catch_up_page = std::max<std::size_t>(1, settings.catch_up_page);
+  st.pull_interval = settings.pull_interval;
   st.heartbeat = settings.heartbeat;
   st.silence_limit = settings.silence_limit;
   st.relay = settings.relay;
@@ -1309,11 +1300,11 @@ caf::behavior cluster(self_ptr self, services running,
       [self](hello_atom, const std::string& peer_name, std::uint32_t protocol) {
         return on_hello(self, peer_name, protocol);
       },
-      [self](apply_page_atom, records& page, std::int64_t settled_ms) {
-        return on_apply_page(self, page, settled_ms);
+      [self](apply_page_atom, records& page) {
+        return on_apply_page(self, page);
       },
-      [self](changes_atom, std::int64_t since_ms, std::uint64_t limit) {
-        return serve_changes(self, since_ms, limit);
+      [self](commits_atom, std::uint64_t after_seq, std::uint64_t limit) {
+        return serve_commits(self, after_seq, limit);
       },
       [self](heartbeat_atom) { heard_from(self, sender_of(self)); },
       [self](report_atom) { return make_report(self); },

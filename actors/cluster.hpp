@@ -17,19 +17,16 @@
 //       link up when their protocol numbers match and their names differ:
 //       a node refuses a peer named as itself (see refuse_namesake) and
 //       keeps trying it with backoff, as it may come back renamed.
-//   (apply_page_atom, std::vector<storage::batch_record>,
-//    std::int64_t settled_ms) -> std::uint64_t
+//   (apply_page_atom, std::vector<storage::batch_record>) -> std::uint64_t
 //       A page of a peer's statuses, relayed live or read back from its
 //       store: handed to the local registry's apply path (stored
 //       newest-wins, delivered to local watchers if terminal), never
 //       forwarded again, so nothing loops. Answered with the number of
 //       records once all are committed, or errc::storage_failed.
-//       `settled_ms`: every status of the peer's older than this that it
-//       sent here was answered (see Catch-up).
-//   (changes_atom, std::int64_t since_ms, std::uint64_t limit)
-//       -> std::vector<storage::batch_record>
-//       One page of this node's records changed since `since_ms` (a peer
-//       catching up).
+//   (commits_atom, std::uint64_t after_seq, std::uint64_t limit)
+//       -> storage::commit_page
+//       One page of what this node's store wrote after commit number
+//       `after_seq`, whichever node published it (a peer pulling).
 //   (heartbeat_atom)  from a peer, every heartbeat interval.
 //   (report_atom) -> cluster_report  this node's view of its peers.
 //   (dial_gate_atom)  from the service once the dial gates listen and
@@ -66,16 +63,18 @@
 // limit plus one interval. Should this node itself run late (frozen, or
 // starved of CPU) by more than an interval, it judges no one that round.
 //
-// Catch-up: on every (re)connect a node pulls from the peer, page by page,
-// the records changed since the point up to which it holds all of the
-// peer's (everything, on first contact since this process started), and
-// asks for the next page only once the previous one is committed, so
-// memory stays bounded by one page. That point is the newest record of a
-// catch-up read, or what a live page says the peer has settled: a page
-// may be lost on the way while newer ones arrive, and the sender, which
-// alone knows, may restart before it sends the lost one again.
-// Duplicates and reordering are harmless: the store keeps the newest
-// (updated_at_ms, origin).
+// Catch-up: a node pulls from each configured peer, page by page, what
+// the peer's store wrote after the last of its writes this node applied
+// (counted in the peer's own order of writes, so whichever node published
+// a status, and however it is stamped), and asks for the next page only
+// once the previous one is committed, so memory stays bounded by one
+// page. It does so after every (re)connect (the catch-up GET /cluster
+// shows) and again every pull interval while the peer is up: a status
+// that reached only some nodes (its origin cut off from the others, or a
+// relayed page lost on the way) reaches every node that can reach one of
+// them within that. The count starts again from zero whenever the peer
+// restarts (its store has a new id each open). Duplicates and reordering
+// are harmless: the store keeps the newest (updated_at_ms, origin).
 #pragma once
 
 #include <chrono>
@@ -117,7 +116,10 @@ struct cluster_settings {
   std::chrono::milliseconds heartbeat{std::chrono::seconds{1}};
   std::chrono::milliseconds silence_limit{std::chrono::seconds{5}};
   std::size_t catch_up_page = 1000;  // records per catch-up message
-  relay_limits relay;                // per linked peer
+  // How often each configured peer is asked for what it wrote since the
+  // last pull, besides after every (re)connect.
+  std::chrono::milliseconds pull_interval{std::chrono::seconds{5}};
+  relay_limits relay;  // per linked peer
   // When valid, peers are dialed through a dial gate each
   // (net/dial_gate.hpp), on 127.0.0.1 at these ports, in the order of
   // `peers`: none is dialed before the ports are set and
@@ -173,11 +175,13 @@ struct cluster_state {
     std::string failure_logged;
     std::int64_t last_heard_ms = 0;
     std::chrono::milliseconds backoff{250};
-    // updated_at_ms up to which this node holds all of its statuses (see
-    // Catch-up); catch-up resumes here (minus a margin for clock skew
-    // between nodes).
-    std::int64_t heard_up_to_ms = 0;
-    bool catching_up = false;
+    // Its state store's id, and the commit number in that store up to
+    // which this node has applied everything it wrote (see Catch-up).
+    std::string pulled_store_id;
+    std::uint64_t pulled_up_to_seq = 0;
+    bool catching_up = false;  // the pull after a (re)connect is not done
+    bool pulling = false;      // a page of a pull is on its way
+    clock::time_point next_pull{};
     // Its last catch-up page was refused as busy (peer_intake.hpp): asked
     // for again on the next liveness round.
     bool catch_up_due = false;
@@ -199,6 +203,7 @@ struct cluster_state {
   caf::actor basp;  // CAF's BASP broker: runs each connection's handshake
   std::shared_ptr<metrics> counters;  // gets the peers' states
   std::size_t catch_up_page = 1000;
+  std::chrono::milliseconds pull_interval{5000};
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds silence_limit{5000};
   relay_limits relay;

@@ -11,6 +11,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "storage/batch_status.hpp"
+#include "storage/commit_page.hpp"
 #include "storage/session_validator.hpp"
 
 namespace batchcast::storage {
@@ -19,6 +20,12 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_record& x) {
   return f(caf::meta::type_name("batch_record"), x.batch_id, x.status,
            x.updated_at_ms, x.origin);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, commit_page& x) {
+  return f(caf::meta::type_name("commit_page"), x.store_id, x.records,
+           x.last_seq);
 }
 
 template <class Inspector>

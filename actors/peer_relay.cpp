@@ -90,14 +90,6 @@ void peer_relay::page_failed(std::int64_t oldest_ms) {
   fall_behind(oldest_ms);
 }
 
-std::optional<std::int64_t> peer_relay::oldest_owed_ms() const {
-  std::optional<std::int64_t> oldest = store_cursor();
-  for (const auto& queued : queue_)
-    oldest =
-        std::min(oldest.value_or(queued.updated_at_ms), queued.updated_at_ms);
-  return oldest;
-}
-
 bool peer_relay::take_caught_up() {
   auto caught_up = caught_up_;
   caught_up_ = false;

@@ -91,11 +91,6 @@ class peer_relay {
       return std::nullopt;
     return cursor_ms_;
   }
-  // The oldest stamp among the statuses this relay still holds for the
-  // peer: those queued and, while it reads from the store, all from the
-  // read position on. Nothing when it holds none; pages in flight are
-  // the caller's to count.
-  std::optional<std::int64_t> oldest_owed_ms() const;
   // How often the queue filled (a page the peer refused is read from
   // the store again too, but is not counted here).
   std::uint64_t times_fell_behind() const { return fell_behind_; }

@@ -373,6 +373,7 @@ services spawn_all(caf::actor_system& system, const runtime_settings& settings,
 
 void register_message_types(caf::actor_system_config& config) {
   config.add_message_type<storage::batch_record>("batchcast::batch_record");
+  config.add_message_type<storage::commit_page>("batchcast::commit_page");
   config.add_message_type<storage::principal>("batchcast::principal");
   config.add_message_type<session_lookup>("batchcast::session_lookup");
   config.add_message_type<auth_verdict>("batchcast::auth_verdict");

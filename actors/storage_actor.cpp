@@ -220,6 +220,20 @@ caf::behavior storage_actor(self_ptr self,
           return make_error(errc::storage_failed, e.what());
         }
       },
+      [self](commits_atom, std::uint64_t after_seq,
+             std::uint64_t limit) -> caf::result<storage::commit_page> {
+        // A peer catching up must see every save received before it.
+        commit_before_read(self);
+        try {
+          return self->state.store->committed_after(
+              after_seq, static_cast<std::size_t>(limit));
+        } catch (const std::exception& e) {
+          if (!corruption_told(self, e))
+            log()->error("commits failed after={} path={} error={}", after_seq,
+                         self->state.path, e.what());
+          return make_error(errc::storage_failed, e.what());
+        }
+      },
       [self](save_atom, storage::batch_record& record)
           -> caf::result<storage::batch_record> {
         auto& st = self->state;

@@ -16,7 +16,14 @@
 //   (changes_atom, std::int64_t since_ms, std::uint64_t limit)
 //       -> std::vector<storage::batch_record>
 //       Records with updated_at_ms >= since_ms, oldest first, at most
-//       `limit` (a cluster peer catching up, one bounded page at a time).
+//       `limit` (this node's statuses read back for a slow peer, one
+//       bounded page at a time).
+//
+//   (commits_atom, std::uint64_t after_seq, std::uint64_t limit)
+//       -> storage::commit_page
+//       Records written after commit number `after_seq`, in the order
+//       written, at most `limit` (a cluster peer catching up, whichever
+//       node published them).
 //
 //   (flush_atom) -> caf::unit_t
 //       Once every save received before it is committed (shutdown).

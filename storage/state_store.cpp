@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/terminal_text.hpp"
+#include "storage/random.hpp"
 #include "storage/sqlite_db.hpp"
 #include "storage/stamp_clock.hpp"
 #include "storage/storage_error.hpp"
@@ -29,6 +30,16 @@ constexpr const char* migrations[] = {
     "  origin     TEXT NOT NULL)",
     // 2: cluster catch-up asks for what changed since a point in time.
     "CREATE INDEX batch_status_updated_at ON batch_status (updated_at)",
+    // 3-5: cluster catch-up asks for what this store wrote after a point
+    // in its own order of writes, whichever node published it. Rows from
+    // before are numbered in stamp order.
+    "ALTER TABLE batch_status ADD COLUMN commit_seq INTEGER NOT NULL "
+    "DEFAULT 0",
+    "UPDATE batch_status SET commit_seq = numbered.n FROM ("
+    "  SELECT batch_id, row_number() OVER (ORDER BY updated_at, batch_id) "
+    "  AS n FROM batch_status) AS numbered "
+    "WHERE numbered.batch_id = batch_status.batch_id",
+    "CREATE INDEX batch_status_commit_seq ON batch_status (commit_seq)",
 };
 
 constexpr int latest_version =
@@ -39,10 +50,11 @@ constexpr const char* select_sql =
     "WHERE batch_id = ?";
 
 constexpr const char* upsert_sql =
-    "INSERT INTO batch_status (batch_id, status, updated_at, origin) "
-    "VALUES (?, ?, ?, ?) "
+    "INSERT INTO batch_status (batch_id, status, updated_at, origin, "
+    "commit_seq) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (batch_id) DO UPDATE SET status = excluded.status, "
-    "updated_at = excluded.updated_at, origin = excluded.origin";
+    "updated_at = excluded.updated_at, origin = excluded.origin, "
+    "commit_seq = excluded.commit_seq";
 
 // Under this much free space commits are about to fail, if they do not
 // already (each writes WAL pages, a checkpoint database pages): readiness
@@ -62,11 +74,25 @@ constexpr const char* changed_since_sql =
     "SELECT batch_id, status, updated_at, origin FROM batch_status "
     "WHERE updated_at >= ? ORDER BY updated_at, batch_id LIMIT ?";
 
+constexpr const char* committed_after_sql =
+    "SELECT batch_id, status, updated_at, origin, commit_seq "
+    "FROM batch_status WHERE commit_seq > ? ORDER BY commit_seq LIMIT ?";
+
+constexpr const char* newest_commit_sql =
+    "SELECT coalesce(max(commit_seq), 0) FROM batch_status";
+
 }  // namespace
 
 struct state_store::impl {
   sqlite_connection db;
   stamp_clock clock;
+  // New at every open: numbers seen from an earlier open mean nothing to
+  // a peer, since the file may have been restored from a copy since,
+  // numbering its next writes with numbers already handed out.
+  std::string store_id = random_string(16);
+  // The commit_seq of the last row written; each row a transaction writes
+  // gets the next one.
+  std::uint64_t last_commit_seq = 0;
   // What check_files_in_place did about the statuses in a deleted WAL,
   // said again with every refusal it causes.
   bool acknowledged_saved = false;
@@ -98,6 +124,9 @@ struct state_store::impl {
     newest->step();
     refuse_stamp_past_9999(newest->column_int64(0));
     clock.observe(newest->column_int64(0));
+    auto last_commit = db.use(newest_commit_sql);
+    last_commit->step();
+    last_commit_seq = static_cast<std::uint64_t>(last_commit->column_int64(0));
     // The reads above created the WAL's side files.
     db.hold_wal_files_in_place();
   }
@@ -262,7 +291,8 @@ struct state_store::impl {
     upsert->bind(1, record.batch_id)
         .bind(2, to_string(record.status))
         .bind(3, record.updated_at_ms)
-        .bind(4, record.origin);
+        .bind(4, record.origin)
+        .bind(5, static_cast<std::int64_t>(++last_commit_seq));
     upsert->run();
   }
 };
@@ -349,6 +379,7 @@ std::vector<batch_record> state_store::save_all(
   // back: producers retrying through a full disk or a held lock would
   // otherwise run the stamps ahead by a millisecond per refused publish.
   auto clock_before = impl_->clock;
+  auto commit_seq_before = impl_->last_commit_seq;
   std::vector<batch_record> stamped = records;
   try {
     // Peers' stamps move the clock first: a publish committed together with
@@ -380,6 +411,7 @@ std::vector<batch_record> state_store::save_all(
     tx.commit();
   } catch (...) {
     impl_->clock = clock_before;
+    impl_->last_commit_seq = commit_seq_before;
     throw;
   }
 
@@ -403,6 +435,26 @@ std::vector<batch_record> state_store::changed_since(std::int64_t since_ms,
   while (query->step())
     result.push_back(impl_->read_row(*query));
   return result;
+}
+
+commit_page state_store::committed_after(std::uint64_t after_seq,
+                                         std::size_t limit) {
+  commit_page page;
+  page.store_id = impl_->store_id;
+  page.last_seq = after_seq;
+  if (limit == 0)
+    return page;
+  constexpr auto max_value =
+      static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  auto query = impl_->db.use(committed_after_sql);
+  query->bind(1, static_cast<std::int64_t>(std::min(after_seq, max_value)))
+      .bind(2, static_cast<std::int64_t>(
+                   std::min<std::uint64_t>(limit, max_value)));
+  while (query->step()) {
+    page.records.push_back(impl_->read_row(*query));
+    page.last_seq = static_cast<std::uint64_t>(query->column_int64(4));
+  }
+  return page;
 }
 
 }  // namespace batchcast::storage

@@ -2,7 +2,13 @@
 // file in WAL mode.
 //
 //   batch_status(batch_id TEXT PRIMARY KEY, status TEXT NOT NULL,
-//                updated_at INTEGER NOT NULL, origin TEXT NOT NULL)
+//                updated_at INTEGER NOT NULL, origin TEXT NOT NULL,
+//                commit_seq INTEGER NOT NULL)
+//
+// commit_seq numbers the rows in the order this store wrote them (a row
+// written again gets a new number), so that a peer can ask for everything
+// written after the last number it saw, whichever node published it. The
+// numbers hold for one open of the file, named by a random store id.
 //
 // Schema changes are numbered migrations recorded in PRAGMA user_version.
 // Commits run with synchronous=FULL: once save_all returns, the records
@@ -20,6 +26,7 @@
 #include <vector>
 
 #include "storage/batch_status.hpp"
+#include "storage/commit_page.hpp"
 #include "storage/sqlite_db.hpp"
 
 namespace batchcast::storage {
@@ -53,6 +60,10 @@ class state_store {
   // Records with updated_at_ms >= since_ms, oldest first, at most `limit`.
   std::vector<batch_record> changed_since(std::int64_t since_ms,
                                           std::size_t limit);
+
+  // Records written after commit number `after_seq`, oldest write first,
+  // at most `limit` (see commit_seq above).
+  commit_page committed_after(std::uint64_t after_seq, std::size_t limit);
 
   // The newest stamp the store holds or was given (0 for none): after
   // opening, the newest in the file. Every publish is stamped after it.

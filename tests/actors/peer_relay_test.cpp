@@ -175,21 +175,6 @@ BOOST_AUTO_TEST_CASE(the_store_cursor_shows_only_while_reading_the_store) {
   BOOST_TEST(relay.store_cursor().value_or(0) == 3);
 }
 
-// What holds back the point the peer may take as settled: queued
-// statuses, whatever their order, and the read position in the store.
-BOOST_AUTO_TEST_CASE(the_oldest_owed_covers_the_queue_and_the_store) {
-  peer_relay relay{small_limits(), "a"};
-  BOOST_TEST(!relay.oldest_owed_ms());
-  relay.push(record_at(9));
-  relay.push(record_at(7));
-  BOOST_TEST(relay.oldest_owed_ms().value_or(0) == 7);
-  BOOST_REQUIRE(relay.next_live_page());
-  BOOST_TEST(!relay.oldest_owed_ms());  // in flight: the caller's to count
-  relay.push(record_at(12));
-  relay.page_failed(7);
-  BOOST_TEST(relay.oldest_owed_ms().value_or(0) == 7);
-}
-
 BOOST_AUTO_TEST_CASE(no_read_while_the_credit_is_spent) {
   peer_relay relay{small_limits(), "a"};
   for (std::int64_t ms = 1; ms <= 8; ++ms)

@@ -1,14 +1,13 @@
 """A node whose own statuses are stamped ahead of the clock still catches
 up on what a peer published while it was frozen.
 
-After a (re)connect a node pulls from each peer every record changed since
-the point up to which it holds all of that peer's (less 5 s for clock
-differences).
-The peer's pages hold this node's own records too, echoed back; when those
+After a (re)connect a node pulls from each peer every record the peer's
+store took after the last one pulled, in the peer's order of writes. The
+peer's pages hold this node's own records too, echoed back; when those
 are stamped ahead of the clocks (a burst of more than 1,000 publishes a
 second, or a clock running ahead), the point to pull from must not jump
-past the peer's own clock, or the peer's statuses published while the
-node was away are never pulled.
+past the peer's statuses published while the node was away (as a point
+counted in stamps did once).
 
 The test starts the cluster in that state: A published a status, its stamp
 was moved two minutes ahead in A's state file, and B and C hold a copy of

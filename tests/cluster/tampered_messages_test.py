@@ -10,9 +10,12 @@ node holding the cluster secret. F lists only the relay as its peer.
   whatever its handlers say) and a down message are refused by the gate
   before the middleman reads them; the link comes back.
 - A page of statuses dropped on the way, a newer one let through: the
-  lost status still reaches F, over the next link; and also when A is
-  killed before it notices the page went unanswered (F's catch-up from
-  the restarted A reaches back to it).
+  lost status still reaches F, by F's next pull from A; also when A is
+  killed before it notices the page went unanswered (F pulls everything
+  again from the restarted A). A second pair, P listing Q through a
+  relay of its own and Q listing no one (so Q never pulls), shows the
+  sender's own remedy: P sends the lost page's statuses again on its
+  next link to Q.
 
 Through all of it both nodes answer GET /cluster, and a status published
 on A reaches F.
@@ -28,7 +31,6 @@ import struct
 import sys
 import tempfile
 import threading
-import time
 import urllib.error
 
 from cluster_greeting import ANSWER_SIZE, DIALING_GREETING_SIZE
@@ -42,7 +44,7 @@ NORMAL_MESSAGE_ID = 1 << 60
 # A direct message's payload as CAF 0.17 writes one: an empty forwarding
 # stack (varint 0), a 16-bit field, then the type names (varint length).
 ATOM_TYPES = b"\x00\x00\x00\x09@<>+@atom"
-PAGE_NAMES = b"@<>+@atom+std::vector<batchcast::batch_record>+@i64"
+PAGE_NAMES = b"@<>+@atom+std::vector<batchcast::batch_record>"
 PAGE_TYPES = b"\x00\x00\x00" + bytes([len(PAGE_NAMES)]) + PAGE_NAMES
 
 
@@ -232,45 +234,60 @@ def test_exit_and_down_messages_never_reach_the_middleman(nodes, relay, cast):
     delivers(a, f, cast)
 
 
-def lose_a_page_then_pass_a_newer(a, f, relay, cast):
-    """A publishes a status whose page the relay drops, then a newer one
-    that reaches F; returns the lost status's batch."""
-    wait_until(lambda: f_reaches_a(f), 40, "F to reach A")
+def lose_a_page_then_pass_a_newer(sender, receiver, way, relay, cast):
+    """`sender` publishes a status whose page the relay drops going `way`,
+    then a newer one that reaches `receiver`; returns the lost status's
+    batch."""
     lost, newer = cast["batches"].pop(), cast["batches"].pop()
-    relay.drop_next_page(TamperingRelay.TO_DIALING)
-    assert a.publish(lost, "failed")[0] == 200
+    relay.drop_next_page(way)
+    assert sender.publish(lost, "failed")[0] == 200
     assert relay.wait_done() == "dropped"
-    # Older than the newer one by more than catch-up's 5 s margin.
-    time.sleep(7)
-    assert a.publish(newer, "completed")[0] == 200
-    wait_stored(f, newer, "completed")
+    assert sender.publish(newer, "completed")[0] == 200
+    wait_stored(receiver, newer, "completed")
     return lost
 
 
-def test_a_page_lost_on_the_way_is_sent_again(nodes, relay, cast):
+def test_a_page_lost_on_the_way_is_pulled(nodes, relay, cast):
     """A page of A's statuses dropped on the way, a newer page arriving:
-    F, whose own link to A stays up, has no reason to ask for the lost
-    one. A, whose page went unanswered, drops the link and sends its
-    statuses from the lost page's on again on the next."""
+    F, whose own link to A stays up, gets the lost one by its next pull
+    of all A wrote (every 5 s), long before A would give up waiting for
+    the page's answer (30 s)."""
     a, f = nodes
-    lost = lose_a_page_then_pass_a_newer(a, f, relay, cast)
-    # A waits 30 s for the lost page's answer, then links again.
-    wait_stored(f, lost, "failed", timeout=90)
-    assert "left pages of them unanswered" in a.read_log()
+    wait_until(lambda: f_reaches_a(f), 40, "F to reach A")
+    lost = lose_a_page_then_pass_a_newer(a, f, TamperingRelay.TO_DIALING,
+                                         relay, cast)
+    wait_stored(f, lost, "failed", timeout=15)
 
 
 def test_a_lost_page_survives_the_sender_restarting(nodes, relay, cast):
     """As above, but A is killed (SIGKILL: nothing written on the way out)
-    before its 30 s wait for the lost page's answer ends, so A never
-    learns the page was lost. F must still get the lost status from the
-    restarted A: the pages after the lost one told F that A's statuses
-    were settled only up to it, and F's catch-up starts there."""
+    at once, well before its 30 s wait for the lost page's answer ends, so
+    A never learns the page was lost. F must still get the lost status:
+    by a pull from A before the kill, or by pulling everything from the
+    restarted A."""
     a, f = nodes
-    lost = lose_a_page_then_pass_a_newer(a, f, relay, cast)
+    wait_until(lambda: f_reaches_a(f), 40, "F to reach A")
+    lost = lose_a_page_then_pass_a_newer(a, f, TamperingRelay.TO_DIALING,
+                                         relay, cast)
     assert a.stop(signal.SIGKILL) == -signal.SIGKILL
     a.start()
     # Well within the 30 s after which A would have resent it had it run.
     wait_stored(f, lost, "failed", timeout=20)
+
+
+def test_a_page_lost_to_a_node_that_does_not_pull_is_sent_again(
+        pair, relay, cast):
+    """P lists Q, Q lists no one: Q takes P's statuses as P relays them
+    and never pulls from P. A page of them dropped on the way, a newer
+    page arriving: P, whose page went unanswered for 30 s, drops the link,
+    dials Q again and sends its statuses from the lost page's on again."""
+    p, q = pair
+    wait_until(lambda: cluster_view(p)["peers"][0]["state"] == "up", 40,
+               "P to reach Q")
+    lost = lose_a_page_then_pass_a_newer(p, q, TamperingRelay.TO_DIALED,
+                                         relay, cast)
+    wait_stored(q, lost, "failed", timeout=90)
+    assert "left pages of them unanswered" in p.read_log()
 
 
 def main():
@@ -285,24 +302,38 @@ def main():
             os.makedirs(workdir)
             nodes.append(Node(binary, workdir, SECRET_KEY, node_name=name,
                               serve_args=args))
-        a, f = nodes
+        q_port, pair_relay_port = free_port(), free_port()
+        for name, args in (("P", ["--node-port", str(free_port()),
+                                  "--peer", f"127.0.0.1:{pair_relay_port}"]),
+                           ("Q", ["--node-port", str(q_port)])):
+            workdir = os.path.join(root, name)
+            os.makedirs(workdir)
+            nodes.append(Node(binary, workdir, SECRET_KEY, node_name=name,
+                              serve_args=args))
+        a, f, p, q = nodes
         org = a.admin("org", "add", "Tamper Org")
-        cast = {"batches": [a.admin("batch", "add", org) for _ in range(8)]}
-        copy_database(a, f)
+        cast = {"batches": [a.admin("batch", "add", org) for _ in range(10)]}
+        for other in (f, p, q):
+            copy_database(a, other)
         relay = TamperingRelay(relay_port, a_port)
+        pair_relay = TamperingRelay(pair_relay_port, q_port)
         code = 1
         try:
-            a.start()
-            f.start()
+            for node in nodes:
+                node.start()
             wait_until(lambda: f_reaches_a(f), 30, "F to reach A")
             code = run_tests(
                 [test_an_unknown_message_ends_neither_cluster_actor,
                  test_exit_and_down_messages_never_reach_the_middleman,
-                 test_a_page_lost_on_the_way_is_sent_again,
+                 test_a_page_lost_on_the_way_is_pulled,
                  test_a_lost_page_survives_the_sender_restarting],
-                nodes, relay, cast)
+                (a, f), relay, cast)
+            code |= run_tests(
+                [test_a_page_lost_to_a_node_that_does_not_pull_is_sent_again],
+                (p, q), pair_relay, cast)
         finally:
             relay.stop()
+            pair_relay.stop()
             stop_nodes(nodes, code)
     return code
 

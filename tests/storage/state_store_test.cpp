@@ -173,6 +173,34 @@ BOOST_AUTO_TEST_CASE(a_database_at_version_one_is_migrated_keeping_its_rows) {
              "batch_status_updated_at");
 }
 
+// Rows from before the write numbers are numbered in stamp order, so a
+// peer pulling from zero gets them all and later writes come after them.
+BOOST_AUTO_TEST_CASE(a_database_at_version_two_numbers_its_rows_by_stamp) {
+  auto c = "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a";
+  {
+    sqlite_connection db(path, open_mode::read_write_create);
+    db.exec(
+        "CREATE TABLE batch_status (batch_id TEXT PRIMARY KEY NOT NULL,"
+        " status TEXT NOT NULL, updated_at INTEGER NOT NULL,"
+        " origin TEXT NOT NULL);"
+        "CREATE INDEX batch_status_updated_at ON batch_status (updated_at);"
+        "INSERT INTO batch_status VALUES"
+        " ('5b1f4a2e-8c3d-4e5f-9a6b-7c8d9e0f1a2b', 'failed', 900, 'x'),"
+        " ('0c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', 'completed', 100, 'y');"
+        "PRAGMA user_version = 2;");
+  }
+  state_store store(path);
+  store.save_all({record(c, batch_status::processing, 50)});
+  auto page = store.committed_after(0, 10);
+  BOOST_REQUIRE(page.records.size() == 3u);
+  BOOST_TEST(page.records[0].batch_id == batch_b);
+  BOOST_TEST(page.records[1] ==
+             record(batch_a, batch_status::failed, 900, "x"));
+  BOOST_TEST(page.records[2].batch_id == c);
+  BOOST_TEST(page.last_seq == 3u);
+  BOOST_TEST(store.committed_after(1, 10).records.size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(a_database_from_a_newer_build_is_refused) {
   {
     sqlite_connection db(path, open_mode::read_write_create);
@@ -212,6 +240,56 @@ BOOST_AUTO_TEST_CASE(changed_since_stops_at_the_limit) {
   BOOST_TEST(store.changed_since(0, 0).empty());
 }
 
+// Written order, not stamp order: a peer's record older than the rest,
+// taken last, comes last; a batch written again moves to the end.
+BOOST_AUTO_TEST_CASE(committed_after_lists_records_in_the_order_written) {
+  state_store store(path);
+  auto c = "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a";
+  store.save_all({record(batch_a, batch_status::processing, 300)});
+  store.save_all({record(batch_b, batch_status::failed, 500)});
+  store.save_all({record(c, batch_status::completed, 100, "node-c")});
+  store.save_all({record(batch_a, batch_status::completed, 600)});
+  // Not written: older than what batch_b holds.
+  store.save_all({record(batch_b, batch_status::completed, 400)});
+
+  auto page = store.committed_after(0, 10);
+  BOOST_REQUIRE(page.records.size() == 3u);
+  BOOST_TEST(page.records[0].batch_id == batch_b);
+  BOOST_TEST(page.records[1].batch_id == c);
+  BOOST_TEST(page.records[2] == record(batch_a, batch_status::completed, 600));
+  BOOST_TEST(page.last_seq == 4u);
+
+  auto first = store.committed_after(0, 1);
+  BOOST_REQUIRE(first.records.size() == 1u);
+  BOOST_TEST(first.records[0].batch_id == batch_b);
+  auto rest = store.committed_after(first.last_seq, 10);
+  BOOST_REQUIRE(rest.records.size() == 2u);
+  BOOST_TEST(rest.records[0].batch_id == c);
+
+  auto nothing = store.committed_after(page.last_seq, 10);
+  BOOST_TEST(nothing.records.empty());
+  BOOST_TEST(nothing.last_seq == page.last_seq);
+  BOOST_TEST(store.committed_after(0, 0).records.empty());
+}
+
+// Each open is its own numbering for peers: the file may have been
+// replaced by an older copy of itself, which numbers again from lower.
+BOOST_AUTO_TEST_CASE(each_open_of_the_store_has_its_own_id) {
+  std::string first_id;
+  {
+    state_store store(path);
+    store.save_all({record(batch_a, batch_status::completed, 300)});
+    first_id = store.committed_after(0, 10).store_id;
+    BOOST_TEST(first_id.size() == 16u);
+  }
+  state_store store(path);
+  auto page = store.committed_after(0, 10);
+  BOOST_TEST(page.store_id != first_id);
+  BOOST_TEST(page.last_seq == 1u);
+  store.save_all({record(batch_b, batch_status::failed, 100)});
+  BOOST_TEST(store.committed_after(1, 10).records.at(0).batch_id == batch_b);
+}
+
 BOOST_AUTO_TEST_CASE(a_group_of_saves_commits_all_or_nothing) {
   state_store store(path);
   // A trigger stands in for a failure halfway through the group.
@@ -249,6 +327,8 @@ BOOST_AUTO_TEST_CASE(a_group_that_fails_gives_its_stamps_back) {
           .count();
   auto stored = store.save_all({publish(batch_a, batch_status::completed)});
   BOOST_TEST(stored.at(0).updated_at_ms - before < 2000);
+  // Its write numbers too: the next write is the first.
+  BOOST_TEST(store.committed_after(0, 10).last_seq == 1u);
 }
 
 // A row stamped near the end of int64 (written by hand, or damaged)
