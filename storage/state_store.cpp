@@ -135,15 +135,18 @@ struct state_store::impl {
   // of 9999 no timestamp can be written, and near the end of int64 none
   // can follow. Such a row was written by hand or is damaged: nothing
   // this process does could replace its status, so it does not start.
+  std::string newest_batch() {
+    auto row = db.use(newest_row_sql);
+    row->step();
+    return one_line(row->column_text(0));
+  }
+
   void refuse_stamp_past_9999(std::int64_t newest_ms) {
     if (newest_ms <= last_stamp_ms)
       return;
-    auto row = db.use(newest_row_sql);
-    row->step();
     throw storage_error(
-        "state store: " + db.path() + ": batch " +
-        one_line(row->column_text(0)) + " is stamped " +
-        std::to_string(newest_ms) +
+        "state store: " + db.path() + ": batch " + newest_batch() +
+        " is stamped " + std::to_string(newest_ms) +
         " ms after 1970, past the end of 9999: no publish could replace its "
         "status. Correct its updated_at or delete the row (sqlite3 " +
         db.path() + " \"DELETE FROM batch_status WHERE updated_at > " +
@@ -391,8 +394,18 @@ std::vector<batch_record> state_store::save_all(
     for (auto& record : stamped) {
       // Stamped here, inside the transaction and after everything this store
       // holds or is given, so the publish supersedes the status it replaces.
-      if (record.updated_at_ms == stamp_at_commit)
+      if (record.updated_at_ms == stamp_at_commit) {
         record.updated_at_ms = impl_->clock.next();
+        if (record.updated_at_ms > last_stamp_ms)
+          throw storage_error(
+              "state store: " + impl_->db.path() +
+              ": a publish would be stamped past the end of 9999, after "
+              "batch " +
+              impl_->newest_batch() +
+              " (stamped at its last instant, by hand or by a damaged "
+              "peer): publishes are refused until its updated_at is "
+              "corrected or the row deleted");
+      }
       auto found = current.find(record.batch_id);
       if (found == current.end()) {
         auto stored = impl_->load(record.batch_id);

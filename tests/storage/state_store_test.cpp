@@ -354,6 +354,27 @@ BOOST_AUTO_TEST_CASE(a_stamp_past_9999_keeps_the_store_from_opening) {
   BOOST_CHECK_NO_THROW(state_store{path});
 }
 
+// With the last instant of 9999 stored, no publish can be stamped after
+// it in four digits: each is refused, nothing is written, and the file
+// still opens (a tester's publishes got 200 stamped in the year 10000,
+// and the node then refused to start on its own file).
+BOOST_AUTO_TEST_CASE(a_publish_that_would_be_stamped_past_9999_is_refused) {
+  save(record(batch_a, batch_status::completed, 253402300799999, "node-b"));
+  {
+    state_store store(path);
+    try {
+      store.save_all({publish(batch_b, batch_status::failed)});
+      BOOST_FAIL("expected an error");
+    } catch (const storage_error& e) {
+      std::string what = e.what();
+      BOOST_TEST(what.find("past the end of 9999") != std::string::npos, what);
+      BOOST_TEST(what.find(batch_a) != std::string::npos, what);
+    }
+    BOOST_TEST(!store.load(batch_b));
+  }
+  BOOST_CHECK_NO_THROW(state_store{path});
+}
+
 BOOST_AUTO_TEST_CASE(records_for_one_batch_in_one_group_settle_on_the_newest) {
   state_store store(path);
   auto newest = record(batch_a, batch_status::completed, 300);
