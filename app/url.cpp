@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "app/request_values.hpp"
+#include "app/settings.hpp"
 #include "common/host_port.hpp"
 #include "common/terminal_text.hpp"
 
@@ -71,6 +72,10 @@ parsed_url parse_url(const std::string& text, const std::string& what) {
     throw fail(
         "a host holds only letters, digits, '-', '.' and '_' (or an "
         "IPv6 address in brackets)");
+  // The resolver reads 127.1 or 0177.0.0.1 as an address other than it
+  // looks: the token or session would go there.
+  if (auto problem = ambiguous_ipv4_problem(url.host); !problem.empty())
+    throw fail(problem);
   if (!is_sendable_path(url.path))
     throw fail(
         "a path holds only what a URL path may (no query, '#', "

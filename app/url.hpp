@@ -17,8 +17,9 @@ struct parsed_url {
 };
 
 // Throws std::invalid_argument with a message naming `what` for an
-// unsupported scheme, a missing host, a bad port, or a host or path that
-// cannot be sent as it is (see is_sendable_host and is_sendable_path).
+// unsupported scheme, a missing host, a bad port, a host or path that
+// cannot be sent as it is (see is_sendable_host and is_sendable_path),
+// or a number read as another IPv4 address (see ambiguous_ipv4_problem).
 parsed_url parse_url(const std::string& text, const std::string& what);
 
 }  // namespace batchcast::app

@@ -328,6 +328,14 @@ def test_clients_refuse_values_that_would_change_the_request(binary):
         ({}, ["publish", BATCH, "completed", "--url",
               "http://127.0.0.1:PORT/x\r\nX-Inj: 1", "--token", "t"],
          "--url: a path"),
+        # Read by the resolver as another address than written: the token
+        # or the session would go there (127.1 is the listener's).
+        ({}, ["publish", BATCH, "completed", "--url", "http://127.1:PORT",
+              "--token", "t"], "would be read as the IPv4 address 127.0.0.1"),
+        ({}, ["watch", BATCH, "--url", "ws://127.0.0.010:PORT",
+              "--session", "x"], "would be read as the IPv4 address 127.0.0.8"),
+        ({}, ["watch", BATCH, "--url", "ws://2130706433:PORT",
+              "--session", "x"], "would be read as the IPv4 address 127.0.0.1"),
     ]
     for env, command, expected in cases:
         result, connected = run_refused(binary, command, env)
