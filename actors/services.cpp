@@ -295,7 +295,7 @@ struct opened_state {
 // (peer_record_check.hpp): past that, none of this node's publishes
 // would reach them, with nothing else said here.
 void warn_if_stamped_ahead(const storage::state_store& store,
-                           const std::string& path) {
+                           const std::string& path, bool clustered) {
   using namespace std::chrono;
   auto now_ms =
       duration_cast<milliseconds>(system_clock::now().time_since_epoch())
@@ -304,6 +304,7 @@ void warn_if_stamped_ahead(const storage::state_store& store,
   if (ahead_ms <= duration_cast<milliseconds>(minutes{10}).count())
     return;
   bool past_peers =
+      clustered &&
       ahead_ms > duration_cast<milliseconds>(peer_stamp_max_ahead).count();
   log()->warn(
       "state={} holds a status stamped {} s ahead of this machine's clock; "
@@ -326,7 +327,8 @@ caf::expected<opened_state> open_state(const runtime_settings& settings) {
     return open_failure("state database", settings.state_db_path, e,
                         writability_hint(settings.state_db_path));
   }
-  warn_if_stamped_ahead(*opened.store, settings.state_db_path);
+  warn_if_stamped_ahead(*opened.store, settings.state_db_path,
+                        settings.clustered);
   if (settings.standalone) {
     try {
       // Also creates the directory tables of a fresh file.

@@ -40,6 +40,7 @@ struct runtime_settings {
   storage::directory_tables tables;
   storage::session_settings session;
   std::string node_name = "node";  // recorded as the origin of publishes
+  bool clustered = false;  // it has a node port: peers take its statuses
   std::chrono::milliseconds session_ttl{std::chrono::seconds{30}};
   std::chrono::milliseconds negative_ttl{std::chrono::seconds{2}};
   readiness_settings readiness;

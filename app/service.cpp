@@ -88,7 +88,8 @@ void service::start() {
   actor_config_->set("scheduler.max-threads", plan.actor_threads);
   actor_config_->set("scheduler.policy",
                      caf::atom_from_string(settings_.actor_scheduler));
-  if (settings_.cluster.node_port != 0)
+  settings_.runtime.clustered = settings_.cluster.node_port != 0;
+  if (settings_.runtime.clustered)
     actors::configure_cluster(*actor_config_, settings_.cluster);
   system_ = std::make_unique<caf::actor_system>(*actor_config_);
 

@@ -66,6 +66,14 @@ def test_a_state_file_stamped_ahead_is_warned_about_at_start(nodes, cast):
                f"{cast['near']} origin=A) stamped more than a day ahead")
     wait_until(lambda: dropped in b.read_log(), 20,
                "B to name the record it drops")
+    # A node without a node port has no peers to speak of.
+    assert a.stop() == 0
+    a.serve_args = []
+    a.start()
+    wait_until(lambda: len(OWN_FILE_AHEAD.findall(a.read_log())) == 3, 20,
+               "A, alone, to warn at its third start")
+    stamp, consequence = OWN_FILE_AHEAD.findall(a.read_log())[2]
+    assert consequence == "", consequence
 
 
 def main():
