@@ -570,6 +570,18 @@ def test_a_peer_given_twice_is_refused_naming_it(setup):
     assert "--peer 127.0.0.1:4101 is given twice" in said, said
 
 
+def test_a_peer_that_is_this_node_is_refused(setup):
+    """Once taken: the node dialed itself at every retry and showed the
+    peer down for ever."""
+    port = str(free_port())
+    said = refused_start(setup, "--node-port", port, "--peer",
+                         f"127.0.0.1:{port}")
+    assert f"--peer 127.0.0.1:{port} is this node's own" in said, said
+    said = refused_start(setup, "--node-port", port, "--node-host", "[::1]",
+                         "--peer", f"[::1]:{port}")
+    assert f"--peer [::1]:{port} is this node's own" in said, said
+
+
 def test_a_peer_no_node_can_have_is_refused(setup):
     """Each was once taken, and shown in GET /cluster as an address no
     node has (`[::1]` reaches serve as `::1`, which read as host `:`)."""
@@ -692,6 +704,7 @@ def main():
                           test_one_address_for_both_listeners_is_refused,
                           test_a_node_port_shared_with_a_listener_is_refused,
                           test_a_peer_given_twice_is_refused_naming_it,
+                          test_a_peer_that_is_this_node_is_refused,
                           test_a_bracketed_ipv6_node_host_is_taken,
                           test_a_peer_no_node_can_have_is_refused,
                           test_a_node_port_without_a_cluster_secret_is_refused,
