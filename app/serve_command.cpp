@@ -564,10 +564,11 @@ void add_serve_command(CLI::App& parent, int& exit_code) {
                       "bytes of printable text (default: HOSTNAME:PID)");
   command
       ->add_option("--log-level", options->log_level,
-                   "trace, debug, info, warn, error, critical or off")
+                   "trace, debug, info, warn (or warning, as the log "
+                   "names it), error, critical or off")
       ->capture_default_str()
-      ->check(CLI::IsMember(
-          {"trace", "debug", "info", "warn", "error", "critical", "off"}));
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning",
+                             "error", "critical", "off"}));
   command->add_option("--log-format", options->log_format, "text or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));

@@ -273,6 +273,13 @@ def test_a_setting_given_twice_in_the_config_is_refused(setup):
         last
 
 
+def test_the_log_level_takes_the_name_the_log_prints(setup):
+    """The log prints `warning`; an operator copying it got `warning not
+    in {trace,...}`."""
+    output = serve_then_stop(setup, setup.command("--log-level", "warning"))
+    assert "serving node=" not in output, output
+
+
 def test_an_expired_certificate_is_served_with_a_warning(setup):
     output = serve_then_stop(
         setup, setup.command("--tls-cert", setup.expired_cert,
@@ -705,6 +712,7 @@ def main():
                           test_a_node_port_shared_with_a_listener_is_refused,
                           test_a_peer_given_twice_is_refused_naming_it,
                           test_a_peer_that_is_this_node_is_refused,
+                          test_the_log_level_takes_the_name_the_log_prints,
                           test_a_bracketed_ipv6_node_host_is_taken,
                           test_a_peer_no_node_can_have_is_refused,
                           test_a_node_port_without_a_cluster_secret_is_refused,
