@@ -27,6 +27,7 @@ struct admin_options {
   bool secret_key_file_on_command_line = false;
 
   std::string name;
+  bool name_given = false;  // --name '' is a blank name, not no name
   bool inactive = false;
 
   std::string username;
@@ -100,9 +101,9 @@ const std::string& django_username(const std::string& value) {
 }
 
 // What RadiusBatch.name takes in OpenWISP RADIUS: required, at most 128
-// characters. Empty means not given: the batch is then named by its id.
-const std::string& batch_name(const std::string& value) {
-  if (value.empty())
+// characters. Not given, the batch is named by its id (empty here).
+const std::string& batch_name(const std::string& value, bool given) {
+  if (!given)
     return value;
   non_blank(value, "--name");
   refuse_unless_short_line(value, "--name", 128, "OpenWISP RADIUS");
@@ -329,14 +330,16 @@ void add_admin_command(CLI::App& parent, int& exit_code) {
                                      : canonical_or_throw(o.batch_id, "--id");
         return directory.add_batch(
             canonical_or_throw(o.organization_id, "ORG_ID"), id,
-            batch_name(o.name));
+            batch_name(o.name, o.name_given));
       },
       exit_code);
   batch_add->add_option("ORG_ID", options->organization_id, "Organization uuid")
       ->required();
   batch_add->add_option("--id", options->batch_id, "Batch uuid (default: new)");
-  batch_add->add_option("--name", options->name,
-                        "Batch name, at most 128 characters (default: its id)");
+  batch_add
+      ->add_option("--name", options->name,
+                   "Batch name, at most 128 characters (default: its id)")
+      ->each([options](const std::string&) { options->name_given = true; });
 
   auto* session = admin->add_subcommand("session", "Django sessions");
   session->require_subcommand(1);

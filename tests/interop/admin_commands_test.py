@@ -219,6 +219,7 @@ def test_a_username_django_would_refuse_is_refused(ws):
 def test_a_batch_name_openwisp_would_refuse_is_refused(ws):
     org = ws.seed()
     for name, words in (("   ", "must not be blank"),
+                        ("", "must not be blank"),
                         ("a\x1b[31mb", "control characters"),
                         ("x" * 129, "129 characters long")):
         error = ws.fails("batch", "add", org, "--name", name)
