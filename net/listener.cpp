@@ -84,8 +84,10 @@ void listener::start() {
   asio::post(strand_, [self = shared_from_this()] { self->do_accept(); });
 }
 
-void listener::refuse_when_out_of_descriptors(std::string refusal) {
+void listener::refuse_when_out_of_descriptors(
+    std::string refusal, std::function<void()> on_refused) {
   spare_ = std::make_unique<spare_descriptor>(std::move(refusal));
+  on_descriptor_refusal_ = std::move(on_refused);
 }
 
 void listener::cap_connections(connection_limits& limits, std::string refusal,
@@ -122,6 +124,8 @@ void listener::on_accept(error_code ec, tcp::socket socket) {
     return do_accept();
   if (ec && spare_ && spare_descriptor::is_out_of_descriptors(ec) &&
       spare_->refuse_one(acceptor_)) {
+    if (on_descriptor_refusal_)
+      on_descriptor_refusal_();
     if (refused_in_a_row_++ == 0)
       log()->warn(
           "{} listener: out of file descriptors; refusing new connections "

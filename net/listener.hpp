@@ -44,9 +44,10 @@ class listener : public std::enable_shared_from_this<listener> {
 
   // While the process is out of descriptors, each connection waiting to
   // be accepted gets `refusal` (raw bytes, such as an HTTP 503; may be
-  // empty) and is closed, instead of waiting in the backlog. Call before
-  // start().
-  void refuse_when_out_of_descriptors(std::string refusal);
+  // empty) and is closed, instead of waiting in the backlog; `on_refused`
+  // runs for each (for metrics; may be empty). Call before start().
+  void refuse_when_out_of_descriptors(std::string refusal,
+                                      std::function<void()> on_refused);
 
   // Counts each accepted connection in `limits`. One over a cap is
   // refused on the listener's strand, before it reaches a session and
@@ -87,6 +88,7 @@ class listener : public std::enable_shared_from_this<listener> {
   connection_limits* limits_ = nullptr;      // null unless asked for
   std::string cap_refusal_;
   std::function<void()> on_cap_refusal_;
+  std::function<void()> on_descriptor_refusal_;
 };
 
 // Connection ids are unique in the process, across both listeners and

@@ -233,14 +233,15 @@ void server::start() {
 
   // Over TLS a plain-text answer would only garble the handshake: the
   // connection is closed without one, which a producer retries as well.
-  state.internal_listener->refuse_when_out_of_descriptors(
-      internal_tls ? std::string{}
-                   : refusal_answer("the server is out of file descriptors"));
   std::function<void()> count_refusal;
   if (!internal_tls)
     count_refusal = [counters = state.context->counters] {
       counters->count_api_response(503);
     };
+  state.internal_listener->refuse_when_out_of_descriptors(
+      internal_tls ? std::string{}
+                   : refusal_answer("the server is out of file descriptors"),
+      count_refusal);
   state.internal_listener->cap_connections(
       state.internal_limits,
       internal_tls

@@ -332,20 +332,23 @@ def test_producer_gets_503_not_a_hang_when_out_of_descriptors(node, cast):
         for s in flood:
             s.close()
 
-    # The idle connections gone, publishing works again.
+    # The idle connections gone, publishing works again, and the refusal
+    # was counted as the 503 it was.
     recovered = publishes_again(node, batch, cast.org)
+    counted = api_responses_503(node)
     print(f"  limit {SMALL_FD_LIMIT}, {INTERNAL_CAP} idle internal "
           f"connections: server held {descriptors} descriptors; a publish "
           f"got {code} in "
           f"{refused_in:.2f} s; CPU {100 * cpu_share:.1f}% of a core; "
           f"publishes {'work' if recovered else 'still fail'} once they "
-          f"closed", flush=True)
+          f"closed; {counted} refusals counted", flush=True)
     assert descriptors >= SMALL_FD_LIMIT - 2, descriptors
     assert code == 503, (code, body)
     assert body == {"error": "the server is out of file descriptors"}, body
     assert refused_in <= 2.0, refused_in
     assert cpu_share <= MAX_CPU_SHARE, f"CPU {100 * cpu_share:.1f}%"
     assert recovered
+    assert counted >= 1, counted
     assert "internal listener: out of file descriptors; refusing new " \
         "connections" in node.read_log()
 
