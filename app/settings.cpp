@@ -252,6 +252,17 @@ host_port parse_host_port(const std::string& text, const std::string& what) {
         (zone != std::string::npos &&
          !is_sendable_host(parsed.host.substr(zone + 1))))
       throw expected("brackets hold an IPv6 address");
+    in6_addr read{};
+    if (::inet_pton(AF_INET6, address.c_str(), &read) != 1)
+      throw expected("`" + address + "` is no IPv6 address");
+    // The same socket address as the IPv4 one to the kernel, but not to
+    // a check comparing what two flags say.
+    if (IN6_IS_ADDR_V4MAPPED(&read)) {
+      char written[INET_ADDRSTRLEN] = {};
+      ::inet_ntop(AF_INET, &read.s6_addr[12], written, sizeof written);
+      throw expected("`" + address + "` is the IPv4 address " + written +
+                     ": write that, without brackets");
+    }
   } else {
     auto colon = text.rfind(':');
     if (colon == std::string::npos)

@@ -214,6 +214,27 @@ BOOST_AUTO_TEST_CASE(an_ipv4_address_read_otherwise_than_written_is_refused) {
     BOOST_TEST(ambiguous_ipv4_problem(fine).empty(), fine);
 }
 
+// [::ffff:127.0.0.1] is 127.0.0.1 to the kernel but not to the check
+// that two listeners differ: it started, then failed as "Address already
+// in use"; [::ffff:127.1] failed as "Host not found".
+BOOST_AUTO_TEST_CASE(an_ipv4_mapped_address_is_refused_naming_the_ipv4_one) {
+  for (auto [address, words] :
+       {std::pair{"[::ffff:127.0.0.1]:80", "is the IPv4 address 127.0.0.1"},
+        {"[::FFFF:7f00:2]:80", "is the IPv4 address 127.0.0.2"},
+        {"[::ffff:127.1]:80", "is no IPv6 address"},
+        {"[1::2::3]:80", "is no IPv6 address"}}) {
+    try {
+      parse_host_port(address, "--listen");
+      BOOST_ERROR("taken: " << address);
+    } catch (const std::invalid_argument& e) {
+      BOOST_TEST(std::string{e.what()}.find(words) != std::string::npos,
+                 e.what());
+    }
+  }
+  BOOST_CHECK_EQUAL(parse_host_port("[::127.0.0.1]:80", "x").host,
+                    "::127.0.0.1");
+}
+
 BOOST_AUTO_TEST_CASE(a_port_with_leading_zeros_is_decimal) {
   BOOST_CHECK_EQUAL(parse_host_port("127.0.0.1:08000", "x").port, 8000);
   BOOST_CHECK_EQUAL(parse_host_port("127.0.0.1:000", "x").port, 0);
