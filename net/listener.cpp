@@ -37,6 +37,11 @@ std::uint64_t next_connection_id() {
 
 std::string describe(const tcp::endpoint& endpoint) {
   auto address = endpoint.address();
+  // A dual-stack listener sees IPv4 clients so; they are counted, and
+  // named, as the IPv4 addresses they are.
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    address =
+        asio::ip::make_address_v4(asio::ip::v4_mapped_t{}, address.to_v6());
   if (address.is_v6())
     return "[" + address.to_string() + "]:" + std::to_string(endpoint.port());
   return address.to_string() + ":" + std::to_string(endpoint.port());

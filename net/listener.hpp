@@ -95,7 +95,8 @@ class listener : public std::enable_shared_from_this<listener> {
 // server restarts, so one id follows one connection through every log.
 std::uint64_t next_connection_id();
 
-// "address:port", with brackets around an IPv6 address.
+// "address:port", with brackets around an IPv6 address; an IPv4-mapped
+// one is written as the IPv4 address.
 std::string describe(const tcp::endpoint& endpoint);
 
 }  // namespace batchcast::net

@@ -1,4 +1,5 @@
 #include "net/connection_limits.hpp"
+#include "net/listener.hpp"
 
 #include <string>
 #include <vector>
@@ -45,6 +46,11 @@ BOOST_AUTO_TEST_CASE(per_address_cap_refuses_only_that_address) {
   BOOST_TEST((fourth.refused_by() == limit_reached::per_address));
   BOOST_TEST(static_cast<bool>(limits.try_acquire(address("10.0.0.3"))));
   BOOST_TEST(limits.open_from(address("10.0.0.2")) == 3u);
+  // And is named so in the log lines that name the peer.
+  BOOST_TEST(describe(asio::ip::tcp::endpoint{address("::ffff:10.0.0.2"),
+                                              4101}) == "10.0.0.2:4101");
+  BOOST_TEST(describe(asio::ip::tcp::endpoint{address("::1"), 4101}) ==
+             "[::1]:4101");
 }
 
 BOOST_AUTO_TEST_CASE(process_cap_refuses_everybody) {
