@@ -245,8 +245,8 @@ link& open_link(self_ptr self, const caf::actor& remote,
 // ---- applying a peer's records ----------------------------------------
 
 // Hands `batch` to the local registry's apply path (stored newest-wins,
-// delivered if terminal); `done(ok, newest_ms)` runs once every record is
-// committed or failed.
+// delivered if terminal); `done(ok)` runs once every record is committed
+// or failed.
 // A hostile sender can fill pages with bad records at will: a few lines
 // tell the operator, the rest are counted in the held-back note.
 log_throttle dropped_records_logged;
@@ -254,7 +254,8 @@ log_throttle dropped_records_logged;
 // and a store that fails does so for every page a peer sends.
 log_throttle page_refusals_logged;
 log_throttle peer_records_not_stored_logged;
-// A catch-up is tried again each liveness round until it succeeds.
+// A pull is tried again each liveness round or pull interval until it
+// succeeds.
 log_throttle catch_up_failures_logged;
 // Anything on the node port can send messages the cluster actor does not
 // know, as fast as it likes.
@@ -296,10 +297,9 @@ void warn_if_far_ahead(const storage::batch_record& record,
 }
 
 void apply_records(self_ptr self, records batch,
-                   std::function<void(bool, std::int64_t)> done) {
+                   std::function<void(bool)> done) {
   struct progress {
     std::size_t waiting = 0;
-    std::int64_t newest_ms = 0;
     bool failed = false;  // also: the first failure was logged
   };
   // No batchcast node sends these (see peer_record_check.hpp).
@@ -333,7 +333,7 @@ void apply_records(self_ptr self, records batch,
     batch.erase(dropped, batch.end());
   }
   if (batch.empty()) {
-    done(true, 0);
+    done(true);
     return;
   }
   auto state = std::make_shared<progress>();
@@ -343,11 +343,10 @@ void apply_records(self_ptr self, records batch,
     if (!newest || record.updated_at_ms > newest->updated_at_ms)
       newest = &record;
   }
-  state->newest_ms = newest->updated_at_ms;
   warn_if_far_ahead(*newest, now_ms);
   auto finish_one = [state, done = std::move(done)] {
     if (--state->waiting == 0)
-      done(!state->failed, state->newest_ms);
+      done(!state->failed);
   };
   for (auto& record : batch) {
     auto batch_id = record.batch_id;
@@ -376,8 +375,9 @@ void apply_records(self_ptr self, records batch,
 // relay of each node's own statuses, the way a status reaches this node
 // from a node other than its origin. The point (pulled_up_to_seq) is the
 // last commit number of the peer's store this node has applied, with
-// that store's id; a page from another store (the peer's file deleted or
-// restored) starts it again from the beginning. A pull runs after every
+// that store's id, new at each open: a page from another (the peer
+// restarted, maybe on a file restored from a copy) starts it again from
+// the beginning. A pull runs after every
 // (re)connect, as the catch-up GET /cluster shows, and again every pull
 // interval while the peer is up, so that a status whose origin is cut off
 // from this node alone still arrives through the nodes that heard it.
@@ -392,10 +392,16 @@ void page_applied(self_ptr self, std::size_t index, std::uint64_t generation,
   if (p.generation != generation || !p.remote)
     return;
   if (failed) {
-    // Not advanced: the next pull asks for the same records again.
+    // Not advanced: the next pull asks for the same records again (each
+    // pull interval, while this node's store fails: throttled).
     p.pulling = false;
-    log()->warn("catch-up stopped peer={} after={}: a record was not stored",
-                label(p), p.pulled_up_to_seq);
+    warn_throttled(catch_up_failures_logged,
+                   fmt::format("catch-up stopped peer={} after={}: a record "
+                               "was not stored; trying again in {} s",
+                               label(p), p.pulled_up_to_seq,
+                               std::chrono::duration_cast<std::chrono::seconds>(
+                                   self->state.pull_interval)
+                                   .count()));
     return;
   }
   if (page.store_id != p.pulled_store_id) {
@@ -411,8 +417,11 @@ void page_applied(self_ptr self, std::size_t index, std::uint64_t generation,
       return;
     }
   }
+  // A full page that moves the point on not at all could only come again:
+  // no batchcast node sends one, so the pull ends there.
+  bool moved_on = page.last_seq > after_seq;
   p.pulled_up_to_seq = std::max(p.pulled_up_to_seq, page.last_seq);
-  if (count < self->state.catch_up_page) {
+  if (count < self->state.catch_up_page || !moved_on) {
     p.pulling = false;
     if (p.catching_up) {
       p.catching_up = false;
@@ -451,18 +460,14 @@ void pull(self_ptr self, std::size_t index) {
             log()->debug("catch-up page peer={} after={} records={}",
                          label(self->state.peers[index]), after_seq,
                          page.records.size());
-            // Bounded by this node's page size, whatever the peer sent.
-            if (page.records.size() > self->state.catch_up_page)
-              page.records.resize(self->state.catch_up_page);
             auto count = page.records.size();
             auto records = std::move(page.records);
-            apply_records(
-                self, std::move(records),
-                [self, index, generation, after_seq, page = std::move(page),
-                 count](bool ok, std::int64_t) {
-                  page_applied(self, index, generation, after_seq, page, count,
-                               !ok);
-                });
+            apply_records(self, std::move(records),
+                          [self, index, generation, after_seq,
+                           page = std::move(page), count](bool ok) {
+                            page_applied(self, index, generation, after_seq,
+                                         page, count, !ok);
+                          });
           },
           [self, index, generation](caf::error& err) {
             auto& p = self->state.peers[index];
@@ -1113,7 +1118,7 @@ caf::result<std::uint64_t> on_apply_page(self_ptr self, records& page) {
   }
   auto promise = self->make_response_promise<std::uint64_t>();
   apply_records(self, std::move(page),
-                [self, promise, node, count](bool ok, std::int64_t) mutable {
+                [self, promise, node, count](bool ok) mutable {
                   self->state.intake.records_done(node, count);
                   if (!ok) {
                     promise.deliver(make_error(errc::storage_failed));
