@@ -229,8 +229,8 @@ caf::behavior storage_actor(self_ptr self,
               after_seq, static_cast<std::size_t>(limit));
         } catch (const std::exception& e) {
           if (!corruption_told(self, e))
-            log()->error("commits failed after={} path={} error={}", after_seq,
-                         self->state.path, e.what());
+            log()->error("reading writes failed after={} path={} error={}",
+                         after_seq, self->state.path, e.what());
           return make_error(errc::storage_failed, e.what());
         }
       },

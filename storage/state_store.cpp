@@ -69,6 +69,14 @@ constexpr const char* newest_row_sql =
 
 // 9999-12-31T23:59:59.999Z: the last instant written in four digits.
 constexpr std::int64_t last_stamp_ms = 253402300799999;
+// A file whose newest stamp leaves less room than this before it is
+// refused at start: every publish is stamped after that stamp, one
+// millisecond apart at least, and no clock is in the year 9999.
+constexpr std::int64_t least_room_ms = 24 * 3600 * 1000;
+
+constexpr const char* unknown_status_sql =
+    "SELECT batch_id, status FROM batch_status WHERE status NOT IN "
+    "('pending', 'processing', 'completed', 'failed') LIMIT 1";
 
 constexpr const char* changed_since_sql =
     "SELECT batch_id, status, updated_at, origin FROM batch_status "
@@ -122,7 +130,8 @@ struct state_store::impl {
     // ahead of the clock, and a publish must still come after them.
     auto newest = db.use(newest_stamp_sql);
     newest->step();
-    refuse_stamp_past_9999(newest->column_int64(0));
+    refuse_stamp_near_9999(newest->column_int64(0));
+    refuse_unknown_status();
     clock.observe(newest->column_int64(0));
     auto last_commit = db.use(newest_commit_sql);
     last_commit->step();
@@ -133,24 +142,46 @@ struct state_store::impl {
 
   // Every publish is stamped after the newest stored stamp; past the end
   // of 9999 no timestamp can be written, and near the end of int64 none
-  // can follow. Such a row was written by hand or is damaged: nothing
-  // this process does could replace its status, so it does not start.
+  // can follow. A row stamped within a day of that was written by hand or
+  // is damaged: publishes would soon find no stamp left (and then get
+  // 503), so the process does not start.
   std::string newest_batch() {
     auto row = db.use(newest_row_sql);
     row->step();
     return one_line(row->column_text(0));
   }
 
-  void refuse_stamp_past_9999(std::int64_t newest_ms) {
-    if (newest_ms <= last_stamp_ms)
+  void refuse_stamp_near_9999(std::int64_t newest_ms) {
+    if (newest_ms <= last_stamp_ms - least_room_ms)
       return;
     throw storage_error(
         "state store: " + db.path() + ": batch " + newest_batch() +
         " is stamped " + std::to_string(newest_ms) +
-        " ms after 1970, past the end of 9999: no publish could replace its "
-        "status. Correct its updated_at or delete the row (sqlite3 " +
+        " ms after 1970, within a day of the end of 9999 or past it: "
+        "publishes are stamped after it and would soon find no stamp left. "
+        "Correct its updated_at or delete the row (sqlite3 " +
         db.path() + " \"DELETE FROM batch_status WHERE updated_at > " +
-        std::to_string(last_stamp_ms) + "\") and start again");
+        std::to_string(last_stamp_ms - least_room_ms) + "\") and start again");
+  }
+
+  // A status none of the four (written by hand, or damaged) could be
+  // neither loaded for a watcher or a publish nor sent to a peer, whose
+  // catch-up would stop at it for good: refused at start, like a
+  // corrupt file.
+  void refuse_unknown_status() {
+    auto row = db.use(unknown_status_sql);
+    if (!row->step())
+      return;
+    auto batch = one_line(row->column_text(0));
+    auto status = one_line(row->column_text(1));
+    throw storage_error(
+        "state store: " + db.path() + ": batch " + batch +
+        " has the status \"" + status +
+        "\", none of pending, processing, completed and failed. Correct it "
+        "or delete such rows (sqlite3 " +
+        db.path() +
+        " \"DELETE FROM batch_status WHERE status NOT IN ('pending', "
+        "'processing', 'completed', 'failed')\") and start again");
   }
 
   bool database_file_moved() const {
@@ -315,6 +346,13 @@ std::int64_t state_store::newest_stamp() const {
 
 void state_store::check() {
   impl_->check_files_in_place();
+  // Reached only through a peer's record or a hand edit while running.
+  if (impl_->clock.newest() >= last_stamp_ms)
+    throw storage_error("state store: " + impl_->db.path() +
+                        ": the stamps have reached the end of 9999 (batch " +
+                        impl_->newest_batch() +
+                        "): every publish is refused until that row's "
+                        "updated_at is corrected or the row deleted");
   impl_->db.query_text("SELECT count(*) FROM sqlite_master");
   struct statvfs room {};
   if (::statvfs(impl_->db.path().c_str(), &room) != 0)
