@@ -253,7 +253,8 @@ void node_gate_session::refuse_greeting(cluster_handshake_verdict verdict) {
           ? "what answers there did not greet as a batchcast node of this "
             "version"
           : "its gate did not prove it holds this node's cluster secret: the "
-            "two nodes' secrets differ, or another program answers there";
+            "two nodes' secrets differ, another program answers there, or "
+            "the greeting's bytes were damaged on the way";
   auto line =
       verdict == cluster_handshake_verdict::not_a_node
           ? fmt::format(
@@ -265,7 +266,8 @@ void node_gate_session::refuse_greeting(cluster_handshake_verdict verdict) {
                 "{}: conn={} peer={} did not prove it holds this node's "
                 "cluster secret; {}. A node whose cluster secret "
                 "(--cluster-secret-file or BATCHCAST_CLUSTER_SECRET) differs "
-                "from this one's, or something else at that address",
+                "from this one's, something else at that address, or bytes "
+                "damaged on the way",
                 shared_->name, id_, peer_, closed);
   warn_or_debug(line, why);
   note_for_peer(std::move(why));
@@ -277,12 +279,14 @@ void node_gate_session::push_out(std::size_t room) {
     return;
   shared_->counters->node_gate_closed.add(
       static_cast<std::size_t>(node_gate_close::pushed_out));
-  warn_or_debug(fmt::format(
-      "{}: conn={} peer={} closed while still greeting, to make room: more "
-      "than {} connections to the node port were greeting at once and this "
-      "was the oldest (many connections that do not greet: a scan, or a "
-      "flood meant to keep nodes out)",
-      shared_->name, id_, peer_, room));
+  warn_or_debug(
+      fmt::format(
+          "{}: conn={} peer={} closed while still greeting, to make room: more "
+          "than {} connections to the node port were greeting at once and this "
+          "was the oldest (many connections that do not greet: a scan, or a "
+          "flood meant to keep nodes out)",
+          shared_->name, id_, peer_, room),
+      "pushed out");
   close("pushed out while greeting");
 }
 
@@ -545,7 +549,14 @@ void node_gate_session::warn_or_debug(const std::string& line,
     log()->debug("{} (again)", line);
     return;
   }
-  log_throttled(*log(), spdlog::level::warn, shared_->refusals_logged, line);
+  log_throttled(*log(), spdlog::level::warn, shared_->refusals_logged(kind),
+                line);
+}
+
+log_throttle& gate_shared::refusals_logged(const std::string& kind) {
+  std::lock_guard<std::mutex> guard{throttles_mutex_};
+  // A map's elements stay where they are: the reference outlives the lock.
+  return throttles_.try_emplace(kind).first->second;
 }
 
 void node_gate_session::close(const std::string& why) {

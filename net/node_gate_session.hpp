@@ -39,7 +39,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -104,9 +106,15 @@ struct gate_shared {
   std::shared_ptr<metrics> counters;
   std::shared_ptr<connection_limits> cap;
   // Anything that reaches the node port, or answers at a peer's address,
-  // can cause a refusal at will, so their warnings are throttled; the
-  // held-back ones go to debug.
-  log_throttle refusals_logged;
+  // can cause a refusal at will, so their warnings are throttled, each
+  // kind of refusal on its own (a line's held-back count counts lines of
+  // its kind); the held-back ones go to debug. Safe from any thread.
+  log_throttle& refusals_logged(const std::string& kind);
+
+ private:
+  std::mutex throttles_mutex_;
+  // A few kinds, all named in node_gate_session.cpp; never shrinks.
+  std::map<std::string, log_throttle> throttles_;
 };
 
 class listener;
