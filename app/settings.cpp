@@ -30,21 +30,42 @@ std::string trim(const std::string& text) {
   return text.substr(first, last - first + 1);
 }
 
-std::string unquote(const std::string& value) {
-  if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-    return value.substr(1, value.size() - 2);
-  return value;
+// Whether `text` from `from` on is nothing but whitespace and a comment.
+bool only_a_comment_from(const std::string& text, std::size_t from) {
+  auto rest = trim(text.substr(from));
+  return rest.empty() || rest.front() == '#';
 }
 
-// "value  # note" -> "value". A '#' starts a comment only after
-// whitespace and outside quotes, so "a#b" and "\"a # b\"" stay whole.
-std::string strip_comment(const std::string& value) {
-  if (!value.empty() && value.front() == '"')
-    return value;
-  for (std::size_t i = 1; i < value.size(); ++i)
-    if (value[i] == '#' && (value[i - 1] == ' ' || value[i - 1] == '\t'))
-      return trim(value.substr(0, i));
-  return value;
+// The value written after `=`: "value  # note" -> "value" (a '#' starts
+// a comment only after whitespace, so a#b stays whole), and a value in
+// double quotes is taken as they enclose it, '#' and spaces included,
+// with at most a comment after them. Anything else that would be read
+// otherwise than it looks is refused (a tester's `db = "q1.db" # state`
+// made a state file named `"q1.db" # state`): single quotes, which are
+// not read, and text after a closing quote.
+std::string config_value(const std::string& text, const std::string& where) {
+  if (!text.empty() && text.front() == '\'')
+    throw std::runtime_error(
+        where +
+        ": single quotes are not read in the config file: write the "
+        "value bare, or in double quotes");
+  if (!text.empty() && text.front() == '"') {
+    auto close = text.find('"', 1);
+    if (close == std::string::npos)
+      throw std::runtime_error(where +
+                               ": the value's double quote is "
+                               "not closed");
+    if (!only_a_comment_from(text, close + 1))
+      throw std::runtime_error(
+          where +
+          ": text after the closing double quote (only a `#` "
+          "comment may follow it)");
+    return text.substr(1, close - 1);
+  }
+  for (std::size_t i = 1; i < text.size(); ++i)
+    if (text[i] == '#' && (text[i - 1] == ' ' || text[i - 1] == '\t'))
+      return trim(text.substr(0, i));
+  return text;
 }
 
 std::string config_key(std::string name) {
@@ -90,7 +111,7 @@ std::optional<std::pair<std::string, std::string>> parse_config_line(
   auto key = config_key(trim(text.substr(0, equals)));
   if (key.empty())
     throw std::runtime_error(where + ": missing a setting name before `=`");
-  return std::pair{key, unquote(strip_comment(trim(text.substr(equals + 1))))};
+  return std::pair{key, config_value(trim(text.substr(equals + 1)), where)};
 }
 
 }  // namespace

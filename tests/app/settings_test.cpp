@@ -101,6 +101,34 @@ BOOST_AUTO_TEST_CASE(config_file_reads_names_values_and_comments) {
   BOOST_CHECK_EQUAL(values.at("session-cookie-name"), "a#b");
 }
 
+// A value is read as it looks or refused: `db = "q1.db" # state file`
+// once made a state file named `"q1.db" # state file`, and single quotes
+// were kept in the value.
+BOOST_AUTO_TEST_CASE(config_file_quotes_are_read_as_they_look_or_refused) {
+  batchcast::testing::temp_dir dir;
+  std::ofstream{dir.file("c.conf")} << "db = \"q1.db\" # state file\n"
+                                    << "node-name = \" a # b \"\n";
+  auto values = read_config_file(dir.file("c.conf"));
+  BOOST_CHECK_EQUAL(values.at("db"), "q1.db");
+  BOOST_CHECK_EQUAL(values.at("node-name"), " a # b ");
+  for (auto [line, words] :
+       {std::pair{"db = 'q2.db'", "single quotes are not read"},
+        {"node-name = \"abc", "not closed"},
+        {"node-name = \"a\"b", "text after the closing double quote"}}) {
+    std::ofstream{dir.file("bad.conf")} << "listen = 127.0.0.1:9000\n"
+                                        << line << "\n";
+    try {
+      read_config_file(dir.file("bad.conf"));
+      BOOST_ERROR("taken: " << line);
+    } catch (const std::runtime_error& e) {
+      BOOST_TEST(std::string{e.what()}.find(":2: ") != std::string::npos,
+                 e.what());
+      BOOST_TEST(std::string{e.what()}.find(words) != std::string::npos,
+                 e.what());
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(config_file_saved_with_a_byte_order_mark_is_read) {
   batchcast::testing::temp_dir dir;
   std::ofstream{dir.file("c.conf")} << "\xEF\xBB\xBF"
