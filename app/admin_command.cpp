@@ -15,6 +15,8 @@
 #include "common/terminal_text.hpp"
 #include "storage/directory_admin.hpp"
 #include "storage/session_validator.hpp"
+#include "storage/sqlite_db.hpp"
+#include "storage/state_store.hpp"
 #include "storage/uuid.hpp"
 
 namespace batchcast::app {
@@ -53,6 +55,20 @@ std::string canonical_or_throw(const std::string& text, const char* what) {
     throw std::invalid_argument(std::string{what} + " `" + text +
                                 "` is not a uuid");
   return *canonical;
+}
+
+// The embedded directory shares its file with the state store, which a
+// newer batchcast may have migrated past this build: `serve` refuses such
+// a file, and so does `admin`, rather than change what it cannot read.
+void refuse_newer_schema(const std::string& path) {
+  storage::sqlite_connection db{path, storage::open_mode::read_only};
+  auto version = std::stoi(db.query_text("PRAGMA user_version"));
+  if (version > storage::state_store::schema_version())
+    throw std::runtime_error(
+        path + ": schema version " + std::to_string(version) +
+        " is newer than this build's " +
+        std::to_string(storage::state_store::schema_version()) +
+        "; refusing to change it with an older batchcast");
 }
 
 // Django forms refuse blank names; the command line does too.
@@ -195,6 +211,8 @@ CLI::App* add_leaf(CLI::App& noun, const std::string& verb,
             "no database at " + options->db +
             (from_environment ? " (check BATCHCAST_DB)" : " (check --db)"));
       }
+      if (!creating)
+        refuse_newer_schema(options->db);
       storage::directory_admin directory{options->db, missing};
       // On stderr, so that `$(batchcast admin org add ...)` still captures
       // only the id.

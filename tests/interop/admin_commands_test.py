@@ -189,6 +189,28 @@ def test_org_add_starts_a_new_database_and_says_so(ws):
     assert ws.count("openwisp_users_organization") == 2
 
 
+def test_a_state_file_of_a_newer_build_is_left_alone(ws):
+    """`serve` refuses a file migrated past its schema; `admin` once
+    wrote its directory tables into one all the same."""
+    ws.ok("org", "add", "Acme")
+    db = sqlite3.connect(ws.db)
+    try:
+        db.execute("PRAGMA user_version = 99")
+        tables_before = db.execute(
+            "SELECT count(*) FROM sqlite_master").fetchone()[0]
+    finally:
+        db.close()
+    error = ws.fails("org", "add", "Globex")
+    assert "schema version 99 is newer than this build's" in error, error
+    assert ws.count("openwisp_users_organization") == 1
+    db = sqlite3.connect(ws.db)
+    try:
+        assert db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] \
+            == tables_before
+    finally:
+        db.close()
+
+
 # --- names taken already ----------------------------------------------------
 
 def test_a_taken_username_is_refused_in_words(ws):
@@ -291,6 +313,7 @@ def main():
              test_a_missing_db_from_the_environment_names_the_variable,
              test_no_db_given_creates_no_batchcast_db_here,
              test_org_add_starts_a_new_database_and_says_so,
+             test_a_state_file_of_a_newer_build_is_left_alone,
              test_a_taken_username_is_refused_in_words,
              test_a_username_django_would_refuse_is_refused,
              test_a_batch_name_openwisp_would_refuse_is_refused,
