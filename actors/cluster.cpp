@@ -386,10 +386,11 @@ void pull(self_ptr self, std::size_t index);
 
 // The page is committed (or failed); advance and ask for the next one.
 void page_applied(self_ptr self, std::size_t index, std::uint64_t generation,
-                  std::uint64_t after_seq, const storage::commit_page& page,
-                  std::size_t count, bool failed) {
+                  std::uint64_t round, std::uint64_t after_seq,
+                  const storage::commit_page& page, std::size_t count,
+                  bool failed) {
   auto& p = self->state.peers[index];
-  if (p.generation != generation || !p.remote)
+  if (p.generation != generation || p.pull_round != round || !p.remote)
     return;
   if (failed) {
     // Not advanced: the next pull asks for the same records again (each
@@ -439,6 +440,7 @@ void start_pull(self_ptr self, std::size_t index, bool catching_up) {
   p.catching_up = p.catching_up || catching_up;
   p.catch_up_due = false;
   p.next_pull = steady::now() + self->state.pull_interval;
+  ++p.pull_round;
   pull(self, index);
 }
 
@@ -447,14 +449,16 @@ void pull(self_ptr self, std::size_t index) {
   auto& p = self->state.peers[index];
   p.pulling = true;
   auto generation = p.generation;
+  auto round = p.pull_round;
   auto address = p.remote.address();
   auto after_seq = p.pulled_up_to_seq;
   self->request(p.remote, page_timeout, commits_atom::value, after_seq,
                 static_cast<std::uint64_t>(self->state.catch_up_page))
       .then(
-          [self, index, generation, after_seq,
+          [self, index, generation, round, after_seq,
            address](storage::commit_page& page) {
-            if (self->state.peers[index].generation != generation)
+            const auto& p = self->state.peers[index];
+            if (p.generation != generation || p.pull_round != round)
               return;
             heard_from(self, address);
             log()->debug("catch-up page peer={} after={} records={}",
@@ -463,15 +467,15 @@ void pull(self_ptr self, std::size_t index) {
             auto count = page.records.size();
             auto records = std::move(page.records);
             apply_records(self, std::move(records),
-                          [self, index, generation, after_seq,
+                          [self, index, generation, round, after_seq,
                            page = std::move(page), count](bool ok) {
-                            page_applied(self, index, generation, after_seq,
-                                         page, count, !ok);
+                            page_applied(self, index, generation, round,
+                                         after_seq, page, count, !ok);
                           });
           },
-          [self, index, generation](caf::error& err) {
+          [self, index, generation, round](caf::error& err) {
             auto& p = self->state.peers[index];
-            if (p.generation != generation)
+            if (p.generation != generation || p.pull_round != round)
               return;
             p.pulling = false;
             if (is_error(err, errc::node_busy)) {
@@ -991,12 +995,10 @@ void catch_up_again(self_ptr self, const caf::actor_addr& address) {
                   fmt::format("peer={} linked to this node again after "
                               "letting it go; catching up from it",
                               label(p)));
-    // A pull in flight may have read the peer's store before the gap
-    // ended: another starts on the next liveness round.
-    if (!p.pulling)
-      start_pull(self, index, true);
-    else
-      p.catch_up_due = p.catching_up = true;
+    // At once, even with a pull in flight: it may have read the peer's
+    // store before the gap ended, or its answer may never come (lost with
+    // the connection the peer let go), and would be waited for 30 s.
+    start_pull(self, index, true);
     return;
   }
 }

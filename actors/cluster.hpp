@@ -181,6 +181,9 @@ struct cluster_state {
     std::uint64_t pulled_up_to_seq = 0;
     bool catching_up = false;  // the pull after a (re)connect is not done
     bool pulling = false;      // a page of a pull is on its way
+    // Bumped by every pull started: a page of an earlier one (its answer
+    // lost with a connection the peer dropped, say) is not waited for.
+    std::uint64_t pull_round = 0;
     clock::time_point next_pull{};
     // Its last catch-up page was refused as busy (peer_intake.hpp): asked
     // for again on the next liveness round.
