@@ -12,10 +12,12 @@
 #include <nlohmann/json.hpp>
 
 #include "app/request_values.hpp"
+#include "app/resolve_url.hpp"
 #include "app/settings.hpp"
 #include "app/tls_client.hpp"
 #include "app/url.hpp"
 #include "common/terminal_text.hpp"
+#include "storage/batch_status.hpp"
 #include "net/bearer_token.hpp"
 
 namespace batchcast::app {
@@ -76,7 +78,7 @@ void exchange(asio::io_context& io, Stream& stream, const parsed_url& url,
   auto& tcp_layer = beast::get_lowest_layer(stream);
   tcp::resolver resolver{io};
   tcp_layer.expires_after(timeout);
-  tcp_layer.async_connect(resolver.resolve(url.host, std::to_string(url.port)),
+  tcp_layer.async_connect(resolve_url(resolver, url),
                           [&](beast::error_code ec, auto) {
                             if (ec)
                               reply.error = "connect failed: " + ec.message();
@@ -172,8 +174,12 @@ bool is_acknowledgement(const std::string& body, const std::string& batch_id) {
     auto found = parsed.find(key);
     return found != parsed.end() && found->is_string();
   };
+  // The status held may be another than the one sent (a newer publish),
+  // but it is one of the four.
   return is_string("batch") && parsed["batch"] == batch_id &&
-         is_string("status") && is_string("updated_at");
+         is_string("status") &&
+         storage::parse_batch_status(parsed["status"].get<std::string>()) &&
+         is_string("updated_at");
 }
 
 void add_publish_command(CLI::App& parent, int& exit_code) {

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include <arpa/inet.h>
+
 #include "app/request_values.hpp"
 #include "app/settings.hpp"
 #include "common/host_port.hpp"
@@ -53,6 +55,10 @@ parsed_url parse_url(const std::string& text, const std::string& what) {
     if (close == std::string::npos)
       throw fail("unterminated [IPv6] host");
     url.host = authority.substr(1, close - 1);
+    // Anything else would be looked up as a name.
+    in6_addr read{};
+    if (::inet_pton(AF_INET6, url.host.c_str(), &read) != 1)
+      throw fail("brackets hold an IPv6 address");
     if (close + 1 < authority.size()) {
       if (authority[close + 1] != ':')
         throw fail("unexpected text after the host");

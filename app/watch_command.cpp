@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/request_values.hpp"
+#include "app/resolve_url.hpp"
 #include "app/settings.hpp"
 #include "app/tls_client.hpp"
 #include "app/url.hpp"
@@ -120,7 +121,7 @@ void watch_over(websocket::stream<Layer>& ws, asio::io_context& io,
   auto silence = "no answer within " + std::to_string(options.timeout_seconds) +
                  " seconds";
   tcp::resolver resolver{io};
-  auto addresses = resolver.resolve(url.host, std::to_string(url.port));
+  auto addresses = resolve_url(resolver, url);
   beast::error_code ec =
       within([&](auto done) { asio::async_connect(socket, addresses, done); });
   if (ec) {

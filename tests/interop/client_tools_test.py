@@ -174,7 +174,10 @@ def test_publish_escapes_what_the_server_sends(binary):
 def test_publish_takes_only_the_stored_record_as_success(binary):
     for body in ("ok", "<html>proxy</html>", "{}",
                  '{"batch":"00000000-0000-4000-8000-000000000000",'
-                 '"status":"completed","updated_at":"x"}'):
+                 '"status":"completed","updated_at":"x"}',
+                 # None of the four statuses.
+                 '{"batch":"%s","status":"completed\\u001b[31m",'
+                 '"updated_at":"2026-12-04T15:41:40.123Z"}' % BATCH):
         with FakeServer(answer_http(body)) as server:
             result = publish(binary, server.port)
         assert result.returncode == 2, (body, result)
@@ -336,6 +339,9 @@ def test_clients_refuse_values_that_would_change_the_request(binary):
               "--session", "x"], "would be read as the IPv4 address 127.0.0.8"),
         ({}, ["watch", BATCH, "--url", "ws://2130706433:PORT",
               "--session", "x"], "would be read as the IPv4 address 127.0.0.1"),
+        # Brackets hold an IPv6 address, or the name would be looked up.
+        ({}, ["watch", BATCH, "--url", "ws://[::ffff:127.1]:PORT",
+              "--session", "x"], "--url: brackets hold an IPv6 address"),
     ]
     for env, command, expected in cases:
         result, connected = run_refused(binary, command, env)
