@@ -290,8 +290,24 @@ struct state_store::impl {
                           " is newer than this build's " +
                           std::to_string(latest_version) +
                           "; refusing to open it with an older batchcast");
-    for (; version < latest_version; ++version)
-      db.exec(migrations[version]);
+    int found_version = version;
+    try {
+      for (; version < latest_version; ++version)
+        db.exec(migrations[version]);
+    } catch (const storage_error& e) {
+      // Each version's tables are what its migrations made; a file whose
+      // tables say otherwise had its user_version set by other hands.
+      throw storage_error(
+          "state store: " + db.path() +
+              ": cannot migrate the schema from "
+              "version " +
+              std::to_string(found_version) + " (step " +
+              std::to_string(version + 1) + " failed: " + e.what() +
+              "); its tables are not those of that version: was its "
+              "user_version changed by hand, or the file made by something "
+              "else?",
+          e.sqlite_code());
+    }
     // user_version lives in the file header and commits with the rest.
     db.exec("PRAGMA user_version = " + std::to_string(latest_version));
     tx.commit();

@@ -201,6 +201,26 @@ BOOST_AUTO_TEST_CASE(a_database_at_version_two_numbers_its_rows_by_stamp) {
   BOOST_TEST(store.committed_after(1, 10).records.size() == 2u);
 }
 
+// A file whose tables do not match its version (user_version set by
+// hand) is refused in words, not with the failing step's bare SQL error.
+BOOST_AUTO_TEST_CASE(a_database_whose_tables_belie_its_version_is_refused) {
+  { state_store store(path); }
+  {
+    sqlite_connection db(path, open_mode::read_write);
+    db.exec("PRAGMA user_version = 0");
+  }
+  try {
+    state_store store(path);
+    BOOST_FAIL("expected an error");
+  } catch (const storage_error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("cannot migrate the schema from version 0") !=
+                   std::string::npos,
+               what);
+    BOOST_TEST(what.find("changed by hand") != std::string::npos, what);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_database_from_a_newer_build_is_refused) {
   {
     sqlite_connection db(path, open_mode::read_write_create);
