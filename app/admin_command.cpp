@@ -71,10 +71,45 @@ void refuse_newer_schema(const std::string& path) {
         "; refusing to change it with an older batchcast");
 }
 
-// Django forms refuse blank names; the command line does too.
+// Python's str.isspace(), by which Django's form fields strip a value.
+bool is_django_space(char32_t c) {
+  return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 ||
+         c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+         c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+         c == 0x3000;
+}
+
+// The code points of `text`, which must be valid UTF-8.
+std::u32string code_points(const std::string& text) {
+  std::u32string points;
+  for (std::size_t i = 0; i < text.size();) {
+    auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length = lead < 0x80   ? 1
+                         : lead < 0xe0 ? 2
+                         : lead < 0xf0 ? 3
+                                       : 4;
+    char32_t point = length == 1 ? lead : lead & (0xff >> (length + 1));
+    for (std::size_t k = 1; k < length && i + k < text.size(); ++k)
+      point = (point << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+    points.push_back(point);
+    i += length;
+  }
+  return points;
+}
+
+// Django's forms strip a name and then refuse it blank, so a name with
+// whitespace at an end (a no-break space, a line separator) is one they
+// would never store: refused here, as a blank one is. Call after
+// refuse_unless_short_line, which checks that `value` is UTF-8.
 const std::string& non_blank(const std::string& value, const char* what) {
-  if (value.find_first_not_of(" \t\r\n") == std::string::npos)
+  auto points = code_points(value);
+  if (std::all_of(points.begin(), points.end(), is_django_space))
     throw std::invalid_argument(std::string{what} + " must not be blank");
+  if (is_django_space(points.front()) || is_django_space(points.back()))
+    throw std::invalid_argument(
+        std::string{what} +
+        " begins or ends with whitespace, which Django's forms strip: write "
+        "it without");
   return value;
 }
 
@@ -121,16 +156,16 @@ const std::string& django_username(const std::string& value) {
 const std::string& batch_name(const std::string& value, bool given) {
   if (!given)
     return value;
-  non_blank(value, "--name");
   refuse_unless_short_line(value, "--name", 128, "OpenWISP RADIUS");
+  non_blank(value, "--name");
   return value;
 }
 
 // What an OpenWISP organization's name takes (its model's field, from
 // django-organizations): required, at most 200 characters.
 const std::string& organization_name(const std::string& value) {
-  non_blank(value, "NAME");
   refuse_unless_short_line(value, "NAME", 200, "OpenWISP");
+  non_blank(value, "NAME");
   return value;
 }
 

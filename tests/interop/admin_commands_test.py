@@ -240,8 +240,14 @@ def test_a_username_django_would_refuse_is_refused(ws):
 
 def test_a_batch_name_openwisp_would_refuse_is_refused(ws):
     org = ws.seed()
+    # Django's forms strip by str.isspace(): a no-break space or a line
+    # separator alone is blank there, and at an end is stripped.
     for name, words in (("   ", "must not be blank"),
                         ("", "must not be blank"),
+                        ("\u00a0", "must not be blank"),
+                        ("\u2028", "must not be blank"),
+                        (" lead", "begins or ends with whitespace"),
+                        ("trail\u3000", "begins or ends with whitespace"),
                         ("a\x1b[31mb", "control characters"),
                         ("x" * 129, "129 characters long")):
         error = ws.fails("batch", "add", org, "--name", name)
@@ -260,6 +266,8 @@ def test_a_batch_name_openwisp_would_refuse_is_refused(ws):
 
 def test_an_organization_name_openwisp_would_refuse_is_refused(ws):
     for name, words in (("   ", "must not be blank"),
+                        ("\u00a0", "must not be blank"),
+                        ("Acme ", "begins or ends with whitespace"),
                         ("a\x1b[31mb", "control characters"),
                         ("x" * 201, "201 characters long")):
         error = ws.fails("org", "add", name)
