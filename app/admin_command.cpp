@@ -11,6 +11,8 @@
 #include <string_view>
 #include <system_error>
 
+#include <sys/stat.h>
+
 #include "app/settings.hpp"
 #include "common/terminal_text.hpp"
 #include "storage/directory_admin.hpp"
@@ -60,6 +62,17 @@ std::string canonical_or_throw(const std::string& text, const char* what) {
 // The embedded directory shares its file with the state store, which a
 // newer batchcast may have migrated past this build: `serve` refuses such
 // a file, and so does `admin`, rather than change what it cannot read.
+// A device, a FIFO or a folder holds no database, and SQLite would put
+// its journal beside it (/dev/null-journal) or block on the FIFO.
+void refuse_unusable_file(const std::string& path) {
+  struct stat found {};
+  if (::stat(path.c_str(), &found) == 0 && !S_ISREG(found.st_mode))
+    throw std::runtime_error(path + (S_ISDIR(found.st_mode)
+                                         ? ": it is a folder; name a file "
+                                           "inside it"
+                                         : ": not a regular file"));
+}
+
 void refuse_newer_schema(const std::string& path) {
   storage::sqlite_connection db{path, storage::open_mode::read_only};
   auto version = std::stoi(db.query_text("PRAGMA user_version"));
@@ -69,6 +82,10 @@ void refuse_newer_schema(const std::string& path) {
         " is newer than this build's " +
         std::to_string(storage::state_store::schema_version()) +
         "; refusing to change it with an older batchcast");
+  if (version < 0)
+    throw std::runtime_error(
+        path + ": schema version " + std::to_string(version) +
+        " is none batchcast writes; refusing to change it");
 }
 
 // Python's str.isspace(), by which Django's form fields strip a value.
@@ -238,6 +255,7 @@ CLI::App* add_leaf(CLI::App& noun, const std::string& verb,
           leaf->get_option("--secret-key-file")->count() > 0;
       bool db_on_command_line = leaf->get_option("--db")->count() > 0;
       apply_environment_and_config(*leaf, {});
+      refuse_unusable_file(options->db);
       bool creating = nothing_at(options->db);
       if (creating && missing == when_missing::refuse) {
         bool from_environment = !db_on_command_line &&

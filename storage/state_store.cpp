@@ -284,6 +284,14 @@ struct state_store::impl {
     // file at once must not both run migration 1.
     sqlite_transaction tx(db);
     int version = user_version();
+    // Set by other hands: no batchcast writes one (and it would index
+    // the migrations from before their start).
+    if (version < 0)
+      throw storage_error("state store: " + db.path() + ": schema version " +
+                          std::to_string(version) +
+                          " is none batchcast writes (its user_version was "
+                          "set by hand, or the file made by something "
+                          "else); refusing to open it");
     if (version > latest_version)
       throw storage_error("state store: " + db.path() + ": schema version " +
                           std::to_string(version) +

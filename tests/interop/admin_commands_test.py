@@ -211,6 +211,31 @@ def test_a_state_file_of_a_newer_build_is_left_alone(ws):
         db.close()
 
 
+def test_a_db_that_is_no_file_is_refused(ws):
+    """SQLite put its journal beside /dev/null (/dev/null-journal) and
+    blocked on a FIFO; serve already refused both."""
+    folder = os.path.join(ws.dir, "folder.db")
+    os.mkdir(folder)
+    fifo = os.path.join(ws.dir, "fifo.db")
+    os.mkfifo(fifo)
+    assert "it is a folder; name a file inside it" in ws.fails(
+        "org", "add", "Acme", db=folder)
+    assert "not a regular file" in ws.fails("org", "add", "Acme", db=fifo)
+    assert sorted(os.listdir(ws.dir)) == ["fifo.db", "folder.db",
+                                          "secret_key"]
+
+
+def test_a_negative_schema_version_is_refused(ws):
+    ws.ok("org", "add", "Acme")
+    db = sqlite3.connect(ws.db)
+    try:
+        db.execute("PRAGMA user_version = -1")
+    finally:
+        db.close()
+    error = ws.fails("org", "add", "Globex")
+    assert "schema version -1 is none batchcast writes" in error, error
+
+
 # --- names taken already ----------------------------------------------------
 
 def test_a_taken_username_is_refused_in_words(ws):
@@ -322,6 +347,8 @@ def main():
              test_no_db_given_creates_no_batchcast_db_here,
              test_org_add_starts_a_new_database_and_says_so,
              test_a_state_file_of_a_newer_build_is_left_alone,
+             test_a_db_that_is_no_file_is_refused,
+             test_a_negative_schema_version_is_refused,
              test_a_taken_username_is_refused_in_words,
              test_a_username_django_would_refuse_is_refused,
              test_a_batch_name_openwisp_would_refuse_is_refused,

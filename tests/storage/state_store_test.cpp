@@ -221,6 +221,26 @@ BOOST_AUTO_TEST_CASE(a_database_whose_tables_belie_its_version_is_refused) {
   }
 }
 
+// A negative user_version indexed the migrations before their start:
+// serve crashed with SIGSEGV.
+BOOST_AUTO_TEST_CASE(a_negative_schema_version_is_refused_in_words) {
+  for (auto version : {"-1", "-2147483648"}) {
+    {
+      sqlite_connection db(path, open_mode::read_write_create);
+      db.exec(std::string{"PRAGMA user_version = "} + version);
+    }
+    try {
+      state_store store(path);
+      BOOST_FAIL("expected an error");
+    } catch (const storage_error& e) {
+      BOOST_TEST(
+          std::string{e.what()}.find(std::string{"schema version "} + version +
+                                     " is none") != std::string::npos,
+          e.what());
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_database_from_a_newer_build_is_refused) {
   {
     sqlite_connection db(path, open_mode::read_write_create);
