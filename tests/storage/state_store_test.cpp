@@ -441,12 +441,48 @@ BOOST_AUTO_TEST_CASE(
     BOOST_FAIL("expected an error");
   } catch (const storage_error& e) {
     std::string what = e.what();
-    BOOST_TEST(what.find(std::string{"batch "} + batch_a +
-                         " has the status \"done\"") != std::string::npos,
+    BOOST_TEST(
+        what.find(std::string{"batch '"} + batch_a +
+                  "' has the status 'done', none of") != std::string::npos,
+        what);
+    BOOST_TEST(what.find(std::string{"DELETE FROM batch_status WHERE "
+                                     "batch_id = '"} +
+                         batch_a + "'") != std::string::npos,
                what);
-    BOOST_TEST(what.find("DELETE FROM batch_status WHERE status NOT IN") !=
-                   std::string::npos,
-               what);
+  }
+}
+
+// Rows read as something else than they hold: a stamp that is text
+// ('12abc' was served as 12 ms after 1970) or negative, a status stored
+// as a blob, a batch id no request can name. Refused at start too.
+BOOST_AUTO_TEST_CASE(rows_batchcast_never_writes_keep_the_store_from_opening) {
+  for (auto [edit, words] :
+       {std::pair{"UPDATE batch_status SET updated_at = '12abc'",
+                  "the stamp '12abc', not a whole number"},
+        {"UPDATE batch_status SET updated_at = -5", "the stamp -5, not"},
+        {"UPDATE batch_status SET updated_at = 1.5", "the stamp 1.5, not"},
+        {"UPDATE batch_status SET status = x'636f6d706c65746564'",
+         "the status X'636F6D706C65746564', none of"},
+        {"UPDATE batch_status SET batch_id = upper(batch_id)",
+         "not a canonical uuid"},
+        {"UPDATE batch_status SET batch_id = 'NOT-A-UUID'",
+         "not a canonical uuid"},
+        {"UPDATE batch_status SET batch_id = "
+         "'5b1f4a2e8c3d-4e5f-9a6b-7c8d9e0f1a2b-'",
+         "not a canonical uuid"}}) {
+    std::remove(path.c_str());
+    save(record(batch_a, batch_status::completed, 100));
+    {
+      sqlite_connection db(path, open_mode::read_write);
+      db.exec(edit);
+    }
+    try {
+      state_store store(path);
+      BOOST_ERROR("opened after: " << edit);
+    } catch (const storage_error& e) {
+      BOOST_TEST(std::string{e.what()}.find(words) != std::string::npos,
+                 e.what());
+    }
   }
 }
 
