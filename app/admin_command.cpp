@@ -149,18 +149,23 @@ void refuse_unless_short_line(const std::string& value, const char* what,
         std::to_string(max_characters));
 }
 
-// What Django's username validator and field take: at most 150
-// characters, each a letter, a digit or one of @.+-_. Django counts
-// letters and digits by Unicode; this counts characters by UTF-8 and
-// checks only ASCII strictly, taking any other printable character for
-// a letter (a name with, say, a no-break space gets past here and fails
-// in Django's forms instead).
+// Usernames Django's validator and field take: at most 150 characters,
+// each a letter, a digit or one of @.+-_. Django judges letters and
+// digits by Unicode classes and folds names by NFKC (so 'ａlice' is
+// 'alice' there); this command does neither, so it takes ASCII only,
+// which Django takes as it is (a no-break space inside a name, or a
+// fullwidth look-alike of a user's name, was taken before).
 const std::string& django_username(const std::string& value) {
   refuse_unless_short_line(value, "USERNAME", 150, "Django");
   for (unsigned char c : value)
-    if (c < 0x80 && !std::isalnum(c) &&
-        std::string_view{"@.+-_"}.find(static_cast<char>(c)) ==
-            std::string_view::npos)
+    if (c >= 0x80)
+      throw std::invalid_argument(
+          "USERNAME may hold only ASCII letters, digits and @.+-_ here "
+          "(Django takes other letters too, but judges and folds them by "
+          "Unicode rules this command does not apply)");
+    else if (!std::isalnum(c) &&
+             std::string_view{"@.+-_"}.find(static_cast<char>(c)) ==
+                 std::string_view::npos)
       throw std::invalid_argument(
           "USERNAME may hold only letters, digits and @.+-_, as in Django "
           "(found '" +
