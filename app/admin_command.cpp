@@ -139,6 +139,12 @@ void refuse_unless_short_line(const std::string& value, const char* what,
     throw std::invalid_argument(
         std::string{what} +
         " holds control characters or bytes that are not UTF-8");
+  // Unicode's own line breaks, which one_line leaves (they are no
+  // control characters) but which break a line all the same.
+  for (auto point : code_points(value))
+    if (point == 0x85 || point == 0x2028 || point == 0x2029)
+      throw std::invalid_argument(std::string{what} +
+                                  " holds a line or paragraph separator");
   auto characters = static_cast<std::size_t>(std::count_if(
       value.begin(), value.end(),
       [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));

@@ -50,6 +50,7 @@ parsed_url parse_url(const std::string& text, const std::string& what) {
     url.path.pop_back();
 
   std::string port_text;
+  bool has_port = false;  // a ':' after the host, digits or not
   if (!authority.empty() && authority.front() == '[') {
     auto close = authority.find(']');
     if (close == std::string::npos)
@@ -63,12 +64,15 @@ parsed_url parse_url(const std::string& text, const std::string& what) {
       if (authority[close + 1] != ':')
         throw fail("unexpected text after the host");
       port_text = authority.substr(close + 2);
+      has_port = true;
     }
   } else {
     auto colon = authority.find(':');
     url.host = authority.substr(0, colon);
-    if (colon != std::string::npos)
+    if (colon != std::string::npos) {
       port_text = authority.substr(colon + 1);
+      has_port = true;
+    }
   }
   if (url.host.empty())
     throw fail("missing host");
@@ -89,7 +93,8 @@ parsed_url parse_url(const std::string& text, const std::string& what) {
         "escape others as %XX)");
 
   url.port = default_port(url.scheme);
-  if (!port_text.empty()) {
+  // "host:" names no port; the scheme's would be a guess.
+  if (has_port) {
     bool digits = port_text.size() <= 5 &&
                   std::all_of(port_text.begin(), port_text.end(),
                               [](unsigned char c) { return std::isdigit(c); });

@@ -275,9 +275,10 @@ def test_a_batch_name_openwisp_would_refuse_is_refused(ws):
     for name, words in (("   ", "must not be blank"),
                         ("", "must not be blank"),
                         ("\u00a0", "must not be blank"),
-                        ("\u2028", "must not be blank"),
+                        ("\u2028", "line or paragraph separator"),
                         (" lead", "begins or ends with whitespace"),
                         ("trail\u3000", "begins or ends with whitespace"),
+                        ("b\u2029c", "line or paragraph separator"),
                         ("a\x1b[31mb", "control characters"),
                         ("x" * 129, "129 characters long")):
         error = ws.fails("batch", "add", org, "--name", name)
