@@ -14,11 +14,12 @@
 #include "app/request_values.hpp"
 #include "app/resolve_url.hpp"
 #include "app/settings.hpp"
+#include "app/strict_json.hpp"
 #include "app/tls_client.hpp"
 #include "app/url.hpp"
 #include "common/terminal_text.hpp"
-#include "storage/batch_status.hpp"
 #include "net/bearer_token.hpp"
+#include "storage/batch_status.hpp"
 
 namespace batchcast::app {
 
@@ -166,20 +167,40 @@ http_reply publish_status(const publish_options& options) {
   return reply;
 }
 
-bool is_acknowledgement(const std::string& body, const std::string& batch_id) {
-  auto parsed = nlohmann::json::parse(body, nullptr, false);
-  if (!parsed.is_object())
+// "2026-12-04T15:41:40.123Z", as the publish API writes every stamp.
+bool is_api_timestamp(const std::string& text) {
+  constexpr std::string_view shape = "dddd-dd-ddTdd:dd:dd.dddZ";
+  if (text.size() != shape.size())
     return false;
-  auto is_string = [&](const char* key) {
-    auto found = parsed.find(key);
-    return found != parsed.end() && found->is_string();
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] == 'd' ? !std::isdigit(static_cast<unsigned char>(text[i]))
+                        : text[i] != shape[i])
+      return false;
+  auto number = [&](std::size_t at, std::size_t digits) {
+    return std::stoi(text.substr(at, digits));
   };
+  auto month = number(5, 2), day = number(8, 2);
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31 &&
+         number(11, 2) < 24 && number(14, 2) < 60 && number(17, 2) < 60;
+}
+
+bool is_acknowledgement(const std::string& body, const std::string& batch_id) {
+  auto parsed = parse_strict_object(body);
+  if (!parsed || parsed->size() != 3)
+    return false;
+  auto text_of = [&](const char* key) -> std::optional<std::string> {
+    auto found = parsed->find(key);
+    if (found == parsed->end() || !found->is_string())
+      return std::nullopt;
+    return found->get<std::string>();
+  };
+  auto batch = text_of("batch");
+  auto status = text_of("status");
+  auto updated_at = text_of("updated_at");
   // The status held may be another than the one sent (a newer publish),
   // but it is one of the four.
-  return is_string("batch") && parsed["batch"] == batch_id &&
-         is_string("status") &&
-         storage::parse_batch_status(parsed["status"].get<std::string>()) &&
-         is_string("updated_at");
+  return batch == batch_id && status && storage::parse_batch_status(*status) &&
+         updated_at && is_api_timestamp(*updated_at);
 }
 
 void add_publish_command(CLI::App& parent, int& exit_code) {

@@ -17,6 +17,7 @@
 #include "app/request_values.hpp"
 #include "app/resolve_url.hpp"
 #include "app/settings.hpp"
+#include "app/strict_json.hpp"
 #include "app/tls_client.hpp"
 #include "app/url.hpp"
 #include "common/terminal_text.hpp"
@@ -93,12 +94,14 @@ std::string describe_handshake_failure(const beast::error_code& ec,
   return "no reply to the upgrade request: " + ec.message();
 }
 
+// The one message is {"status": "completed"} or {"status": "failed"},
+// nothing beside it.
 int exit_code_for(const std::string& message, std::string& error) {
-  auto parsed = nlohmann::json::parse(message, nullptr, false);
-  if (parsed.is_object() && parsed.contains("status")) {
-    if (parsed["status"] == "completed")
+  auto parsed = parse_strict_object(message);
+  if (parsed && parsed->size() == 1 && parsed->contains("status")) {
+    if ((*parsed)["status"] == "completed")
       return 0;
-    if (parsed["status"] == "failed")
+    if ((*parsed)["status"] == "failed")
       return 1;
   }
   error = "unexpected message from the server";

@@ -162,6 +162,23 @@ def test_watch_escapes_what_the_server_sends(binary):
     assert result.returncode == 2, result
 
 
+def test_watch_takes_only_a_status_message_as_it_is_written(binary):
+    """A member named twice was read as the last one: exit 0 for
+    {"status":"failed","status":"completed"}."""
+    for message in ('{"status":"failed","status":"completed"}',
+                    '{"status":"completed","extra":1}',
+                    '{"status":"completed"}\x00'):
+        def answer(connection, message=message):
+            accept_upgrade(connection)
+            connection.sendall(frame(0x1, message.encode()) +
+                               frame(0x8, b"\x03\xe8"))
+            connection.recv(1024)
+
+        with FakeServer(answer) as server:
+            result = watch(binary, server.port, "--timeout", "10")
+        assert result.returncode == 2, (message, result)
+
+
 def test_publish_escapes_what_the_server_sends(binary):
     with FakeServer(answer_http("refused" + HOSTILE,
                                 "502 Bad Gateway")) as server:
@@ -177,7 +194,21 @@ def test_publish_takes_only_the_stored_record_as_success(binary):
                  '"status":"completed","updated_at":"x"}',
                  # None of the four statuses.
                  '{"batch":"%s","status":"completed\\u001b[31m",'
-                 '"updated_at":"2026-12-04T15:41:40.123Z"}' % BATCH):
+                 '"updated_at":"2026-12-04T15:41:40.123Z"}' % BATCH,
+                 # Not what the publish API writes, in the ways a tester's
+                 # fake server once passed: a stamp that is no stamp, a
+                 # member named twice (read as the last), one more member,
+                 # a NUL byte after the object.
+                 '{"batch":"%s","status":"completed",'
+                 '"updated_at":"garbage"}' % BATCH,
+                 '{"batch":"%s","status":"completed",'
+                 '"updated_at":"2026-13-45T99:99:99.999Z"}' % BATCH,
+                 '{"batch":"%s","status":"completed","status":"failed",'
+                 '"updated_at":"2026-12-04T15:41:40.123Z"}' % BATCH,
+                 '{"batch":"%s","status":"completed","x":1,'
+                 '"updated_at":"2026-12-04T15:41:40.123Z"}' % BATCH,
+                 '{"batch":"%s","status":"completed",'
+                 '"updated_at":"2026-12-04T15:41:40.123Z"}\x00' % BATCH):
         with FakeServer(answer_http(body)) as server:
             result = publish(binary, server.port)
         assert result.returncode == 2, (body, result)
@@ -379,6 +410,7 @@ def main():
     return run_tests([test_watch_escapes_what_the_server_sends,
                       test_publish_escapes_what_the_server_sends,
                       test_publish_takes_only_the_stored_record_as_success,
+                      test_watch_takes_only_a_status_message_as_it_is_written,
                       test_watch_timeout_bounds_the_whole_watch,
                       test_watch_refuses_a_binary_status,
                       test_publish_over_http_to_tls_asks_about_tls,
