@@ -110,8 +110,7 @@ actors::cluster_settings cluster_settings_from(const cluster_options& options) {
             "`peer =` in the config file): list each other node once");
     // Other spellings of this node (localhost, another local address)
     // are found when dialed, and shown down with the reason.
-    if (parsed.host == settings.node_host &&
-        parsed.port == settings.node_port)
+    if (parsed.host == settings.node_host && parsed.port == settings.node_port)
       throw std::invalid_argument(
           "--peer " + text +
           " is this node's own --node-host and --node-port: list the other "
