@@ -467,6 +467,10 @@ BOOST_AUTO_TEST_CASE(rows_batchcast_never_writes_keep_the_store_from_opening) {
          "not a canonical uuid"},
         {"UPDATE batch_status SET batch_id = 'NOT-A-UUID'",
          "not a canonical uuid"},
+        // The next write would overflow; pulls stopped passing statuses.
+        {"UPDATE batch_status SET commit_seq = 9223372036854775807",
+         "the write number 9223372036854775807, none"},
+        {"UPDATE batch_status SET commit_seq = -7", "the write number -7"},
         {"UPDATE batch_status SET batch_id = "
          "'5b1f4a2e8c3d-4e5f-9a6b-7c8d9e0f1a2b-'",
          "not a canonical uuid"}}) {
