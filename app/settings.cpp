@@ -44,6 +44,9 @@ bool only_a_comment_from(const std::string& text, std::size_t from) {
 // made a state file named `"q1.db" # state`): single quotes, which are
 // not read, and text after a closing quote.
 std::string config_value(const std::string& text, const std::string& where) {
+  // `name = # later`: a comment, not the value "# later".
+  if (!text.empty() && text.front() == '#')
+    return {};
   if (!text.empty() && text.front() == '\'')
     throw std::runtime_error(
         where +

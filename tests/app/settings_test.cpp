@@ -107,10 +107,14 @@ BOOST_AUTO_TEST_CASE(config_file_reads_names_values_and_comments) {
 BOOST_AUTO_TEST_CASE(config_file_quotes_are_read_as_they_look_or_refused) {
   batchcast::testing::temp_dir dir;
   std::ofstream{dir.file("c.conf")} << "db = \"q1.db\" # state file\n"
-                                    << "node-name = \" a # b \"\n";
+                                    << "node-name = \" a # b \"\n"
+                                    << "allowed-hosts = # to do\n";
   auto values = read_config_file(dir.file("c.conf"));
   BOOST_CHECK_EQUAL(values.at("db"), "q1.db");
   BOOST_CHECK_EQUAL(values.at("node-name"), " a # b ");
+  // A comment where the value goes leaves it empty (and serve refuses
+  // an empty list), not the text "# to do".
+  BOOST_CHECK_EQUAL(values.at("allowed-hosts"), "");
   for (auto [line, words] :
        {std::pair{"db = 'q2.db'", "single quotes are not read"},
         {"node-name = \"abc", "not closed"},
