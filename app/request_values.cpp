@@ -80,12 +80,27 @@ bool is_sendable_host(std::string_view host) {
   return all_of(host, [](char c) { return is_alnum(c) || in(c, "-._"); });
 }
 
+// "." or "..", also escaped (%2e, %2E): servers and proxies decode the
+// path before they route it, and the segment then moves it.
+bool is_dot_segment(std::string_view segment) {
+  std::string decoded;
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    if (segment.substr(i, 3) == "%2e" || segment.substr(i, 3) == "%2E") {
+      decoded += '.';
+      i += 2;
+    } else {
+      decoded += segment[i];
+    }
+  }
+  return decoded == "." || decoded == "..";
+}
+
 bool is_sendable_path(std::string_view path) {
   std::size_t segment_start = 0;
   for (std::size_t i = 0; i <= path.size(); ++i) {
     if (i == path.size() || path[i] == '/') {
       auto segment = path.substr(segment_start, i - segment_start);
-      if (segment == "." || segment == "..")
+      if (is_dot_segment(segment))
         return false;
       segment_start = i + 1;
       continue;

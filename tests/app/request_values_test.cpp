@@ -57,7 +57,9 @@ BOOST_AUTO_TEST_CASE(a_url_host_and_path_are_sent_as_they_are) {
   for (auto bad : {"ws://u@h", "ws://h h", "ws://h/a b", "ws://h/p?q",
                    "ws://h/p#f", "ws://h/../x", "ws://h/./x", "ws://h/%zz",
                    "ws://h/%2", "ws://h/a\r\nX: y", "ws://h/caf\xc3\xa9",
-                   "ws://[::1%eth0]:1", "http://127.0.0.1:", "ws://[::1]:"})
+                   "ws://[::1%eth0]:1", "http://127.0.0.1:", "ws://[::1]:",
+                   // Escaped dot segments, which servers decode first.
+                   "ws://h/%2e%2e/x", "ws://h/a/%2E", "ws://h/.%2e/x"})
     BOOST_CHECK_THROW(parse_url(bad, "--url"), std::invalid_argument);
 }
 
