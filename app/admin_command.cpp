@@ -65,6 +65,8 @@ std::string canonical_or_throw(const std::string& text, const char* what) {
 // A device, a FIFO or a folder holds no database, and SQLite would put
 // its journal beside it (/dev/null-journal) or block on the FIFO.
 void refuse_unusable_file(const std::string& path) {
+  if (auto problem = storage::sqlite_path_problem(path); !problem.empty())
+    throw std::runtime_error("--db: " + problem);
   struct stat found {};
   if (::stat(path.c_str(), &found) == 0 && !S_ISREG(found.st_mode))
     throw std::runtime_error(path + (S_ISDIR(found.st_mode)

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "storage/sqlite_db.hpp"
+
 namespace batchcast::app {
 
 namespace {
@@ -32,6 +34,9 @@ state_claim::state_claim(const std::string& database_path) {
   // The lock file, and SQLite's -wal, -shm and journal files, go next to
   // the database: for /dev/null or a FIFO given by mistake that would be
   // /dev, and such a file holds no database anyway.
+  if (auto problem = storage::sqlite_path_problem(database_path);
+      !problem.empty())
+    throw std::runtime_error("cannot open state database: " + problem);
   struct stat existing {};
   if (::stat(database_path.c_str(), &existing) == 0 &&
       !S_ISREG(existing.st_mode))

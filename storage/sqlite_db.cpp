@@ -115,11 +115,23 @@ std::shared_ptr<std::atomic<bool>> file_flag(shared_flag kind,
 
 }  // namespace
 
+std::string sqlite_path_problem(const std::string& path) {
+  if (path.empty() || path == ":memory:")
+    return "`" + path +
+           "` is a database in memory to SQLite, gone at exit: name a file";
+  if (path.rfind("file:", 0) == 0)
+    return "`" + path + "` is a URI to SQLite: name the file by its path (./" +
+           path + " for a file of that name)";
+  return {};
+}
+
 // --- sqlite_connection ------------------------------------------------------
 
 sqlite_connection::sqlite_connection(const std::string& path, open_mode mode,
                                      std::chrono::milliseconds busy_timeout)
     : path_(path) {
+  if (auto problem = sqlite_path_problem(path); !problem.empty())
+    throw storage_error("sqlite: " + problem);
   int code = sqlite3_open_v2(path.c_str(), &db_, open_flags(mode), nullptr);
   if (code != SQLITE_OK) {
     // sqlite3_open_v2 hands back a handle even on failure, so the message

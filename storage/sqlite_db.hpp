@@ -34,6 +34,13 @@ inline constexpr std::chrono::milliseconds default_busy_timeout{5000};
 class sqlite_connection;
 class storage_error;
 
+// Why SQLite would not open `path` as the file it names, or "": an empty
+// path or ":memory:" is a database in memory, gone at exit, and one that
+// starts with "file:" a URI (Debian's SQLite reads URIs by default), so
+// that two names of one file would escape the one-serve-per-file claim
+// and admin's check that the file exists.
+std::string sqlite_path_problem(const std::string& path);
+
 // One prepared statement. Parameters are 1-based, columns 0-based, as in
 // SQLite. Text is bound by copy, so the caller's buffers may go away.
 class sqlite_statement {

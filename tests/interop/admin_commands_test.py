@@ -221,6 +221,12 @@ def test_a_db_that_is_no_file_is_refused(ws):
     assert "it is a folder; name a file inside it" in ws.fails(
         "org", "add", "Acme", db=folder)
     assert "not a regular file" in ws.fails("org", "add", "Acme", db=fifo)
+    # SQLite's own readings of a name: in memory (an org "created" and
+    # gone), or a URI for a file that admin's checks never looked at.
+    assert "is a database in memory to SQLite" in ws.fails(
+        "org", "add", "Acme", db=":memory:")
+    assert "is a URI to SQLite" in ws.fails(
+        "org", "add", "Acme", db="file:uri.db")
     assert sorted(os.listdir(ws.dir)) == ["fifo.db", "folder.db",
                                           "secret_key"]
 

@@ -486,6 +486,18 @@ def test_an_empty_path_is_refused_naming_it(setup):
     assert "--tls-key is empty" in said, said
 
 
+def test_a_db_sqlite_reads_as_no_file_is_refused(setup):
+    """`file:x.db` was a URI to SQLite (the file x.db) but a file named
+    `file:x.db` to the one-serve-per-file claim: two serves ran on x.db
+    at once. `:memory:` left files named `:memory:` behind."""
+    for name, words in (("file:uri.db", "is a URI to SQLite"),
+                        (":memory:", "is a database in memory to SQLite")):
+        said = refused_command(setup, replaced(setup.command(), "--db", name))
+        assert words in said, said
+        assert not os.path.exists(name), name
+        assert not os.path.exists(name + ".lock"), name
+
+
 def test_an_empty_node_name_is_refused(setup):
     """Left empty, it would stand for the default HOSTNAME:PID, a name
     that changes with every restart."""
@@ -706,6 +718,7 @@ def main():
                           test_a_cluster_secret_without_a_node_port_is_warned_about,
                           test_settings_that_would_refuse_every_watcher_are_refused,
                           test_an_empty_path_is_refused_naming_it,
+                          test_a_db_sqlite_reads_as_no_file_is_refused,
                           test_an_empty_node_name_is_refused,
                           test_an_empty_variable_for_a_file_or_name_is_refused,
                           test_one_address_for_both_listeners_is_refused,
