@@ -1,5 +1,6 @@
 #include "app/publish_command.hpp"
 
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <type_traits>
@@ -104,6 +105,24 @@ void exchange(asio::io_context& io, Stream& stream, const parsed_url& url,
 
   http::response<http::string_body> response;
   beast::flat_buffer buffer;
+  // Interim answers (100 Continue, 103 Early Hints) may come before the
+  // real one (RFC 9110, 15.2); a few are passed over, within the timeout.
+  int interim_left = 8;
+  std::function<void()> read_answer = [&] {
+    http::async_read(
+        stream, buffer, response, [&](beast::error_code read_ec, auto) {
+          if (read_ec) {
+            reply.error = describe_read_failure(read_ec) +
+                          tls_hint<Stream>(read_ec, buffer);
+            return;
+          }
+          auto code = response.result_int();
+          if (code >= 100 && code < 200 && code != 101 && interim_left-- > 0) {
+            response = {};
+            read_answer();
+          }
+        });
+  };
   io.restart();
   tcp_layer.expires_after(timeout);
   http::async_write(stream, request, [&](beast::error_code ec, auto) {
@@ -111,12 +130,7 @@ void exchange(asio::io_context& io, Stream& stream, const parsed_url& url,
       reply.error = "send failed: " + ec.message();
       return;
     }
-    http::async_read(stream, buffer, response,
-                     [&](beast::error_code read_ec, auto) {
-                       if (read_ec)
-                         reply.error = describe_read_failure(read_ec) +
-                                       tls_hint<Stream>(read_ec, buffer);
-                     });
+    read_answer();
   });
   io.run();
   if (!reply.error.empty())
