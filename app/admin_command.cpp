@@ -11,8 +11,6 @@
 #include <string_view>
 #include <system_error>
 
-#include <sys/stat.h>
-
 #include "app/settings.hpp"
 #include "common/terminal_text.hpp"
 #include "storage/directory_admin.hpp"
@@ -59,22 +57,17 @@ std::string canonical_or_throw(const std::string& text, const char* what) {
   return *canonical;
 }
 
+// Before nothing_at judges whether the file is there: a name SQLite
+// reads as no file, or a file that holds no database (see
+// sqlite_path_problem).
+void refuse_unusable_file(const std::string& path) {
+  if (auto problem = storage::sqlite_path_problem(path); !problem.empty())
+    throw std::runtime_error("--db " + path + ": " + problem);
+}
+
 // The embedded directory shares its file with the state store, which a
 // newer batchcast may have migrated past this build: `serve` refuses such
 // a file, and so does `admin`, rather than change what it cannot read.
-// A device, a FIFO or a folder holds no database, and SQLite would put
-// its journal beside it (/dev/null-journal) or block on the FIFO.
-void refuse_unusable_file(const std::string& path) {
-  if (auto problem = storage::sqlite_path_problem(path); !problem.empty())
-    throw std::runtime_error("--db: " + problem);
-  struct stat found {};
-  if (::stat(path.c_str(), &found) == 0 && !S_ISREG(found.st_mode))
-    throw std::runtime_error(path + (S_ISDIR(found.st_mode)
-                                         ? ": it is a folder; name a file "
-                                           "inside it"
-                                         : ": not a regular file"));
-}
-
 void refuse_newer_schema(const std::string& path) {
   storage::sqlite_connection db{path, storage::open_mode::read_only};
   auto version = std::stoi(db.query_text("PRAGMA user_version"));

@@ -7,7 +7,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "storage/sqlite_db.hpp"
@@ -36,14 +35,8 @@ state_claim::state_claim(const std::string& database_path) {
   // /dev, and such a file holds no database anyway.
   if (auto problem = storage::sqlite_path_problem(database_path);
       !problem.empty())
-    throw std::runtime_error("cannot open state database: " + problem);
-  struct stat existing {};
-  if (::stat(database_path.c_str(), &existing) == 0 &&
-      !S_ISREG(existing.st_mode))
     throw std::runtime_error("cannot open state database " + database_path +
-                             (S_ISDIR(existing.st_mode)
-                                  ? ": it is a folder; name a file inside it"
-                                  : ": not a regular file"));
+                             ": " + problem);
   auto path = database_path + ".lock";
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0)

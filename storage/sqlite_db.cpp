@@ -117,11 +117,15 @@ std::shared_ptr<std::atomic<bool>> file_flag(shared_flag kind,
 
 std::string sqlite_path_problem(const std::string& path) {
   if (path.empty() || path == ":memory:")
-    return "`" + path +
-           "` is a database in memory to SQLite, gone at exit: name a file";
+    return "SQLite takes it for a database in memory, gone at exit: name a "
+           "file";
   if (path.rfind("file:", 0) == 0)
-    return "`" + path + "` is a URI to SQLite: name the file by its path (./" +
-           path + " for a file of that name)";
+    return "SQLite takes it for a URI: name the file by its path (./" + path +
+           " for a file of that name)";
+  struct stat found {};
+  if (::stat(path.c_str(), &found) == 0 && !S_ISREG(found.st_mode))
+    return S_ISDIR(found.st_mode) ? "it is a folder; name a file inside it"
+                                  : "not a regular file";
   return {};
 }
 
@@ -131,7 +135,7 @@ sqlite_connection::sqlite_connection(const std::string& path, open_mode mode,
                                      std::chrono::milliseconds busy_timeout)
     : path_(path) {
   if (auto problem = sqlite_path_problem(path); !problem.empty())
-    throw storage_error("sqlite: " + problem);
+    throw storage_error("sqlite: " + path + ": " + problem);
   int code = sqlite3_open_v2(path.c_str(), &db_, open_flags(mode), nullptr);
   if (code != SQLITE_OK) {
     // sqlite3_open_v2 hands back a handle even on failure, so the message

@@ -34,11 +34,13 @@ inline constexpr std::chrono::milliseconds default_busy_timeout{5000};
 class sqlite_connection;
 class storage_error;
 
-// Why SQLite would not open `path` as the file it names, or "": an empty
-// path or ":memory:" is a database in memory, gone at exit, and one that
-// starts with "file:" a URI (Debian's SQLite reads URIs by default), so
-// that two names of one file would escape the one-serve-per-file claim
-// and admin's check that the file exists.
+// Why `path` cannot hold a database as the file it names, in words that
+// follow "PATH: ", or "" (also when nothing is there yet): an empty path
+// or ":memory:" is a database in memory to SQLite, gone at exit, and one
+// that starts with "file:" a URI (Debian's SQLite reads URIs by default),
+// so that two names of one file would escape the one-serve-per-file
+// claim; a folder, a device or a FIFO holds no database, and SQLite would
+// put its journal beside it (/dev/null-journal) or block on the FIFO.
 std::string sqlite_path_problem(const std::string& path);
 
 // One prepared statement. Parameters are 1-based, columns 0-based, as in

@@ -223,9 +223,9 @@ def test_a_db_that_is_no_file_is_refused(ws):
     assert "not a regular file" in ws.fails("org", "add", "Acme", db=fifo)
     # SQLite's own readings of a name: in memory (an org "created" and
     # gone), or a URI for a file that admin's checks never looked at.
-    assert "is a database in memory to SQLite" in ws.fails(
+    assert "SQLite takes it for a database in memory" in ws.fails(
         "org", "add", "Acme", db=":memory:")
-    assert "is a URI to SQLite" in ws.fails(
+    assert "SQLite takes it for a URI" in ws.fails(
         "org", "add", "Acme", db="file:uri.db")
     assert sorted(os.listdir(ws.dir)) == ["fifo.db", "folder.db",
                                           "secret_key"]

@@ -490,8 +490,9 @@ def test_a_db_sqlite_reads_as_no_file_is_refused(setup):
     """`file:x.db` was a URI to SQLite (the file x.db) but a file named
     `file:x.db` to the one-serve-per-file claim: two serves ran on x.db
     at once. `:memory:` left files named `:memory:` behind."""
-    for name, words in (("file:uri.db", "is a URI to SQLite"),
-                        (":memory:", "is a database in memory to SQLite")):
+    for name, words in (("file:uri.db", "SQLite takes it for a URI"),
+                        (":memory:", "SQLite takes it for a database in "
+                                     "memory")):
         said = refused_command(setup, replaced(setup.command(), "--db", name))
         assert words in said, said
         assert not os.path.exists(name), name
