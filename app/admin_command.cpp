@@ -71,16 +71,9 @@ void refuse_unusable_file(const std::string& path) {
 void refuse_newer_schema(const std::string& path) {
   storage::sqlite_connection db{path, storage::open_mode::read_only};
   auto version = std::stoi(db.query_text("PRAGMA user_version"));
-  if (version > storage::state_store::schema_version())
-    throw std::runtime_error(
-        path + ": schema version " + std::to_string(version) +
-        " is newer than this build's " +
-        std::to_string(storage::state_store::schema_version()) +
-        "; refusing to change it with an older batchcast");
-  if (version < 0)
-    throw std::runtime_error(
-        path + ": schema version " + std::to_string(version) +
-        " is none batchcast writes; refusing to change it");
+  if (auto problem = storage::state_store::schema_version_problem(version);
+      !problem.empty())
+    throw std::runtime_error(path + ": " + problem + "; refusing to change it");
 }
 
 // Python's str.isspace(), by which Django's form fields strip a value.
@@ -136,13 +129,12 @@ void refuse_unless_short_line(const std::string& value, const char* what,
         " holds control characters or bytes that are not UTF-8");
   // Unicode's own line breaks, which one_line leaves (they are no
   // control characters) but which break a line all the same.
-  for (auto point : code_points(value))
+  auto points = code_points(value);
+  for (auto point : points)
     if (point == 0x85 || point == 0x2028 || point == 0x2029)
       throw std::invalid_argument(std::string{what} +
                                   " holds a line or paragraph separator");
-  auto characters = static_cast<std::size_t>(std::count_if(
-      value.begin(), value.end(),
-      [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
+  auto characters = points.size();
   if (characters > max_characters)
     throw std::invalid_argument(
         std::string{what} + " is " + std::to_string(characters) +

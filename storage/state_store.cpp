@@ -318,20 +318,10 @@ struct state_store::impl {
     // file at once must not both run migration 1.
     sqlite_transaction tx(db);
     int version = user_version();
-    // Set by other hands: no batchcast writes one (and it would index
-    // the migrations from before their start).
-    if (version < 0)
-      throw storage_error("state store: " + db.path() + ": schema version " +
-                          std::to_string(version) +
-                          " is none batchcast writes (its user_version was "
-                          "set by hand, or the file made by something "
-                          "else); refusing to open it");
-    if (version > latest_version)
-      throw storage_error("state store: " + db.path() + ": schema version " +
-                          std::to_string(version) +
-                          " is newer than this build's " +
-                          std::to_string(latest_version) +
-                          "; refusing to open it with an older batchcast");
+    if (auto problem = state_store::schema_version_problem(version);
+        !problem.empty())
+      throw storage_error("state store: " + db.path() + ": " + problem +
+                          "; refusing to open it");
     int found_version = version;
     try {
       for (; version < latest_version; ++version)
@@ -396,6 +386,20 @@ state_store::~state_store() = default;
 
 int state_store::schema_version() {
   return latest_version;
+}
+
+std::string state_store::schema_version_problem(int version) {
+  // Set by other hands: no batchcast writes one (and it would index the
+  // migrations from before their start).
+  if (version < 0)
+    return "schema version " + std::to_string(version) +
+           " is none batchcast writes (its user_version was set by hand, or "
+           "the file made by something else)";
+  if (version > latest_version)
+    return "schema version " + std::to_string(version) +
+           " is newer than this build's " + std::to_string(latest_version) +
+           " (written by a newer batchcast)";
+  return {};
 }
 
 std::int64_t state_store::newest_stamp() const {

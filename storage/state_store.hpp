@@ -84,6 +84,11 @@ class state_store {
   // The schema version this build writes.
   static int schema_version();
 
+  // Why a file at schema `version` (its PRAGMA user_version) is not one
+  // this build may open or change, or "": newer than this build, or
+  // negative.
+  static std::string schema_version_problem(int version);
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
